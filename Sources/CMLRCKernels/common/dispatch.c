@@ -1,0 +1,55 @@
+/* Run-time choice between the reference kernels and the ISA variants this CPU supports. */
+#include <omp.h>
+#include "mlrc_kernels.h"
+#include "activation.h"
+
+static int forced_isa = MLRC_ISA_AUTO;
+
+int mlrc_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int mlrc_kernels_set_isa(int isa) {
+    if (isa == MLRC_ISA_AVX2 && !mlrc_cpu_has_avx2_fma()) isa = MLRC_ISA_REFERENCE;
+    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_AVX2) isa = MLRC_ISA_AUTO;
+    forced_isa = isa;
+    return mlrc_kernels_active_isa();
+}
+
+int mlrc_kernels_active_isa(void) {
+    if (forced_isa != MLRC_ISA_AUTO) return forced_isa;
+    static int detected = -1;
+    if (detected < 0) detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2 : MLRC_ISA_REFERENCE;
+    return detected;
+}
+
+int mlrc_max_threads(void) { return omp_get_num_procs(); }
+
+float mlrc_activate(float x, int32_t act) { return mlrc_act_scalar(x, act); }
+
+void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                   const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+        mlrc_f32_gemm_avx2(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
+        return;
+    }
+#endif
+    mlrc_f32_gemm_ref(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
+}
+
+void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                     float *output, int32_t act, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+        mlrc_f32_dwconv_avx2(g, input, weights, bias, output, act, threads);
+        return;
+    }
+#endif
+    mlrc_f32_dwconv_ref(g, input, weights, bias, output, act, threads);
+}

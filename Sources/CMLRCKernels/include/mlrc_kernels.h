@@ -1,0 +1,114 @@
+/* mlrc kernels: plain C entry points the Swift runtime calls.
+ *
+ * Layout: activations are NHWC with batch 1 (a tensor is H x W x C, channels contiguous),
+ * so pointwise convolutions are GEMMs and per-pixel ops walk contiguous memory.
+ * Every op has a portable reference (ref/) and, where it pays, an ISA variant (x86/, arm/)
+ * chosen at run time by the dispatching entry point below. Kernels know nothing of graphs. */
+#ifndef MLRC_KERNELS_H
+#define MLRC_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mlrc_activation {
+    MLRC_ACT_NONE = 0,
+    MLRC_ACT_RELU = 1,
+    MLRC_ACT_RELU6 = 2,
+    MLRC_ACT_GELU = 3,    /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
+    MLRC_ACT_SIGMOID = 4,
+    MLRC_ACT_COUNT = 5
+} mlrc_activation;
+
+/* Which implementation the dispatchers use. AUTO picks the best the CPU supports. */
+typedef enum mlrc_isa {
+    MLRC_ISA_AUTO = 0,
+    MLRC_ISA_REFERENCE = 1,
+    MLRC_ISA_AVX2 = 2
+} mlrc_isa;
+
+/* Forces an implementation (tests compare reference vs optimized); returns the one now in use. */
+int mlrc_kernels_set_isa(int isa);
+int mlrc_kernels_active_isa(void);
+int mlrc_cpu_has_avx2_fma(void);
+int mlrc_max_threads(void);
+
+/* Convolution geometry, shared by the conv, depthwise and pooling kernels.
+ * Padding may be asymmetric (TensorFlow "same"); bottom/right padding is implied by out_h/out_w. */
+typedef struct mlrc_conv_geometry {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t groups;
+} mlrc_conv_geometry;
+
+/* C[m][n] = act(sum_k A[m][k] * B[k][n] + bias[n]); bias may be NULL. Row strides lda, ldb, ldc. */
+void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                   const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
+void mlrc_f32_gemm_ref(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                       const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
+void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
+
+/* General (optionally grouped) convolution by im2col + GEMM.
+ * weights: [groups][kernel_h * kernel_w * in_c/groups][out_c/groups], the K index ordered (ky, kx, ci).
+ * scratch: mlrc_f32_conv_scratch_floats(g) floats (0 for 1x1 stride-1 ungrouped convs). */
+size_t mlrc_f32_conv_scratch_floats(const mlrc_conv_geometry *g);
+void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                   float *output, float *scratch, int32_t act, int32_t threads);
+
+/* Depthwise convolution (k_h x k_w, including strips k x 1 and 1 x k). weights: [kernel_h][kernel_w][C]. */
+void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                     float *output, int32_t act, int32_t threads);
+void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                         float *output, int32_t act, int32_t threads);
+void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                          float *output, int32_t act, int32_t threads);
+
+/* LayerNorm over the channels of each pixel; gamma/beta may be NULL (no affine). */
+void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, const float *gamma, const float *beta,
+                        float eps, float *output, int32_t threads);
+
+/* out = act(a + b), element-wise over count floats. */
+void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int32_t act, int32_t threads);
+/* out[p][c] = act(x[p][c] * scale[c] + shift[c]) (a BatchNorm that could not be folded). */
+void mlrc_f32_channel_affine(int32_t pixels, int32_t channels, const float *x, const float *scale, const float *shift,
+                             float *out, int32_t act, int32_t threads);
+/* Applies an activation in place. */
+void mlrc_f32_activation(size_t count, float *x, int32_t act, int32_t threads);
+/* Copies a [pixels][src_c] tensor into channels [offset, offset + src_c) of a [pixels][dst_c] one. */
+void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c,
+                            int32_t offset, int32_t threads);
+
+/* Max / average pooling with the geometry's window; average counts padded cells when count_pad != 0. */
+void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *output, int32_t threads);
+void mlrc_f32_avgpool(const mlrc_conv_geometry *g, const float *input, float *output, int32_t count_pad,
+                      int32_t threads);
+/* Mean over all pixels: output[c]. */
+void mlrc_f32_global_avgpool(int32_t pixels, int32_t channels, const float *input, float *output);
+/* Efficient Channel Attention: y = x * sigmoid(conv1d_k(mean_pixels(x))) across channels (zero padding k/2). */
+void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k,
+                  float *output, float *scratch_2c, int32_t threads);
+
+/* Scalar activation, the definition every kernel matches. */
+float mlrc_activate(float x, int32_t act);
+
+/* CRC-32 (IEEE 802.3, as zlib), continuing from crc (start with 0). */
+uint32_t mlrc_crc32(uint32_t crc, const void *data, size_t size);
+
+/* Resizes an 8-bit RGB image with a triangle (bilinear) filter that widens when downscaling (antialiased,
+ * as PIL does), then writes the center crop_h x crop_w window, normalized ((v/255 - mean) / std), as float
+ * NHWC. resize_h/resize_w: the resized image's size. Returns 0, or -1 when memory runs out. */
+int mlrc_preprocess_rgb(const uint8_t *rgb, int32_t width, int32_t height, int32_t row_stride, int32_t resize_w,
+                        int32_t resize_h, int32_t crop_w, int32_t crop_h, const float mean[3], const float std[3],
+                        float *output_nhwc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

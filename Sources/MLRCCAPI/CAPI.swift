@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MLRCRuntime
+
+// The C ABI of include/mlrc.h. Every entry point validates its arguments before touching them and
+// reports failures as statuses: nothing here may trap, because a trap kills the host program.
+
+@_cdecl("mlrc_version")
+public func mlrc_version() -> UnsafePointer<CChar> { UnsafePointer(CStrings.version) }
+
+@_cdecl("mlrc_status_string")
+public func mlrc_status_string(_ status: Int32) -> UnsafePointer<CChar> {
+    guard status >= 0, Int(status) < CStrings.statuses.count else { return UnsafePointer(CStrings.unknownStatus) }
+    return UnsafePointer(CStrings.statuses[Int(status)])
+}
+
+@_cdecl("mlrc_last_error")
+public func mlrc_last_error() -> UnsafePointer<CChar> { ThreadError.current }
+
+@_cdecl("mlrc_set_max_image_pixels")
+public func mlrc_set_max_image_pixels(_ limit: UInt64) { Preprocessor.maxPixels = max(limit, 1) }
+
+private func publish(_ model: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
+    let handle = try ModelHandle(model)
+    out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
+}
+
+@_cdecl("mlrc_model_open")
+public func mlrc_model_open(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return guarded {
+        guard let path, let out else { throw MLRCError.argument("mlrc_model_open: null argument") }
+        try publish(try Model(path: String(cString: path)), out)
+    }
+}
+
+@_cdecl("mlrc_model_open_memory")
+public func mlrc_model_open_memory(_ data: UnsafeRawPointer?, _ size: Int,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return guarded {
+        guard let data, let out else { throw MLRCError.argument("mlrc_model_open_memory: null argument") }
+        guard size > 0 else { throw MLRCError.argument("mlrc_model_open_memory: size is 0") }
+        try publish(try Model(copying: UnsafeRawBufferPointer(start: data, count: size)), out)
+    }
+}
+
+@_cdecl("mlrc_model_close")
+public func mlrc_model_close(_ model: OpaquePointer?) {
+    guard let model else { return }
+    Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(model)).release()
+}
+
+@_cdecl("mlrc_model_num_classes")
+public func mlrc_model_num_classes(_ model: OpaquePointer?) -> Int32 {
+    Int32(ModelHandle.from(model)?.model.numClasses ?? 0)
+}
+
+@_cdecl("mlrc_model_label")
+public func mlrc_model_label(_ model: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    guard let h = ModelHandle.from(model), index >= 0, Int(index) < h.labels.count else { return nil }
+    return UnsafePointer(h.labels[Int(index)])
+}
+
+@_cdecl("mlrc_model_architecture")
+public func mlrc_model_architecture(_ model: OpaquePointer?) -> UnsafePointer<CChar> {
+    guard let h = ModelHandle.from(model) else { return UnsafePointer(CStrings.empty) }
+    return UnsafePointer(h.architecture)
+}
+
+@_cdecl("mlrc_model_input_shape")
+public func mlrc_model_input_shape(_ model: OpaquePointer?, _ channels: UnsafeMutablePointer<Int32>?,
+                                   _ height: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        guard let h = ModelHandle.from(model) else { throw MLRCError.argument("mlrc_model_input_shape: null model") }
+        guard channels != nil || height != nil || width != nil else {
+            throw MLRCError.argument("mlrc_model_input_shape: all outputs null")
+        }
+        let s = h.model.inputShape
+        channels?.pointee = Int32(s.channels)
+        height?.pointee = Int32(s.height)
+        width?.pointee = Int32(s.width)
+    }
+}
+
+@_cdecl("mlrc_session_create")
+public func mlrc_session_create(_ model: OpaquePointer?, _ threads: Int32,
+                                _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return guarded {
+        guard let h = ModelHandle.from(model), let out else { throw MLRCError.argument("mlrc_session_create: null argument") }
+        guard threads >= 0 else { throw MLRCError.argument("mlrc_session_create: num_threads \(threads) < 0") }
+        let session = try Session(model: h.model, threads: Int(threads))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(SessionHandle(session: session, modelHandle: h)).toOpaque())
+    }
+}
+
+@_cdecl("mlrc_session_destroy")
+public func mlrc_session_destroy(_ session: OpaquePointer?) {
+    guard let session else { return }
+    Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(session)).release()
+}
+
+@_cdecl("mlrc_session_error")
+public func mlrc_session_error(_ session: OpaquePointer?) -> UnsafePointer<CChar> {
+    guard let s = SessionHandle.from(session), let e = s.error else { return UnsafePointer(CStrings.empty) }
+    return UnsafePointer(e)
+}
+
+@_cdecl("mlrc_run")
+public func mlrc_run(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
+                     _ logits: UnsafeMutablePointer<Float>?, _ logitsCount: Int) -> Int32 {
+    let s = SessionHandle.from(session)
+    return guarded(s) {
+        guard let s else { throw MLRCError.argument("mlrc_run: null session") }
+        guard let input, let logits else { throw MLRCError.argument("mlrc_run: null input or logits") }
+        let expected = s.session.model.inputShape.count
+        guard inputCount == expected else {
+            throw MLRCError.argument("mlrc_run: input_count \(inputCount), the model takes \(expected) (C*H*W)")
+        }
+        guard logitsCount == s.session.model.numClasses else {
+            throw MLRCError.argument("mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
+        }
+        s.session.run(nchw: input, logits: logits)
+        s.setError("")
+    }
+}
+
+/// Writes the top k predictions into the caller's mlrc_prediction array (layout: int32, float, pointer).
+private func writePredictions(_ s: SessionHandle, _ top: UnsafeMutableRawPointer, _ k: Int) {
+    let predictions = s.logits.withUnsafeBufferPointer { Classification.top(k, logits: $0) }
+    let stride = 16  // sizeof(mlrc_prediction) on LP64
+    for (i, p) in predictions.enumerated() {
+        let slot = top + i * stride
+        slot.storeBytes(of: Int32(p.index), toByteOffset: 0, as: Int32.self)
+        slot.storeBytes(of: p.probability, toByteOffset: 4, as: Float.self)
+        slot.storeBytes(of: UnsafePointer(s.modelHandle.labels[p.index]), toByteOffset: 8, as: UnsafePointer<CChar>.self)
+    }
+}
+
+private func checkTop(_ s: SessionHandle, _ top: UnsafeMutableRawPointer?, _ k: Int32) throws -> UnsafeMutableRawPointer {
+    guard let top else { throw MLRCError.argument("null predictions array") }
+    guard k >= 1, Int(k) <= s.session.model.numClasses else {
+        throw MLRCError.argument("k = \(k) out of range 1...\(s.session.model.numClasses)")
+    }
+    return top
+}
+
+@_cdecl("mlrc_classify_rgb")
+public func mlrc_classify_rgb(_ session: OpaquePointer?, _ rgb: UnsafePointer<UInt8>?, _ width: Int32, _ height: Int32,
+                              _ rowStride: Int32, _ top: UnsafeMutableRawPointer?, _ k: Int32) -> Int32 {
+    let s = SessionHandle.from(session)
+    return guarded(s) {
+        guard let s else { throw MLRCError.argument("mlrc_classify_rgb: null session") }
+        guard let rgb else { throw MLRCError.argument("mlrc_classify_rgb: null image") }
+        let out = try checkTop(s, top, k)
+        guard width > 0, height > 0 else { throw MLRCError.argument("image size \(width)x\(height) is not positive") }
+        guard Int(rowStride) >= 3 * Int(width) else {
+            throw MLRCError.argument("row_stride \(rowStride) is less than 3 * width (\(3 * Int(width)))")
+        }
+        try s.logits.withUnsafeMutableBufferPointer { buf in
+            try s.session.run(rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride),
+                              logits: buf.baseAddress!)
+        }
+        writePredictions(s, out, Int(k))
+        s.setError("")
+    }
+}
+
+@_cdecl("mlrc_classify_jpeg")
+public func mlrc_classify_jpeg(_ session: OpaquePointer?, _ jpeg: UnsafeRawPointer?, _ size: Int,
+                               _ top: UnsafeMutableRawPointer?, _ k: Int32) -> Int32 {
+    let s = SessionHandle.from(session)
+    return guarded(s) {
+        guard let s else { throw MLRCError.argument("mlrc_classify_jpeg: null session") }
+        guard let jpeg else { throw MLRCError.argument("mlrc_classify_jpeg: null data") }
+        let out = try checkTop(s, top, k)
+        guard size > 0 else { throw MLRCError(.image, "empty JPEG data") }
+        let image = try RGBImage(jpeg: UnsafeRawBufferPointer(start: jpeg, count: size))
+        try s.logits.withUnsafeMutableBufferPointer { buf in
+            try s.session.run(rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
+                              logits: buf.baseAddress!)
+        }
+        writePredictions(s, out, Int(k))
+        s.setError("")
+    }
+}

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MLRCRuntime
+
+/// What an `mlrc_model *` points to: the model plus C copies of its strings, owned until close.
+final class ModelHandle {
+    let model: Model
+    let labels: [UnsafeMutablePointer<CChar>]
+    let architecture: UnsafeMutablePointer<CChar>
+
+    init(_ model: Model) throws {
+        self.model = model
+        var copies: [UnsafeMutablePointer<CChar>] = []
+        copies.reserveCapacity(model.labels.count)
+        for label in model.labels {
+            guard let c = strdup(label) else {
+                copies.forEach { free($0) }
+                throw MLRCError(.memory, "cannot allocate labels")
+            }
+            copies.append(c)
+        }
+        guard let arch = strdup(model.description.architecture) else {
+            copies.forEach { free($0) }
+            throw MLRCError(.memory, "cannot allocate labels")
+        }
+        labels = copies
+        architecture = arch
+    }
+
+    deinit {
+        labels.forEach { free($0) }
+        free(architecture)
+    }
+
+    static func from(_ p: OpaquePointer?) -> ModelHandle? {
+        guard let p else { return nil }
+        return Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    }
+}
+
+/// What an `mlrc_session *` points to: the session, its last error, and logits scratch.
+final class SessionHandle {
+    let session: Session
+    let modelHandle: ModelHandle  // keeps label strings alive for predictions
+    var error: UnsafeMutablePointer<CChar>?
+    var logits: [Float]
+
+    init(session: Session, modelHandle: ModelHandle) {
+        self.session = session
+        self.modelHandle = modelHandle
+        logits = Array(repeating: 0, count: session.model.numClasses)
+    }
+
+    deinit { free(error) }
+
+    func setError(_ message: String) {
+        free(error)
+        error = strdup(message)
+    }
+
+    static func from(_ p: OpaquePointer?) -> SessionHandle? {
+        guard let p else { return nil }
+        return Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    }
+}
+
+/// Static C strings, made once (Swift globals initialise exactly once, thread-safely).
+enum CStrings {
+    static let empty: UnsafeMutablePointer<CChar> = strdup("")!
+    static let version: UnsafeMutablePointer<CChar> = strdup(mlrcVersion)!
+    static let statuses: [UnsafeMutablePointer<CChar>] = ([
+        "ok", "invalid argument", "I/O error", "bad model format", "unsupported model version",
+        "bad or unsupported image", "out of memory", "internal error",
+    ] as [String]).map { strdup($0)! }
+    static let unknownStatus: UnsafeMutablePointer<CChar> = strdup("unknown status")!
+}
+
+public let mlrcVersion = "0.1.0"
+
+/// The calling thread's last error message, for mlrc_last_error.
+enum ThreadError {
+    static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { free($0) }
+        return k
+    }()
+
+    static func set(_ message: String) {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, strdup(message))
+    }
+
+    static func clear() {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, nil)
+    }
+
+    static var current: UnsafePointer<CChar> {
+        guard let p = pthread_getspecific(key) else { return UnsafePointer(CStrings.empty) }
+        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+    }
+}
+
+/// Runs `body`, turning a thrown MLRCError into its status and recording the message.
+@inline(__always)
+func guarded(_ session: SessionHandle? = nil, _ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        ThreadError.clear()
+        return 0
+    } catch let e as MLRCError {
+        ThreadError.set(e.message)
+        session?.setError(e.message)
+        return e.kind.rawValue
+    } catch {
+        ThreadError.set("\(error)")
+        session?.setError("\(error)")
+        return MLRCError.Kind.internal.rawValue
+    }
+}

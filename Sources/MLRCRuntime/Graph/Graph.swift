@@ -1,0 +1,124 @@
+/// The op graph of a model: a list of nodes in execution order. Each node reads earlier values and
+/// produces exactly one new value; value 0 is the input image and value i + 1 is node i's output,
+/// so a graph cannot contain a cycle by construction.
+public enum OpKind: UInt32, Sendable, CaseIterable {
+    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, groups, outChannels, act];
+    /// weights: [filter [groups][kH*kW*Cin/groups][Cout/groups], bias [Cout]?]
+    case conv = 1
+    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, act];
+    /// weights: [filter [kH][kW][C], bias [C]?]
+    case depthwiseConv = 2
+    /// floats: [eps]; weights: [] or [gamma [C], beta [C]]
+    case layerNorm = 3
+    /// ints: [act]; two inputs of one shape
+    case add = 4
+    /// inputs of one spatial size, concatenated along channels
+    case concat = 5
+    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight]
+    case maxPool = 6
+    /// ints: as maxPool, then countIncludePad
+    case avgPool = 7
+    case globalAvgPool = 8
+    /// Efficient Channel Attention; weights: [kernel [k]]
+    case eca = 9
+    /// ints: [act]; weights: [scale [C], shift [C]]
+    case channelAffine = 10
+    /// ints: [act]
+    case activation = 11
+}
+
+/// Activation codes shared with the kernels (mlrc_activation in mlrc_kernels.h).
+public enum Activation: Int32, Sendable {
+    case none = 0, relu = 1, relu6 = 2, gelu = 3, sigmoid = 4
+}
+
+public struct Node: Sendable, Equatable {
+    public var op: OpKind
+    public var inputs: [Int]
+    /// Indices into the model's tensor table; `Node.absent` marks an optional tensor left out.
+    public var weights: [Int]
+    public var ints: [Int32]
+    public var floats: [Float]
+
+    public static let absent = Int(UInt32.max)
+
+    public init(op: OpKind, inputs: [Int], weights: [Int] = [], ints: [Int32] = [], floats: [Float] = []) {
+        self.op = op
+        self.inputs = inputs
+        self.weights = weights
+        self.ints = ints
+        self.floats = floats
+    }
+}
+
+/// Shape of an activation (batch 1, NHWC).
+public struct Shape: Sendable, Equatable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+
+    public init(height: Int, width: Int, channels: Int) {
+        self.height = height
+        self.width = width
+        self.channels = channels
+    }
+
+    public var count: Int { height * width * channels }
+    public var pixels: Int { height * width }
+    public var description: String { "\(height)x\(width)x\(channels)" }
+}
+
+/// Where and what a stored tensor is.
+public struct TensorInfo: Sendable, Equatable {
+    public var dtype: TensorDType
+    public var dims: [Int]
+    /// Absolute offset of the data in the file, and its byte size.
+    public var offset: Int
+    public var byteSize: Int
+
+    public var elementCount: Int { dims.reduce(1, *) }
+}
+
+/// How to turn a photo into the network's input: resize the shorter side, center-crop, normalise.
+public struct Preprocessing: Sendable, Equatable {
+    public var resizeShorterSide: Int
+    public var cropHeight: Int
+    public var cropWidth: Int
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(resizeShorterSide: Int, cropHeight: Int, cropWidth: Int, mean: [Float], std: [Float]) {
+        self.resizeShorterSide = resizeShorterSide
+        self.cropHeight = cropHeight
+        self.cropWidth = cropWidth
+        self.mean = mean
+        self.std = std
+    }
+
+    public static let imagenet = Preprocessing(
+        resizeShorterSide: 256, cropHeight: 224, cropWidth: 224,
+        mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+}
+
+/// Everything a model file says apart from the tensor bytes.
+public struct ModelDescription: Sendable {
+    public var architecture: String
+    public var inputShape: Shape
+    public var preprocessing: Preprocessing
+    public var labels: [String]
+    public var tensors: [TensorInfo]
+    public var nodes: [Node]
+    /// The value holding the logits (normally the last node's).
+    public var outputValue: Int
+
+    public init(architecture: String, inputShape: Shape, preprocessing: Preprocessing, labels: [String],
+                tensors: [TensorInfo], nodes: [Node], outputValue: Int) {
+        self.architecture = architecture
+        self.inputShape = inputShape
+        self.preprocessing = preprocessing
+        self.labels = labels
+        self.tensors = tensors
+        self.nodes = nodes
+        self.outputValue = outputValue
+    }
+}

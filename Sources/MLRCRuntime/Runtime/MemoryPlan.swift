@@ -1,0 +1,46 @@
+/// Assigns activation values to buffers by lifetime: a value's buffer is reused once its last reader
+/// has run, so peak memory is the largest set of values alive at once, not the sum of all values.
+struct MemoryPlan {
+    /// Buffer index for each value.
+    let bufferOfValue: [Int]
+    /// Size in floats of each buffer.
+    let bufferSizes: [Int]
+
+    init(graph: ValidatedGraph) {
+        let valueCount = graph.shapes.count
+        var lastUse = Array(0..<valueCount)
+        for step in graph.steps {
+            for v in step.node.inputs { lastUse[v] = max(lastUse[v], step.output) }
+        }
+        lastUse[graph.outputValue] = Int.max
+        var assignment = Array(repeating: -1, count: valueCount)
+        var sizes: [Int] = []
+        var free: [Int] = []
+
+        func allocate(_ v: Int) {
+            let need = graph.shapes[v].count
+            // Best fit among free buffers; grow the smallest one that is too small when none fits.
+            if let best = free.filter({ sizes[$0] >= need }).min(by: { sizes[$0] < sizes[$1] }) {
+                assignment[v] = best
+                free.removeAll { $0 == best }
+            } else if let largest = free.max(by: { sizes[$0] < sizes[$1] }) {
+                sizes[largest] = need
+                assignment[v] = largest
+                free.removeAll { $0 == largest }
+            } else {
+                sizes.append(need)
+                assignment[v] = sizes.count - 1
+            }
+        }
+        allocate(0)
+        for step in graph.steps {
+            allocate(step.output)  // before releasing inputs: kernels never write over their inputs
+            if lastUse[step.output] == step.output { free.append(assignment[step.output]) }  // never read
+            for v in Set(step.node.inputs) where lastUse[v] == step.output {
+                free.append(assignment[v])
+            }
+        }
+        bufferOfValue = assignment
+        bufferSizes = sizes
+    }
+}

@@ -1,0 +1,116 @@
+import CMLRCKernels
+
+/// One thread's scratch memory for running a model: activation buffers planned from value lifetimes,
+/// the im2col scratch and the thread count. All memory is allocated here, none while running.
+public final class Session {
+    public let model: Model
+    public let threads: Int
+    private let plan: MemoryPlan
+    private let buffers: [AlignedFloatBuffer]
+    private let scratch: AlignedFloatBuffer
+    private let inputNHWC: AlignedFloatBuffer
+
+    /// threads: 0 means every core.
+    public init(model: Model, threads: Int) throws {
+        guard threads >= 0, threads <= 1024 else { throw MLRCError.argument("thread count \(threads) out of range 0...1024") }
+        self.model = model
+        self.threads = threads == 0 ? Int(mlrc_max_threads()) : threads
+        plan = MemoryPlan(graph: model.graph)
+        buffers = try plan.bufferSizes.map { try AlignedFloatBuffer(count: $0) }
+        var scratchFloats = 0
+        for step in model.graph.steps {
+            switch step.node.op {
+            case .conv:
+                var g = step.geometry
+                scratchFloats = max(scratchFloats, Int(mlrc_f32_conv_scratch_floats(&g)))
+            case .eca:
+                scratchFloats = max(scratchFloats, 2 * model.graph.shapes[step.node.inputs[0]].channels)
+            default: break
+            }
+        }
+        scratch = try AlignedFloatBuffer(count: scratchFloats)
+        inputNHWC = try AlignedFloatBuffer(count: model.inputShape.count)
+    }
+
+    /// Peak bytes of activation memory this session holds.
+    public var activationBytes: Int { (plan.bufferSizes.reduce(0, +) + scratch.count + inputNHWC.count) * 4 }
+
+    private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
+
+    /// Runs on an NCHW float input (as PyTorch takes it); writes num_classes logits.
+    public func run(nchw input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        let s = model.inputShape
+        let dst = buffer(0)
+        for c in 0..<s.channels {
+            for p in 0..<s.pixels { dst[p * s.channels + c] = input[c * s.pixels + p] }
+        }
+        execute(logits: logits)
+    }
+
+    /// Runs on an NHWC float input (what preprocessing produces).
+    public func run(nhwc input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        buffer(0).update(from: input, count: model.inputShape.count)
+        execute(logits: logits)
+    }
+
+    /// Preprocesses an 8-bit RGB image as the model file says, then runs it.
+    public func run(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
+                    logits: UnsafeMutablePointer<Float>) throws {
+        try Preprocessor.preprocess(rgb: rgb, width: width, height: height, rowStride: rowStride,
+                                    spec: model.description.preprocessing, into: inputNHWC.pointer)
+        run(nhwc: inputNHWC.pointer, logits: logits)
+    }
+
+    private func execute(logits: UnsafeMutablePointer<Float>) {
+        let t = Int32(threads)
+        let shapes = model.graph.shapes
+        for step in model.graph.steps {
+            let node = step.node
+            let x = buffer(node.inputs[0])
+            let y = buffer(step.output)
+            let inShape = shapes[node.inputs[0]], outShape = shapes[step.output]
+            var g = step.geometry
+            switch node.op {
+            case .conv:
+                mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, step.activation, t)
+            case .depthwiseConv:
+                mlrc_f32_dwconv(&g, x, model.floats(node.weights[0]), bias(node), y, step.activation, t)
+            case .layerNorm:
+                let gamma = node.weights.count == 2 ? model.floats(node.weights[0]) : nil
+                let beta = node.weights.count == 2 ? model.floats(node.weights[1]) : nil
+                mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
+            case .add:
+                mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
+            case .concat:
+                var offset = 0
+                for v in node.inputs {
+                    let c = shapes[v].channels
+                    mlrc_f32_copy_channels(Int32(outShape.pixels), buffer(v), Int32(c), y, Int32(outShape.channels),
+                                           Int32(offset), t)
+                    offset += c
+                }
+            case .maxPool:
+                mlrc_f32_maxpool(&g, x, y, t)
+            case .avgPool:
+                mlrc_f32_avgpool(&g, x, y, step.countIncludePad ? 1 : 0, t)
+            case .globalAvgPool:
+                mlrc_f32_global_avgpool(Int32(inShape.pixels), Int32(inShape.channels), x, y)
+            case .eca:
+                let k = model.description.tensors[node.weights[0]].elementCount
+                mlrc_f32_eca(Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]), Int32(k),
+                             y, scratch.pointer, t)
+            case .channelAffine:
+                mlrc_f32_channel_affine(Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]),
+                                        model.floats(node.weights[1]), y, step.activation, t)
+            case .activation:
+                y.update(from: x, count: inShape.count)
+                mlrc_f32_activation(inShape.count, y, step.activation, t)
+            }
+        }
+        logits.update(from: buffer(model.graph.outputValue), count: model.numClasses)
+    }
+
+    private func bias(_ node: Node) -> UnsafePointer<Float>? {
+        node.weights.count > 1 ? model.floats(node.weights[1]) : nil
+    }
+}

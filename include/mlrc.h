@@ -1,0 +1,70 @@
+/* mlrc: int8/fp32 inference for lightweight image-classification CNNs.
+ *
+ * Threading: an mlrc_model is immutable once open and may be shared by any number of threads.
+ * An mlrc_session holds one thread's scratch memory: use each session from one thread at a time
+ * (sessions of one model may run concurrently, each with its own thread count).
+ * No function aborts or traps on bad input: each returns a status; mlrc_session_error gives detail
+ * for session calls, mlrc_last_error for the calling thread's last failed call of any kind. */
+#ifndef MLRC_H
+#define MLRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mlrc_status {
+    MLRC_OK = 0,
+    MLRC_ERR_ARGUMENT = 1, /* null pointer, wrong count, k or threads out of range */
+    MLRC_ERR_IO = 2,       /* file missing or unreadable */
+    MLRC_ERR_FORMAT = 3,   /* not an mlrc model, truncated, checksum mismatch */
+    MLRC_ERR_VERSION = 4,  /* a format version this library does not read */
+    MLRC_ERR_IMAGE = 5,    /* image undecodable, unsupported or over the size limit */
+    MLRC_ERR_MEMORY = 6,   /* allocation failed */
+    MLRC_ERR_INTERNAL = 7
+} mlrc_status;
+
+typedef struct mlrc_model mlrc_model;     /* immutable once open; shared freely across threads */
+typedef struct mlrc_session mlrc_session; /* scratch memory for one thread at a time */
+
+typedef struct mlrc_prediction {
+    int32_t index;
+    float probability;  /* softmax over all classes */
+    const char *label;  /* owned by the model; valid until mlrc_model_close */
+} mlrc_prediction;
+
+const char *mlrc_version(void);
+const char *mlrc_status_string(mlrc_status status);   /* never NULL, also for unknown values */
+
+mlrc_status mlrc_model_open(const char *path, mlrc_model **out_model);
+mlrc_status mlrc_model_open_memory(const void *data, size_t size, mlrc_model **out_model); /* copies data */
+void mlrc_model_close(mlrc_model *model);               /* NULL is a no-op */
+int32_t mlrc_model_num_classes(const mlrc_model *model); /* 0 for NULL */
+const char *mlrc_model_label(const mlrc_model *model, int32_t index); /* NULL when out of range */
+mlrc_status mlrc_model_input_shape(const mlrc_model *model, int32_t *channels, int32_t *height, int32_t *width);
+
+mlrc_status mlrc_session_create(const mlrc_model *model, int32_t num_threads, mlrc_session **out_session); /* 0 = all cores, <0 = ARGUMENT */
+void mlrc_session_destroy(mlrc_session *session);       /* NULL is a no-op */
+const char *mlrc_session_error(const mlrc_session *session); /* detail of the last failure, "" if none */
+
+/* input: one preprocessed image, float32 NCHW, input_count = C*H*W; logits: logits_count = num_classes */
+mlrc_status mlrc_run(mlrc_session *session, const float *input, size_t input_count, float *logits, size_t logits_count);
+/* resize/crop/normalize as the model file says, then the top k (1..num_classes) predictions, best first */
+mlrc_status mlrc_classify_rgb(mlrc_session *session, const uint8_t *rgb, int32_t width, int32_t height, int32_t row_stride,
+                              mlrc_prediction *top, int32_t k);
+mlrc_status mlrc_classify_jpeg(mlrc_session *session, const void *jpeg, size_t size, mlrc_prediction *top, int32_t k);
+
+/* Additions beyond the core API. */
+/* The calling thread's last error message from any mlrc call ("" if none); valid until its next mlrc call. */
+const char *mlrc_last_error(void);
+/* The model's architecture name as quantize recognised it (e.g. "mlrc_convnext_atto"); "" for NULL. */
+const char *mlrc_model_architecture(const mlrc_model *model);
+/* Images with more pixels than this are refused before decoding allocates (default 64 Mi pixels). Process-wide. */
+void mlrc_set_max_image_pixels(uint64_t max_pixels);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
