@@ -1,0 +1,63 @@
+import MLRCRuntime
+
+/// Folding of inference-time affine layers into the weights next to them.
+public struct BatchNorm {
+    public var scale: [Float]
+    public var shift: [Float]
+
+    /// y = (x - mean) / sqrt(var + eps) * weight + bias  ==  x * scale + shift
+    public init(_ sd: StateDict, _ prefix: String, eps: Float) throws {
+        let mean = try sd.vector(prefix + ".running_mean"), variance = try sd.vector(prefix + ".running_var")
+        let n = mean.count
+        let weight = sd.has(prefix + ".weight") ? try sd.vector(prefix + ".weight", count: n) : [Float](repeating: 1, count: n)
+        let bias = sd.has(prefix + ".bias") ? try sd.vector(prefix + ".bias", count: n) : [Float](repeating: 0, count: n)
+        guard variance.count == n else { throw MLRCError.format("\(prefix): running_var size differs") }
+        scale = (0..<n).map { weight[$0] / (variance[$0] + eps).squareRoot() }
+        shift = (0..<n).map { bias[$0] - mean[$0] * weight[$0] / (variance[$0] + eps).squareRoot() }
+    }
+}
+
+extension StateDict {
+    public func tensor(_ name: String) throws -> HostTensor {
+        guard let t = tensors[name] else { throw MLRCError.format("checkpoint lacks \(name)") }
+        return t
+    }
+
+    public func vector(_ name: String, count: Int? = nil) throws -> [Float] {
+        let t = try tensor(name)
+        if let count, t.count != count { throw MLRCError.format("\(name) has \(t.count) values, expected \(count)") }
+        return t.data
+    }
+
+    public func optionalVector(_ name: String) -> [Float]? { tensors[name]?.data }
+}
+
+/// Scales output channel o of a conv/linear weight [Cout, ...] by scale[o].
+func scaleOutputChannels(_ w: HostTensor, _ scale: [Float]) -> HostTensor {
+    var out = w
+    let per = w.count / max(w.shape[0], 1)
+    for o in 0..<w.shape[0] { for i in 0..<per { out.data[o * per + i] *= scale[o] } }
+    return out
+}
+
+/// Conv weight and bias with a following BatchNorm folded in: W' = W * s, b' = b * s + t.
+func foldBatchNorm(_ w: HostTensor, bias: [Float]?, _ bn: BatchNorm) -> (HostTensor, [Float]) {
+    let b = bias ?? [Float](repeating: 0, count: w.shape[0])
+    return (scaleOutputChannels(w, bn.scale), (0..<b.count).map { b[$0] * bn.scale[$0] + bn.shift[$0] })
+}
+
+/// Linear [out, in] applied after an affine x*gamma + beta on its input: W' = W * gamma (per column), b' = b + W beta.
+func foldInputAffine(_ w: HostTensor, bias: [Float], gamma: [Float], beta: [Float]) -> (HostTensor, [Float]) {
+    let (outN, inN) = (w.shape[0], w.shape[1])
+    var out = w
+    var b = bias
+    for o in 0..<outN {
+        var acc: Double = 0
+        for i in 0..<inN {
+            acc += Double(w.data[o * inN + i]) * Double(beta[i])
+            out.data[o * inN + i] = w.data[o * inN + i] * gamma[i]
+        }
+        b[o] += Float(acc)
+    }
+    return (out, b)
+}

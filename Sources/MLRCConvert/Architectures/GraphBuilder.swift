@@ -1,0 +1,143 @@
+import MLRCRuntime
+
+/// Builds an mlrc graph from PyTorch-layout weights: converts layouts (OIHW -> the kernels' K x N),
+/// folds BatchNorm and LayerNorm affines into neighbouring weights, and tracks value shapes.
+public final class GraphBuilder {
+    public private(set) var nodes: [Node] = []
+    public private(set) var tensors: [HostTensor] = []
+    public private(set) var shapes: [Shape]
+
+    public init(input: Shape) { shapes = [input] }
+
+    public func shape(_ v: Int) -> Shape { shapes[v] }
+
+    private func add(_ node: Node, _ out: Shape) -> Int {
+        nodes.append(node)
+        shapes.append(out)
+        return shapes.count - 1
+    }
+
+    func tensor(_ dims: [Int], _ data: [Float]) -> Int {
+        tensors.append(HostTensor(shape: dims, data: data))
+        return tensors.count - 1
+    }
+
+    /// Padding for a kernel: symmetric (PyTorch `padding=`) or TensorFlow "same" (extra on the bottom/right).
+    public enum Padding {
+        case symmetric(Int, Int)
+        case same
+        case explicit(top: Int, left: Int, bottom: Int, right: Int)
+    }
+
+    func resolve(_ p: Padding, in s: Shape, kernel: (Int, Int), stride: (Int, Int)) -> (Int, Int, Int, Int) {
+        switch p {
+        case .symmetric(let ph, let pw): return (ph, pw, ph, pw)
+        case .explicit(let t, let l, let b, let r): return (t, l, b, r)
+        case .same:
+            func same(_ n: Int, _ k: Int, _ st: Int) -> (Int, Int) {
+                let out = (n + st - 1) / st
+                let total = max((out - 1) * st + k - n, 0)
+                return (total / 2, total - total / 2)
+            }
+            let (t, b) = same(s.height, kernel.0, stride.0), (l, r) = same(s.width, kernel.1, stride.1)
+            return (t, l, b, r)
+        }
+    }
+
+    /// A convolution from a PyTorch weight [Cout, Cin/groups, kH, kW] (and optional per-channel scale
+    /// folded from a following BatchNorm). Depthwise convolutions become depthwise nodes.
+    @discardableResult
+    public func conv(_ x: Int, weight w: HostTensor, bias: [Float]?, stride: (Int, Int) = (1, 1), padding: Padding,
+                     groups: Int = 1, activation: Activation = .none) throws -> Int {
+        guard w.rank == 4 else { throw MLRCError.format("conv weight must be 4-D, got \(w.shape)") }
+        let s = shapes[x]
+        let (cout, cinG, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        guard cinG * groups == s.channels, cout % groups == 0 else {
+            throw MLRCError.format("conv weight \(w.shape) with groups \(groups) does not fit input \(s)")
+        }
+        let (pt, pl, pb, pr) = resolve(padding, in: s, kernel: (kh, kw), stride: stride)
+        let out = Shape(height: (s.height + pt + pb - kh) / stride.0 + 1, width: (s.width + pl + pr - kw) / stride.1 + 1,
+                        channels: cout)
+        let window: [Int32] = [kh, kw, stride.0, stride.1, pt, pl, pb, pr].map { Int32($0) }
+        var weights: [Int]
+        if groups == s.channels && cinG == 1 && cout == s.channels {
+            // Depthwise: [kH][kW][C]
+            var data = [Float](repeating: 0, count: kh * kw * cout)
+            for c in 0..<cout { for i in 0..<(kh * kw) { data[i * cout + c] = w.data[c * kh * kw + i] } }
+            weights = [tensor([kh, kw, cout], data)]
+            if let bias { weights.append(tensor([cout], bias)) }
+            return add(Node(op: .depthwiseConv, inputs: [x], weights: weights, ints: window + [activation.rawValue]), out)
+        }
+        // General: [g][(ky, kx, ci)][co_g]
+        let coutG = cout / groups, k = kh * kw * cinG
+        var data = [Float](repeating: 0, count: groups * k * coutG)
+        for g in 0..<groups {
+            for co in 0..<coutG {
+                let o = g * coutG + co
+                for ci in 0..<cinG {
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let src = ((o * cinG + ci) * kh + ky) * kw + kx
+                            let row = (ky * kw + kx) * cinG + ci
+                            data[(g * k + row) * coutG + co] = w.data[src]
+                        }
+                    }
+                }
+            }
+        }
+        weights = [tensor([groups, k, coutG], data)]
+        if let bias { weights.append(tensor([cout], bias)) }
+        return add(Node(op: .conv, inputs: [x], weights: weights,
+                        ints: window + [Int32(groups), Int32(cout), activation.rawValue]), out)
+    }
+
+    /// A fully connected layer [out, in] on a 1x1 map (after global pooling): a 1x1 convolution.
+    @discardableResult
+    public func linear(_ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none) throws -> Int {
+        guard w.rank == 2 else { throw MLRCError.format("linear weight must be 2-D, got \(w.shape)") }
+        let as4 = HostTensor(shape: [w.shape[0], w.shape[1], 1, 1], data: w.data)
+        return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation)
+    }
+
+    public func layerNorm(_ x: Int, gamma: [Float]?, beta: [Float]?, eps: Float) -> Int {
+        var weights: [Int] = []
+        if let gamma, let beta { weights = [tensor([gamma.count], gamma), tensor([beta.count], beta)] }
+        return add(Node(op: .layerNorm, inputs: [x], weights: weights, floats: [eps]), shapes[x])
+    }
+
+    public func add(_ a: Int, _ b: Int, activation: Activation = .none) throws -> Int {
+        guard shapes[a] == shapes[b] else { throw MLRCError.format("add of shapes \(shapes[a]) and \(shapes[b])") }
+        return add(Node(op: .add, inputs: [a, b], ints: [activation.rawValue]), shapes[a])
+    }
+
+    public func concat(_ xs: [Int]) -> Int {
+        let c = xs.map { shapes[$0].channels }.reduce(0, +)
+        return add(Node(op: .concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
+    }
+
+    public func pool(_ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true) -> Int {
+        let s = shapes[x]
+        let out = Shape(height: (s.height + 2 * padding - kernel) / stride + 1,
+                        width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
+        var ints = [kernel, kernel, stride, stride, padding, padding, padding, padding].map { Int32($0) }
+        if !isMax { ints.append(countIncludePad ? 1 : 0) }
+        return add(Node(op: isMax ? .maxPool : .avgPool, inputs: [x], ints: ints), out)
+    }
+
+    public func globalAvgPool(_ x: Int) -> Int {
+        add(Node(op: .globalAvgPool, inputs: [x]), Shape(height: 1, width: 1, channels: shapes[x].channels))
+    }
+
+    public func eca(_ x: Int, kernel: [Float]) -> Int {
+        add(Node(op: .eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
+    }
+
+    public func channelAffine(_ x: Int, scale: [Float], shift: [Float], activation: Activation = .none) -> Int {
+        add(Node(op: .channelAffine, inputs: [x], weights: [tensor([scale.count], scale), tensor([shift.count], shift)],
+                 ints: [activation.rawValue]), shapes[x])
+    }
+
+    public func activation(_ x: Int, _ act: Activation) -> Int {
+        add(Node(op: .activation, inputs: [x], ints: [act.rawValue]), shapes[x])
+    }
+}

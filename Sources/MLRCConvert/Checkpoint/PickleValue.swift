@@ -1,0 +1,63 @@
+/// Values the restricted unpickler builds. Only data: there is no case that can hold or run code.
+/// A global the reader does not know becomes `.global`, and calling it yields an inert `.object`.
+public indirect enum PickleValue {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case tuple([PickleValue])
+    case list(PickleList)
+    case dict(PickleDict)
+    case global(module: String, name: String)
+    /// The inert result of calling or instantiating an unknown global (argparse.Namespace, an optimizer...).
+    case object(module: String, name: String)
+    case storage(StorageRef)
+    case tensor(TensorRef)
+
+    public var string: String? { if case .string(let s) = self { return s }; return nil }
+    public var int: Int? {
+        switch self {
+        case .int(let v): return v
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+    public var items: [PickleValue]? {
+        switch self {
+        case .tuple(let t): return t
+        case .list(let l): return l.items
+        default: return nil
+        }
+    }
+}
+
+/// Lists and dicts are mutated after creation (APPEND, SETITEM) and shared through the memo: reference types.
+public final class PickleList {
+    public var items: [PickleValue] = []
+    init(_ items: [PickleValue] = []) { self.items = items }
+}
+
+public final class PickleDict {
+    public var entries: [(key: PickleValue, value: PickleValue)] = []
+
+    public subscript(key: String) -> PickleValue? {
+        entries.first { $0.key.string == key }?.value
+    }
+}
+
+/// A storage named by a persistent id: where its bytes are is for the container format to say.
+public struct StorageRef {
+    public var key: String
+    public var type: ScalarType
+    /// Legacy format views: (base key, element offset) into a larger storage.
+    public var viewOf: (key: String, offset: Int)?
+}
+
+public struct TensorRef {
+    public var storage: StorageRef
+    public var offset: Int
+    public var shape: [Int]
+    public var stride: [Int]
+}

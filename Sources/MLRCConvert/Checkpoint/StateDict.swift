@@ -1,0 +1,57 @@
+import MLRCRuntime
+
+/// The named parameters of a network, read from any supported checkpoint file.
+public struct StateDict {
+    public var tensors: [String: HostTensor]
+    /// Where in the file they were found, for messages ("the 'model' entry").
+    public var origin: String
+
+    public init(tensors: [String: HostTensor], origin: String) {
+        self.tensors = tensors
+        self.origin = origin
+    }
+
+    public subscript(name: String) -> HostTensor? { tensors[name] }
+    public func has(_ name: String) -> Bool { tensors[name] != nil }
+    public var names: [String] { tensors.keys.sorted() }
+
+    /// Keys under which training scripts keep the weights, in the order they are tried.
+    static let nestedKeys = ["model", "state_dict", "model_ema", "model_state_dict", "net", "module"]
+
+    public static func load(path: String) throws -> StateDict {
+        let bytes = try FileBytes.read(path)
+        if Safetensors.looksLike(bytes) {
+            return StateDict(tensors: stripPrefixes(try Safetensors.load(bytes)), origin: "safetensors")
+        }
+        let checkpoint = try TorchCheckpoint.load(bytes)
+        guard let (dict, origin) = find(checkpoint.root, depth: 0) else {
+            throw MLRCError.format("no state_dict found in \(path): expected a dict of tensors, or one under \(nestedKeys.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+        var tensors: [String: HostTensor] = [:]
+        for e in dict.entries {
+            guard let name = e.key.string, case .tensor(let ref) = e.value else { continue }
+            tensors[name] = try checkpoint.tensor(ref, name: name)
+        }
+        return StateDict(tensors: stripPrefixes(tensors), origin: origin)
+    }
+
+    /// A dict most of whose values are tensors, here or under one of the usual keys.
+    static func find(_ v: PickleValue, depth: Int) -> (PickleDict, String)? {
+        guard depth < 3, case .dict(let d) = v else { return nil }
+        let tensorCount = d.entries.filter { if case .tensor = $0.value { return true }; return false }.count
+        if tensorCount > 0 && tensorCount * 2 >= d.entries.count { return (d, depth == 0 ? "the top-level dict" : "") }
+        for key in nestedKeys {
+            if let inner = d[key], let (found, _) = find(inner, depth: depth + 1) { return (found, "the '\(key)' entry") }
+        }
+        return nil
+    }
+
+    /// DataParallel ("module.") and torch.compile ("_orig_mod.") prefixes are not part of the names.
+    static func stripPrefixes(_ t: [String: HostTensor]) -> [String: HostTensor] {
+        var out = t
+        for prefix in ["module.", "_orig_mod."] where !out.isEmpty && out.keys.allSatisfy({ $0.hasPrefix(prefix) }) {
+            out = Dictionary(uniqueKeysWithValues: out.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        }
+        return out
+    }
+}
