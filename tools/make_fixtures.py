@@ -117,10 +117,32 @@ def write_f32(path, arr):
     np.asarray(arr, dtype="<f4").tofile(path)
 
 
+class Evil:
+    """Unpickling this with Python's pickle would run a shell command; mlrc must never do so."""
+
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch /tmp/mlrc-pwned-by-pickle",))
+
+
+def malicious():
+    """Checkpoints whose pickle calls os.system, in both torch.save formats."""
+    d = FIX / "malicious"
+    d.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": Evil(), "epoch": 1}, d / "os_system_zip.pth")
+    torch.save({"model": Evil(), "epoch": 1}, d / "os_system_legacy.pt", _use_new_zipfile_serialization=False)
+    torch.save({"weight": Evil(), "bias": Evil()}, d / "os_system_state_dict.pth")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", metavar="DIR", help="write full-size checkpoints and logits to DIR instead")
+    ap.add_argument("--malicious-only", action="store_true", help="only (re)write the hostile checkpoints")
     a = ap.parse_args()
+    if not a.full:
+        malicious()
+    if a.malicious_only:
+        return
     imgs = photos()
     inputs = {n: preprocess(p) for n, p in imgs.items()}
     # Inputs are stored as float16; the references run on exactly those rounded values.

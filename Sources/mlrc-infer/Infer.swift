@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import MLRCRuntime
+
+@main
+struct Infer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlrc-infer",
+        abstract: "Classify JPEG images with an .mlrc model and print the top-K labels.",
+        discussion: "Without --model: $MLRC_MODEL, else the installed share/mlrc/default.mlrc, else the checkout's .build-model/default.mlrc.")
+
+    @Option(help: "The .mlrc model file.")
+    var model: String?
+
+    @Option(help: "How many predictions to print per image.")
+    var top: Int = 5
+
+    @Option(help: "Threads (0 = all cores).")
+    var threads: Int = 0
+
+    @Flag(help: "One JSON object per image and line.")
+    var json = false
+
+    @Argument(help: "JPEG files.")
+    var images: [String]
+
+    func validate() throws {
+        guard !images.isEmpty else { throw ValidationError("give at least one JPEG file") }
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        guard threads >= 0, threads <= 1024 else { throw ValidationError("--threads must be in 0...1024") }
+    }
+
+    func run() throws {
+        guard let path = model ?? DefaultModel.find() else {
+            fail("no model: pass --model PATH, set MLRC_MODEL, or run `make model` (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
+            throw ExitCode(2)
+        }
+        let session: Session
+        do {
+            session = try Session(model: try Model(path: path), threads: threads)
+        } catch {
+            fail("\(path): \(error)")
+            throw ExitCode(2)
+        }
+        let labels = session.model.labels
+        var logits = [Float](repeating: 0, count: session.model.numClasses)
+        var failures = 0
+        for image in images {
+            do {
+                let bytes = try readFile(image)
+                let rgb = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
+                try logits.withUnsafeMutableBufferPointer {
+                    try session.run(rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
+                                    logits: $0.baseAddress!)
+                }
+                let best = logits.withUnsafeBufferPointer { Classification.top(top, logits: $0) }
+                if json {
+                    let items = best.map { "{\"index\":\($0.index),\"label\":\(jsonString(labels[$0.index])),\"probability\":\($0.probability)}" }
+                    print("{\"image\":\(jsonString(image)),\"top\":[\(items.joined(separator: ","))]}")
+                } else {
+                    print(image)
+                    for p in best {
+                        print("  \(pad(percent(p.probability), 6))%  \(pad(String(p.index), 4))  \(labels[p.index])")
+                    }
+                }
+            } catch {
+                failures += 1
+                fail("\(image): \(error)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    func fail(_ message: String) {
+        fputs("mlrc-infer: \(message)\n", stderr)
+    }
+
+    func readFile(_ path: String) throws -> [UInt8] {
+        guard let f = fopen(path, "rb") else { throw MLRCError(.io, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > 512 << 20 { throw MLRCError(.image, "file larger than 512 MB") }
+        }
+        if ferror(f) != 0 { throw MLRCError(.io, "read error") }
+        return out
+    }
+
+    /// 0.32949 -> "32.95" (no Foundation formatting in this tool).
+    func percent(_ p: Float) -> String {
+        let v = Int((Double(p) * 10000).rounded())
+        let frac = v % 100
+        return "\(v / 100).\(frac < 10 ? "0" : "")\(frac)"
+    }
+
+    func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+
+    func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if u.value < 0x20 { out += "\\u00" + String(u.value, radix: 16).leftPad2() } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func leftPad2() -> String { count < 2 ? "0" + self : self }
+}

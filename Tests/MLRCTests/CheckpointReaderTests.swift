@@ -1,0 +1,73 @@
+import MLRCConvert
+import MLRCRuntime
+import XCTest
+
+final class CheckpointReaderTests: XCTestCase {
+    func testReadsEveryContainerFormat() throws {
+        for e in try Fixtures.entries() {
+            let sd = try StateDict.load(path: e.checkpoint)
+            XCTAssertGreaterThan(sd.tensors.count, 20, e.name)
+            XCTAssertFalse(sd.names.contains { $0.hasPrefix("module.") }, "DataParallel prefix stripped in \(e.name)")
+        }
+    }
+
+    func testFindsTheStateDictInsideATrainingCheckpoint() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "mlrc_small_zip_dict" })
+        let sd = try StateDict.load(path: e.checkpoint)
+        XCTAssertEqual(sd.origin, "the 'model' entry")
+        XCTAssertEqual(sd["head.weight"]?.shape, [1000, 64])
+    }
+
+    /// A pickle whose REDUCE calls os.system: the reader builds an inert placeholder and never runs it.
+    func testMaliciousPickleIsInert() throws {
+        let marker = "/tmp/mlrc-pickle-test-\(getpid())"
+        let command = "touch \(marker)"
+        var p: [UInt8] = [0x80, 0x02]
+        p += Array("cos\nsystem\n".utf8)
+        p += [0x58] + le32(command.utf8.count) + Array(command.utf8)
+        p += [0x85, 0x52, 0x2E]  // TUPLE1, REDUCE, STOP
+        var u = Unpickler(bytes: p) { _ in .none }
+        let v = try u.load()
+        guard case .object(let module, let name) = v else { return XCTFail("expected an inert object, got \(v)") }
+        XCTAssertEqual(module + "." + name, "os.system")
+        XCTAssertNotEqual(access(marker, F_OK), 0, "the command ran")
+
+    }
+
+    /// Checkpoints written by torch.save whose pickle calls os.system (tools/make_fixtures.py): refused, never run.
+    func testMaliciousCheckpointsAreRefused() throws {
+        let marker = "/tmp/mlrc-pwned-by-pickle"
+        unlink(marker)
+        for name in ["os_system_zip.pth", "os_system_legacy.pt", "os_system_state_dict.pth"] {
+            XCTAssertThrowsError(try StateDict.load(path: Fixtures.root + "/malicious/" + name), name) { error in
+                XCTAssertTrue("\(error)".contains("no state_dict"), "\(name): \(error)")
+            }
+        }
+        XCTAssertNotEqual(access(marker, F_OK), 0, "a pickled command ran")
+    }
+
+    func testTruncatedAndCorruptCheckpointsThrow() throws {
+        for e in try Fixtures.entries() {
+            let bytes = try FileBytes.read(e.checkpoint)
+            for cut in [0, 1, 10, 100, bytes.count / 3, bytes.count / 2, bytes.count - 10] {
+                let path = "/tmp/mlrc-trunc-\(getpid())"
+                try FileBytes.write(path, Array(bytes[0..<cut]))
+                XCTAssertThrowsError(try StateDict.load(path: path), "\(e.name) cut at \(cut)")
+                unlink(path)
+            }
+        }
+    }
+
+    func testSafetensorsHeaderLies() throws {
+        let header = #"{"w":{"dtype":"F32","shape":[1000,1000],"data_offsets":[0,16]}}"#
+        var bytes = le64(header.utf8.count) + Array(header.utf8)
+        bytes += [UInt8](repeating: 0, count: 16)
+        let path = "/tmp/mlrc-st-\(getpid()).safetensors"
+        try FileBytes.write(path, bytes)
+        defer { unlink(path) }
+        XCTAssertThrowsError(try StateDict.load(path: path))
+    }
+
+    private func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    private func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+}

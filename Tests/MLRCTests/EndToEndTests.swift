@@ -1,0 +1,47 @@
+import MLRCConvert
+import MLRCRuntime
+import XCTest
+
+/// checkpoint -> quantize (fp32) -> .mlrc bytes -> runtime: logits match PyTorch's on real photos.
+final class EndToEndTests: XCTestCase {
+    func testEveryFixtureMatchesPyTorch() throws {
+        let entries = try Fixtures.entries()
+        XCTAssertGreaterThanOrEqual(entries.count, 5)
+        for e in entries {
+            let result = try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(checkpoint: e.checkpoint)
+            let model = try Fixtures.model(result.bytes)
+            XCTAssertEqual(model.numClasses, e.classes, e.name)
+            for photo in ["chelsea", "coffee"] {
+                let y = try Fixtures.run(model, threads: 2, nchw: try Fixtures.input(photo))
+                let err = Fixtures.relativeError(y, try Fixtures.expected(e.name, photo))
+                XCTAssertLessThanOrEqual(err, 1e-3, "\(e.name) on \(photo)")
+            }
+        }
+    }
+
+    func testRecognisesFamiliesAndShapes() throws {
+        let cases: [(String, String)] = [
+            ("mlrc_small_zip_dict", "mlrc_convnext"), ("convnext_small_zip", "convnext"),
+            ("hsnet_small_zip", "hsnet"), ("mlrc_k7_safetensors_bf16", "mlrc_convnext"),
+        ]
+        for (name, family) in cases {
+            let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == name })
+            let net = try ArchitectureRecognizer.build(try StateDict.load(path: e.checkpoint), options: BuildOptions())
+            XCTAssertTrue(net.architecture.hasPrefix(family), "\(name) -> \(net.architecture)")
+            XCTAssertEqual(net.numClasses, e.classes)
+        }
+    }
+
+    func testStageShortcutOverrideChangesTheOutput() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "mlrc_small_zip_dict" })
+        var options = BuildOptions()
+        options.stageShortcut = false
+        let off = try Converter(options: options, precision: .fp32, labelsFile: nil).convert(checkpoint: e.checkpoint)
+        let y = try Fixtures.run(try Fixtures.model(off.bytes), nchw: try Fixtures.input("chelsea"))
+        XCTAssertGreaterThan(Fixtures.relativeError(y, try Fixtures.expected(e.name, "chelsea")), 1e-2)
+    }
+
+    func testInt8IsRefusedClearlyForNow() {
+        XCTAssertThrowsError(try Converter(options: BuildOptions(), precision: .int8, labelsFile: nil).convert(checkpoint: "x"))
+    }
+}

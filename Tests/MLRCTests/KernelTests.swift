@@ -1,0 +1,66 @@
+import CMLRCKernels
+import XCTest
+
+/// Every optimized kernel against its reference, over odd shapes.
+final class KernelTests: XCTestCase {
+    override func tearDown() { _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_AUTO.rawValue)) }
+
+    func random(_ n: Int, seed: inout UInt64) -> [Float] {
+        (0..<n).map { _ in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int((seed >> 33) % 2001) - 1000) / 1000
+        }
+    }
+
+    func testGemmAVX2MatchesReference() throws {
+        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        var seed: UInt64 = 1
+        for (m, n, k) in [(1, 1, 1), (1, 1000, 64), (7, 17, 3), (13, 33, 57), (49, 24, 160), (6, 16, 8), (100, 7, 31)] {
+            for act in [MLRC_ACT_NONE, MLRC_ACT_RELU, MLRC_ACT_RELU6, MLRC_ACT_GELU, MLRC_ACT_SIGMOID] {
+                let a = random(m * k, seed: &seed), b = random(k * n, seed: &seed), bias = random(n, seed: &seed)
+                var ref = [Float](repeating: 0, count: m * n), opt = ref
+                mlrc_f32_gemm_ref(Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n), bias, &ref, Int32(n), Int32(act.rawValue), 2)
+                mlrc_f32_gemm_avx2(Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n), bias, &opt, Int32(n), Int32(act.rawValue), 2)
+                let err = zip(ref, opt).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+                XCTAssertLessThan(err, 1e-5, "gemm \(m)x\(n)x\(k) act \(act.rawValue)")
+            }
+        }
+    }
+
+    func testDepthwiseAVX2MatchesReference() throws {
+        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        var seed: UInt64 = 2
+        let shapes = [(1, 1, 1, 1, 1, 1, 0, 0), (7, 9, 17, 3, 3, 1, 1, 1), (57, 57, 33, 7, 7, 1, 3, 3), (14, 14, 3, 3, 1, 1, 1, 0),
+                      (14, 14, 33, 1, 3, 1, 0, 1), (15, 16, 7, 3, 3, 2, 0, 0), (28, 28, 24, 5, 5, 2, 1, 1)]
+        for (h, w, c, kh, kw, s, ph, pw) in shapes {
+            let oh = (h + 2 * ph - kh) / s + 1, ow = (w + 2 * pw - kw) / s + 1
+            var g = mlrc_conv_geometry(in_h: Int32(h), in_w: Int32(w), in_c: Int32(c), out_h: Int32(oh), out_w: Int32(ow),
+                                       out_c: Int32(c), kernel_h: Int32(kh), kernel_w: Int32(kw), stride_h: Int32(s),
+                                       stride_w: Int32(s), pad_top: Int32(ph), pad_left: Int32(pw), groups: Int32(c))
+            let x = random(h * w * c, seed: &seed), wt = random(kh * kw * c, seed: &seed), bias = random(c, seed: &seed)
+            var ref = [Float](repeating: 0, count: oh * ow * c), opt = ref
+            mlrc_f32_dwconv_ref(&g, x, wt, bias, &ref, Int32(MLRC_ACT_RELU6.rawValue), 2)
+            mlrc_f32_dwconv_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_RELU6.rawValue), 2)
+            let err = zip(ref, opt).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(err, 1e-5, "dwconv \(h)x\(w)x\(c) k\(kh)x\(kw) s\(s)")
+        }
+    }
+
+    /// The whole network on the reference kernels agrees with the optimized ones.
+    func testNetworkOnReferenceKernels() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "hsnet_small_zip" })
+        let bytes = try MLRCConvertTestSupport.convert(e.checkpoint)
+        let model = try Fixtures.model(bytes)
+        let x = try Fixtures.input("coffee")
+        _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_REFERENCE.rawValue))
+        let ref = try Fixtures.run(model, nchw: x)
+        _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_AUTO.rawValue))
+        let opt = try Fixtures.run(model, nchw: x)
+        XCTAssertLessThan(Fixtures.relativeError(opt, ref), 1e-5)
+    }
+
+    func testCRC32KnownValue() {
+        let s = Array("123456789".utf8)
+        XCTAssertEqual(mlrc_crc32(0, s, s.count), 0xCBF4_3926)
+    }
+}
