@@ -25,6 +25,9 @@ struct Infer: ParsableCommand {
     @Flag(help: "One JSON object per image and line.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run the first image N more times and print the time per operation kind.", visibility: .hidden))
+    var profile: Int = 0
+
     @Argument(help: "JPEG files.")
     var images: [String]
 
@@ -57,6 +60,7 @@ struct Infer: ParsableCommand {
                     try session.run(rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
                                     logits: $0.baseAddress!)
                 }
+                if profile > 0 { printProfile(session, logits: &logits) }
                 let best = logits.withUnsafeBufferPointer { Classification.top(top, logits: $0) }
                 if json {
                     let items = best.map { "{\"index\":\($0.index),\"label\":\(jsonString(labels[$0.index])),\"probability\":\($0.probability)}" }
@@ -73,6 +77,32 @@ struct Infer: ParsableCommand {
             }
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    func printProfile(_ session: Session, logits: inout [Float]) {
+        let times = logits.withUnsafeMutableBufferPointer { session.profile(runs: profile, logits: $0.baseAddress!) }
+        var byKind: [String: (Double, Int)] = [:]
+        for (step, ms) in zip(session.model.graph.steps, times) {
+            var key = "\(step.node.op)"
+            if step.node.op == .conv {
+                let g = step.geometry
+                key += g.kernel_h == 1 && g.kernel_w == 1 ? " 1x1" : " \(g.kernel_h)x\(g.kernel_w)"
+                if g.groups > 1 { key += " grouped" }
+            }
+            byKind[key, default: (0, 0)].0 += ms
+            byKind[key, default: (0, 0)].1 += 1
+        }
+        if getenv("MLRC_PROFILE_NODES") != nil {
+            for (i, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
+                let shapes = session.model.graph.shapes
+                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) act \(step.activation): \(percent(Float(ms / 100))) ms")
+            }
+        }
+        let total = times.reduce(0, +)
+        print("profile: \(percent(Float(total / 100))) ms per run over \(times.count) ops")
+        for (k, v) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
+            print("  \(pad(percent(Float(v.0 / 100)), 8)) ms  \(pad(String(v.1), 4)) x \(k)")
+        }
     }
 
     func fail(_ message: String) {

@@ -62,6 +62,14 @@ size_t mlrc_f32_conv_scratch_floats(const mlrc_conv_geometry *g);
 void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                    float *output, float *scratch, int32_t act, int32_t threads);
 
+/* The AVX2 im2col-free convolution behind mlrc_f32_conv (same weight layout); for kernels of at most 64 taps. */
+int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g);
+void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                 const float *bias, float *output, int32_t act, int32_t threads);
+/* The portable path of mlrc_f32_conv: im2col into scratch, then the dispatched GEMM. */
+void mlrc_f32_conv_im2col(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                          float *output, float *scratch, int32_t act, int32_t threads);
+
 /* Depthwise convolution (k_h x k_w, including strips k x 1 and 1 x k). weights: [kernel_h][kernel_w][C]. */
 void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                      float *output, int32_t act, int32_t threads);

@@ -47,6 +47,18 @@ void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float 
         mlrc_f32_gemm(M, g->out_c, g->in_c, input, g->in_c, weights, g->out_c, bias, output, g->out_c, act, threads);
         return;
     }
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2 && mlrc_f32_conv_indirect_supported(g)) {
+        mlrc_f32_conv_indirect_avx2(g, input, weights, bias, output, act, threads);
+        return;
+    }
+#endif
+    mlrc_f32_conv_im2col(g, input, weights, bias, output, scratch, act, threads);
+}
+
+void mlrc_f32_conv_im2col(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                          float *output, float *scratch, int32_t act, int32_t threads) {
+    const int32_t M = g->out_h * g->out_w;
     const int32_t cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
     const int32_t K = g->kernel_h * g->kernel_w * cin_g;
     for (int32_t group = 0; group < g->groups; group++) {

@@ -13,15 +13,5 @@ MLRC_AVX2 static inline __m256i mlrc_avx2_tail_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
 
-/* ReLU and ReLU6 in registers; other activations are applied by the caller after the store. */
-MLRC_AVX2 static inline __m256 mlrc_avx2_clamp(__m256 v, int32_t act) {
-    if (act == MLRC_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
-    if (act == MLRC_ACT_RELU6) return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
-    return v;
-}
-
-static inline int mlrc_act_is_clamp(int32_t act) {
-    return act == MLRC_ACT_NONE || act == MLRC_ACT_RELU || act == MLRC_ACT_RELU6;
-}
 #endif
 #endif

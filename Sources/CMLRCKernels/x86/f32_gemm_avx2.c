@@ -1,65 +1,113 @@
-/* fp32 GEMM for AVX2/FMA: a 6x16 register tile (12 accumulators), B read row by row (weights are stored
- * [K][N], so each k step loads 16 contiguous floats), column tails through masked loads and stores.
- * Work is split over row blocks, or over column blocks when there are few rows (the classifier head). */
+/* fp32 GEMM for AVX2/FMA. Micro-kernel: 6 rows x 16 columns in 12 accumulators (or 6 x 8 when at most
+ * 8 columns remain), B read row by row (weights are stored [K][N], so each k step loads contiguous floats),
+ * column tails through masked loads/stores, row tails by repeating the last valid row (computed, never stored),
+ * so every tile runs the same fully unrolled loop. The fused activation is applied in registers.
+ * Blocking: each thread owns a range of row blocks; it walks them in chunks of MC rows and, per chunk, over
+ * all column panels, so a K x 16 panel of B is reused from L1/L2 by the whole chunk of A. */
 #if defined(__x86_64__)
-#include "avx2_common.h"
+#include <omp.h>
+#include "f32_vmath_avx2.h"
 
 #define MR 6
 #define NR 16
+#define MC_BLOCKS 16 /* row blocks per chunk: 96 rows of A stay in L2 while B's panels stream past */
 
-MLRC_AVX2 static void tile(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B,
-                           int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
-    __m256 acc[MR][2];
+MLRC_AVX2 static void tile16(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B,
+                             int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
+    const float *a[MR];
+    for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
+    const int full = cols == NR;
     const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);
-    __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
-    __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
-    for (int r = 0; r < MR; r++) {
-        acc[r][0] = b0;
-        acc[r][1] = b1;
+    const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
+    const __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
+    __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
+    __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+    for (int32_t k = 0; k < K; k++) {
+        const float *brow = B + (size_t)k * ldb;
+        const __m256 w0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
+        const __m256 w1 = full ? _mm256_loadu_ps(brow + 8) : _mm256_maskload_ps(brow + 8, m1);
+        __m256 x;
+        x = _mm256_broadcast_ss(a[0] + k); c00 = _mm256_fmadd_ps(x, w0, c00); c01 = _mm256_fmadd_ps(x, w1, c01);
+        x = _mm256_broadcast_ss(a[1] + k); c10 = _mm256_fmadd_ps(x, w0, c10); c11 = _mm256_fmadd_ps(x, w1, c11);
+        x = _mm256_broadcast_ss(a[2] + k); c20 = _mm256_fmadd_ps(x, w0, c20); c21 = _mm256_fmadd_ps(x, w1, c21);
+        x = _mm256_broadcast_ss(a[3] + k); c30 = _mm256_fmadd_ps(x, w0, c30); c31 = _mm256_fmadd_ps(x, w1, c31);
+        x = _mm256_broadcast_ss(a[4] + k); c40 = _mm256_fmadd_ps(x, w0, c40); c41 = _mm256_fmadd_ps(x, w1, c41);
+        x = _mm256_broadcast_ss(a[5] + k); c50 = _mm256_fmadd_ps(x, w0, c50); c51 = _mm256_fmadd_ps(x, w1, c51);
     }
-    if (rows == MR && cols == NR) {
-        for (int32_t k = 0; k < K; k++) {
-            const __m256 w0 = _mm256_loadu_ps(B + (size_t)k * ldb), w1 = _mm256_loadu_ps(B + (size_t)k * ldb + 8);
-            for (int r = 0; r < MR; r++) {
-                const __m256 a = _mm256_broadcast_ss(A + (size_t)r * lda + k);
-                acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
-            }
-        }
-    } else {
-        for (int32_t k = 0; k < K; k++) {
-            const __m256 w0 = _mm256_maskload_ps(B + (size_t)k * ldb, m0);
-            const __m256 w1 = _mm256_maskload_ps(B + (size_t)k * ldb + 8, m1);
-            for (int r = 0; r < rows; r++) {
-                const __m256 a = _mm256_broadcast_ss(A + (size_t)r * lda + k);
-                acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
-            }
-        }
-    }
+    const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
     for (int r = 0; r < rows; r++) {
         float *c = C + (size_t)r * ldc;
-        _mm256_maskstore_ps(c, m0, mlrc_avx2_clamp(acc[r][0], act));
-        _mm256_maskstore_ps(c + 8, m1, mlrc_avx2_clamp(acc[r][1], act));
-        if (!mlrc_act_is_clamp(act))
-            for (int32_t n = 0; n < cols; n++) c[n] = mlrc_act_scalar(c[n], act);
+        if (full) {
+            _mm256_storeu_ps(c, mlrc_avx2_activate(lo[r], act));
+            _mm256_storeu_ps(c + 8, mlrc_avx2_activate(hi[r], act));
+        } else {
+            _mm256_maskstore_ps(c, m0, mlrc_avx2_activate(lo[r], act));
+            _mm256_maskstore_ps(c + 8, m1, mlrc_avx2_activate(hi[r], act));
+        }
     }
 }
 
-void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B,
-                                  int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act,
-                                  int32_t threads) {
+/* At most 8 columns: one accumulator per row, so narrow outputs (grouped convs) waste no lanes. */
+MLRC_AVX2 static void tile8(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B,
+                            int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
+    const float *a[MR];
+    for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
+    const __m256i m = mlrc_avx2_tail_mask(cols);
+    const __m256 b = bias ? _mm256_maskload_ps(bias, m) : _mm256_setzero_ps();
+    __m256 c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b;
+    for (int32_t k = 0; k < K; k++) {
+        const __m256 w = _mm256_maskload_ps(B + (size_t)k * ldb, m);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[0] + k), w, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[1] + k), w, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[2] + k), w, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[3] + k), w, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[4] + k), w, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[5] + k), w, c5);
+    }
+    const __m256 acc[MR] = {c0, c1, c2, c3, c4, c5};
+    for (int r = 0; r < rows; r++) _mm256_maskstore_ps(C + (size_t)r * ldc, m, mlrc_avx2_activate(acc[r], act));
+}
+
+static void tile(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                 const float *bias, float *C, int32_t ldc, int32_t act) {
+    if (cols > 8)
+        tile16(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act);
+    else
+        tile8(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act);
+}
+
+/* Row blocks [rb_begin, rb_end): chunks of MC_BLOCKS row blocks, each swept across all column panels. */
+static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+                      const float *B, int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
+    for (int32_t chunk = rb_begin; chunk < rb_end; chunk += MC_BLOCKS) {
+        const int32_t chunk_end = chunk + MC_BLOCKS < rb_end ? chunk + MC_BLOCKS : rb_end;
+        for (int32_t n = 0; n < N; n += NR) {
+            const int32_t cols = N - n < NR ? N - n : NR;
+            for (int32_t rb = chunk; rb < chunk_end; rb++) {
+                const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
+                tile(rows, cols, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0, C + (size_t)m * ldc + n,
+                     ldc, act);
+            }
+        }
+    }
+}
+
+void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
     const int32_t row_blocks = (M + MR - 1) / MR, col_blocks = (N + NR - 1) / NR;
-    if (row_blocks >= (threads > 1 ? 2 * threads : 1)) {
+    if (threads <= 1) {
+        row_range(0, row_blocks, M, N, K, A, lda, B, ldb, bias, C, ldc, act);
+    } else if (row_blocks >= 2 * threads) {
+        /* Contiguous row ranges, one per thread (static schedule), each blocked as above. */
         int nt = mlrc_threads_for(threads, row_blocks);
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int32_t rb = 0; rb < row_blocks; rb++) {
-            const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-            for (int32_t n = 0; n < N; n += NR)
-                tile(rows, N - n < NR ? N - n : NR, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0,
-                     C + (size_t)m * ldc + n, ldc, act);
+#pragma omp parallel num_threads(nt)
+        {
+            const int t = omp_get_thread_num(), T = omp_get_num_threads();
+            const int32_t begin = (int32_t)((int64_t)row_blocks * t / T), end = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            row_range(begin, end, M, N, K, A, lda, B, ldb, bias, C, ldc, act);
         }
     } else {
+        /* Few rows (the classifier head): split the columns instead. */
         int nt = mlrc_threads_for(threads, col_blocks);
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int32_t cb = 0; cb < col_blocks; cb++) {

@@ -13,6 +13,7 @@ struct MemoryPlan {
             for v in step.node.inputs { lastUse[v] = max(lastUse[v], step.output) }
         }
         lastUse[graph.outputValue] = Int.max
+        lastUse[0] = Int.max  // the input keeps its buffer: preprocessing writes there, profiling re-runs it
         var assignment = Array(repeating: -1, count: valueCount)
         var sizes: [Int] = []
         var free: [Int] = []

@@ -8,7 +8,6 @@ public final class Session {
     private let plan: MemoryPlan
     private let buffers: [AlignedFloatBuffer]
     private let scratch: AlignedFloatBuffer
-    private let inputNHWC: AlignedFloatBuffer
 
     /// threads: 0 means every core.
     public init(model: Model, threads: Int) throws {
@@ -29,11 +28,10 @@ public final class Session {
             }
         }
         scratch = try AlignedFloatBuffer(count: scratchFloats)
-        inputNHWC = try AlignedFloatBuffer(count: model.inputShape.count)
     }
 
     /// Peak bytes of activation memory this session holds.
-    public var activationBytes: Int { (plan.bufferSizes.reduce(0, +) + scratch.count + inputNHWC.count) * 4 }
+    public var activationBytes: Int { (plan.bufferSizes.reduce(0, +) + scratch.count) * 4 }
 
     private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
 
@@ -57,14 +55,19 @@ public final class Session {
     public func run(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
                     logits: UnsafeMutablePointer<Float>) throws {
         try Preprocessor.preprocess(rgb: rgb, width: width, height: height, rowStride: rowStride,
-                                    spec: model.description.preprocessing, into: inputNHWC.pointer)
-        run(nhwc: inputNHWC.pointer, logits: logits)
+                                    spec: model.description.preprocessing, into: buffer(0))
+        execute(logits: logits)
     }
+
+    /// When set, `execute` adds each node's wall time (ns) here, indexed like the graph's steps.
+    public var nodeTimes: [UInt64]?
 
     private func execute(logits: UnsafeMutablePointer<Float>) {
         let t = Int32(threads)
         let shapes = model.graph.shapes
-        for step in model.graph.steps {
+        for (index, step) in model.graph.steps.enumerated() {
+            let start = nodeTimes == nil ? 0 : Clock.nanoseconds()
+            defer { if nodeTimes != nil { nodeTimes![index] += Clock.nanoseconds() - start } }
             let node = step.node
             let x = buffer(node.inputs[0])
             let y = buffer(step.output)
@@ -108,6 +111,14 @@ public final class Session {
             }
         }
         logits.update(from: buffer(model.graph.outputValue), count: model.numClasses)
+    }
+
+    /// Runs `runs` times on the last input (value 0 keeps its own buffer) and returns per-node times in ms (averaged).
+    public func profile(runs: Int, logits: UnsafeMutablePointer<Float>) -> [Double] {
+        nodeTimes = Array(repeating: 0, count: model.graph.steps.count)
+        for _ in 0..<max(runs, 1) { execute(logits: logits) }
+        defer { nodeTimes = nil }
+        return nodeTimes!.map { Double($0) / 1e6 / Double(max(runs, 1)) }
     }
 
     private func bias(_ node: Node) -> UnsafePointer<Float>? {

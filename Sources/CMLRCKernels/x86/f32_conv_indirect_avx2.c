@@ -1,0 +1,110 @@
+/* General and grouped convolution for AVX2/FMA without im2col ("indirect GEMM"): for a tile of 6 output
+ * pixels, a table points each (pixel, tap) at the input pixel's channels of the current group, or at a
+ * zero row where the tap falls in the padding; the micro-kernel then walks taps x input channels with
+ * the GEMM's 6 x 16 (or 6 x 8) register tile. Weights are the conv layout [group][tap][ci][co].
+ * Used for kernels with at most MAX_TAPS taps and at most MAX_ZERO input channels per group. */
+#if defined(__x86_64__)
+#include <omp.h>
+#include "f32_vmath_avx2.h"
+
+#define MR 6
+#define MAX_TAPS 64
+#define MAX_ZERO 4096
+
+static const float zero_row[MAX_ZERO];
+
+int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
+    return g->kernel_h * g->kernel_w <= MAX_TAPS && g->in_c / g->groups <= MAX_ZERO;
+}
+
+/* acc (rows x cols) = bias + sum over taps t and channels ci of in[r][t][ci] * w[t][ci][:]; NCOL = 16 or 8
+ * accumulator columns, in two functions so each keeps its accumulators in registers. */
+#define INDIRECT_TILE(NAME, WIDE)                                                                                   \
+    MLRC_AVX2 static void NAME(const float *const *ptrs, int32_t rows, int32_t taps, int32_t cin_g, int32_t cols,   \
+                               const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo, int32_t act) { \
+        const int full = cols == (WIDE ? 16 : 8);                                                                   \
+        const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);                          \
+        const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();                               \
+        const __m256 b1 = bias && WIDE ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();                   \
+        __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;                                          \
+        __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;                                          \
+        for (int32_t t = 0; t < taps; t++) {                                                                        \
+            const float *a0 = ptrs[0 * MAX_TAPS + t], *a1 = ptrs[1 * MAX_TAPS + t], *a2 = ptrs[2 * MAX_TAPS + t];   \
+            const float *a3 = ptrs[3 * MAX_TAPS + t], *a4 = ptrs[4 * MAX_TAPS + t], *a5 = ptrs[5 * MAX_TAPS + t];   \
+            const float *wt = w + (size_t)t * cin_g * ldw;                                                          \
+            for (int32_t ci = 0; ci < cin_g; ci++) {                                                                \
+                const float *wr = wt + (size_t)ci * ldw;                                                            \
+                const __m256 w0 = full ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);                         \
+                __m256 x;                                                                                           \
+                if (WIDE) {                                                                                         \
+                    const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);              \
+                    x = _mm256_broadcast_ss(a0 + ci); c00 = _mm256_fmadd_ps(x, w0, c00); c01 = _mm256_fmadd_ps(x, w1, c01); \
+                    x = _mm256_broadcast_ss(a1 + ci); c10 = _mm256_fmadd_ps(x, w0, c10); c11 = _mm256_fmadd_ps(x, w1, c11); \
+                    x = _mm256_broadcast_ss(a2 + ci); c20 = _mm256_fmadd_ps(x, w0, c20); c21 = _mm256_fmadd_ps(x, w1, c21); \
+                    x = _mm256_broadcast_ss(a3 + ci); c30 = _mm256_fmadd_ps(x, w0, c30); c31 = _mm256_fmadd_ps(x, w1, c31); \
+                    x = _mm256_broadcast_ss(a4 + ci); c40 = _mm256_fmadd_ps(x, w0, c40); c41 = _mm256_fmadd_ps(x, w1, c41); \
+                    x = _mm256_broadcast_ss(a5 + ci); c50 = _mm256_fmadd_ps(x, w0, c50); c51 = _mm256_fmadd_ps(x, w1, c51); \
+                } else {                                                                                            \
+                    c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + ci), w0, c00);                                   \
+                    c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + ci), w0, c10);                                   \
+                    c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + ci), w0, c20);                                   \
+                    c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + ci), w0, c30);                                   \
+                    c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + ci), w0, c40);                                   \
+                    c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + ci), w0, c50);                                   \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+        const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};             \
+        for (int r = 0; r < rows; r++) {                                                                            \
+            float *o = out + (size_t)r * ldo;                                                                       \
+            _mm256_maskstore_ps(o, m0, mlrc_avx2_activate(lo[r], act));                                             \
+            if (WIDE) _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));                              \
+        }                                                                                                           \
+    }
+
+INDIRECT_TILE(tile16, 1)
+INDIRECT_TILE(tile8, 0)
+
+/* Output pixels [p0, p0 + rows) of every group and output channel. */
+static void pixel_block(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                        float *output, int32_t act, int32_t p0, int32_t rows) {
+    const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
+    const float *base[MR * MAX_TAPS];
+    unsigned char padded[MR * MAX_TAPS];
+    for (int32_t r = 0; r < MR; r++) {
+        const int32_t p = p0 + (r < rows ? r : rows - 1); /* row tail: repeat the last pixel, never stored */
+        const int32_t oy = p / g->out_w, ox = p % g->out_w;
+        for (int32_t ky = 0; ky < g->kernel_h; ky++)
+            for (int32_t kx = 0; kx < g->kernel_w; kx++) {
+                const int32_t iy = oy * g->stride_h - g->pad_top + ky, ix = ox * g->stride_w - g->pad_left + kx;
+                const int32_t t = r * MAX_TAPS + ky * g->kernel_w + kx;
+                padded[t] = iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w;
+                base[t] = padded[t] ? zero_row : input + ((size_t)iy * g->in_w + ix) * g->in_c;
+            }
+    }
+    const float *ptrs[MR * MAX_TAPS];
+    for (int32_t group = 0; group < g->groups; group++) {
+        const size_t shift = (size_t)group * cin_g;
+        for (int32_t r = 0; r < MR; r++)
+            for (int32_t t = r * MAX_TAPS; t < r * MAX_TAPS + taps; t++) ptrs[t] = padded[t] ? zero_row : base[t] + shift;
+        const float *w = weights + (size_t)group * taps * cin_g * cout_g;
+        for (int32_t n = 0; n < cout_g; n += 16) {
+            const int32_t cols = cout_g - n < 16 ? cout_g - n : 16;
+            const int32_t co = group * cout_g + n;
+            (cols > 8 ? tile16 : tile8)(ptrs, rows, taps, cin_g, cols, w + n, cout_g, bias ? bias + co : 0,
+                 output + (size_t)p0 * g->out_c + co, g->out_c, act);
+        }
+    }
+}
+
+void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                 const float *bias, float *output, int32_t act, int32_t threads) {
+    const int32_t pixels = g->out_h * g->out_w, blocks = (pixels + MR - 1) / MR;
+    int nt = mlrc_threads_for(threads, blocks);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t b = 0; b < blocks; b++) {
+        const int32_t p0 = b * MR;
+        pixel_block(g, input, weights, bias, output, act, p0, pixels - p0 < MR ? pixels - p0 : MR);
+    }
+}
+#endif
