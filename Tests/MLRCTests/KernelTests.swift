@@ -46,6 +46,34 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testIndirectConvMatchesIm2col() throws {
+        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        var seed: UInt64 = 3
+        // (h, w, cin, cout, groups, kh, kw, stride, padTop, padLeft, padBottom, padRight)
+        let shapes = [(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0), (9, 7, 3, 17, 1, 3, 3, 2, 1, 1, 1, 1),
+                      (17, 17, 32, 32, 4, 3, 3, 1, 1, 1, 1, 1), (15, 15, 44, 44, 4, 3, 3, 1, 1, 1, 1, 1),
+                      (224, 224, 3, 32, 1, 3, 3, 2, 0, 0, 1, 1), (33, 33, 8, 33, 1, 4, 4, 4, 0, 0, 0, 0),
+                      (14, 14, 7, 9, 1, 2, 2, 2, 0, 0, 0, 0), (5, 11, 6, 6, 3, 1, 7, 1, 0, 3, 0, 3),
+                      (57, 57, 16, 24, 2, 5, 5, 2, 1, 2, 2, 1), (3, 3, 400, 100, 4, 3, 3, 1, 1, 1, 1, 1)]
+        for (h, w, cin, cout, groups, kh, kw, s, pt, pl, pb, pr) in shapes {
+            let oh = (h + pt + pb - kh) / s + 1, ow = (w + pl + pr - kw) / s + 1
+            var g = mlrc_conv_geometry(in_h: Int32(h), in_w: Int32(w), in_c: Int32(cin), out_h: Int32(oh), out_w: Int32(ow),
+                                       out_c: Int32(cout), kernel_h: Int32(kh), kernel_w: Int32(kw), stride_h: Int32(s),
+                                       stride_w: Int32(s), pad_top: Int32(pt), pad_left: Int32(pl), groups: Int32(groups))
+            let x = random(h * w * cin, seed: &seed), wt = random(kh * kw * cin / groups * cout, seed: &seed)
+            let bias = random(cout, seed: &seed)
+            var ref = [Float](repeating: 0, count: oh * ow * cout), opt = ref
+            var scratch = [Float](repeating: 0, count: max(1, Int(mlrc_f32_conv_scratch_floats(&g))))
+            _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_REFERENCE.rawValue))
+            mlrc_f32_conv_im2col(&g, x, wt, bias, &ref, &scratch, Int32(MLRC_ACT_GELU.rawValue), 2)
+            _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_AUTO.rawValue))
+            XCTAssertEqual(mlrc_f32_conv_indirect_supported(&g), 1)
+            mlrc_f32_conv_indirect_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_GELU.rawValue), 2)
+            let err = zip(ref, opt).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+            XCTAssertLessThan(err, 1e-5, "conv \(h)x\(w)x\(cin)->\(cout) g\(groups) k\(kh)x\(kw) s\(s)")
+        }
+    }
+
     /// The whole network on the reference kernels agrees with the optimized ones.
     func testNetworkOnReferenceKernels() throws {
         let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "hsnet_small_zip" })

@@ -22,7 +22,7 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
 #define INDIRECT_TILE(NAME, WIDE)                                                                                   \
     MLRC_AVX2 static void NAME(const float *const *ptrs, int32_t rows, int32_t taps, int32_t cin_g, int32_t cols,   \
                                const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo, int32_t act) { \
-        const int full = cols == (WIDE ? 16 : 8);                                                                   \
+        const int full = cols == (WIDE ? 16 : 8), full0 = cols >= 8;                                                \
         const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);                          \
         const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();                               \
         const __m256 b1 = bias && WIDE ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();                   \
@@ -34,7 +34,7 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
             const float *wt = w + (size_t)t * cin_g * ldw;                                                          \
             for (int32_t ci = 0; ci < cin_g; ci++) {                                                                \
                 const float *wr = wt + (size_t)ci * ldw;                                                            \
-                const __m256 w0 = full ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);                         \
+                const __m256 w0 = full0 ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);                        \
                 __m256 x;                                                                                           \
                 if (WIDE) {                                                                                         \
                     const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);              \
@@ -65,34 +65,41 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
 INDIRECT_TILE(tile16, 1)
 INDIRECT_TILE(tile8, 0)
 
-/* Output pixels [p0, p0 + rows) of every group and output channel. */
-static void pixel_block(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                        float *output, int32_t act, int32_t p0, int32_t rows) {
-    const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
-    const float *base[MR * MAX_TAPS];
-    unsigned char padded[MR * MAX_TAPS];
+/* Points each (pixel, tap) of the block at the input channels of `group`, or at zeros in the padding. */
+static void block_pointers(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows, int32_t group,
+                           const float **ptrs) {
+    const size_t shift = (size_t)group * (g->in_c / g->groups);
     for (int32_t r = 0; r < MR; r++) {
         const int32_t p = p0 + (r < rows ? r : rows - 1); /* row tail: repeat the last pixel, never stored */
         const int32_t oy = p / g->out_w, ox = p % g->out_w;
-        for (int32_t ky = 0; ky < g->kernel_h; ky++)
+        for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+            const int32_t iy = oy * g->stride_h - g->pad_top + ky;
             for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky, ix = ox * g->stride_w - g->pad_left + kx;
-                const int32_t t = r * MAX_TAPS + ky * g->kernel_w + kx;
-                padded[t] = iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w;
-                base[t] = padded[t] ? zero_row : input + ((size_t)iy * g->in_w + ix) * g->in_c;
+                const int32_t ix = ox * g->stride_w - g->pad_left + kx;
+                const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] =
+                    inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c + shift : zero_row;
             }
+        }
     }
+}
+
+/* Pixel blocks [b0, b1): per group and 16-column weight panel, every block, so the panel stays in cache. */
+static void block_range(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                        float *output, int32_t act, int32_t b0, int32_t b1) {
+    const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
+    const int32_t pixels = g->out_h * g->out_w;
     const float *ptrs[MR * MAX_TAPS];
     for (int32_t group = 0; group < g->groups; group++) {
-        const size_t shift = (size_t)group * cin_g;
-        for (int32_t r = 0; r < MR; r++)
-            for (int32_t t = r * MAX_TAPS; t < r * MAX_TAPS + taps; t++) ptrs[t] = padded[t] ? zero_row : base[t] + shift;
         const float *w = weights + (size_t)group * taps * cin_g * cout_g;
         for (int32_t n = 0; n < cout_g; n += 16) {
-            const int32_t cols = cout_g - n < 16 ? cout_g - n : 16;
-            const int32_t co = group * cout_g + n;
-            (cols > 8 ? tile16 : tile8)(ptrs, rows, taps, cin_g, cols, w + n, cout_g, bias ? bias + co : 0,
-                 output + (size_t)p0 * g->out_c + co, g->out_c, act);
+            const int32_t cols = cout_g - n < 16 ? cout_g - n : 16, co = group * cout_g + n;
+            for (int32_t b = b0; b < b1; b++) {
+                const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
+                block_pointers(g, input, p0, rows, group, ptrs);
+                (cols > 8 ? tile16 : tile8)(ptrs, rows, taps, cin_g, cols, w + n, cout_g, bias ? bias + co : 0,
+                                            output + (size_t)p0 * g->out_c + co, g->out_c, act);
+            }
         }
     }
 }
@@ -101,10 +108,15 @@ void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input
                                  const float *bias, float *output, int32_t act, int32_t threads) {
     const int32_t pixels = g->out_h * g->out_w, blocks = (pixels + MR - 1) / MR;
     int nt = mlrc_threads_for(threads, blocks);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t b = 0; b < blocks; b++) {
-        const int32_t p0 = b * MR;
-        pixel_block(g, input, weights, bias, output, act, p0, pixels - p0 < MR ? pixels - p0 : MR);
+    if (nt <= 1) {
+        block_range(g, input, weights, bias, output, act, 0, blocks);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        block_range(g, input, weights, bias, output, act, (int32_t)((int64_t)blocks * t / T),
+                    (int32_t)((int64_t)blocks * (t + 1) / T));
     }
 }
 #endif
