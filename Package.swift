@@ -51,6 +51,8 @@ let package = Package(
             name: "quantize",
             dependencies: ["MLRCConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets for the model, checkpoint and JPEG readers: a corpus replayer normally, libFuzzer with -DFUZZING.
+        .executableTarget(name: "mlrc-fuzz", dependencies: ["MLRCConvert", "MLRCRuntime"]),
         .testTarget(name: "MLRCTests", dependencies: ["MLRCConvert", "MLRCRuntime", "CMLRCKernels"]),
     ]
 )

@@ -134,6 +134,31 @@ def malicious():
     torch.save({"weight": Evil(), "bias": Evil()}, d / "os_system_state_dict.pth")
 
 
+def fuzz_corpus():
+    """Small seeds for the fuzz targets (Tests/Fixtures/fuzz/<target>/): tiny checkpoints in every container
+    format, and small JPEGs of several kinds. The model seeds are made from these by quantize (Makefile)."""
+    d = FIX / "fuzz"
+    for sub in ["checkpoint", "jpeg"]:
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(7)
+    tiny = {
+        "convnext": R.randomize_(R.ConvNeXt([1, 1, 1, 1], [4, 4, 4, 4], 3, mlrc=True), 1).eval(),
+        "hsnet": R.randomize_(R.HSNet(3, widths=(4, 4, 4, 4), depths=(1, 2, 1, 1), head=8), 2).eval(),
+    }
+    for name, m in tiny.items():
+        sd = m.state_dict()
+        torch.save(sd, d / "checkpoint" / f"{name}_zip.pth")
+        torch.save({"model": sd, "epoch": 1}, d / "checkpoint" / f"{name}_legacy.pt", _use_new_zipfile_serialization=False)
+        from safetensors.torch import save_file
+        save_file({k: v.half().contiguous() for k, v in sd.items()}, str(d / "checkpoint" / f"{name}.safetensors"))
+    img = Image.open(FIX / "images" / "chelsea.jpg").convert("RGB").resize((40, 30))
+    img.save(d / "jpeg" / "baseline.jpg", quality=50)
+    img.save(d / "jpeg" / "progressive.jpg", quality=50, progressive=True)
+    img.convert("L").save(d / "jpeg" / "gray.jpg", quality=50)
+    img.save(d / "jpeg" / "subsampled.jpg", quality=30, subsampling=2)
+    img.convert("CMYK").save(d / "jpeg" / "cmyk.jpg", quality=50)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", metavar="DIR", help="write full-size checkpoints and logits to DIR instead")
@@ -141,6 +166,7 @@ def main():
     a = ap.parse_args()
     if not a.full:
         malicious()
+        fuzz_corpus()
     if a.malicious_only:
         return
     imgs = photos()

@@ -1,7 +1,9 @@
 /* C-API tests: a plain C program, built with gcc against the installed mlrc.h and libmlrc.so.
  *
- *   test_capi FIXTURES_DIR MODELS_DIR DEFAULT_MODEL
+ *   test_capi FIXTURES_DIR MODELS_DIR DEFAULT_MODEL [quick]
  *
+ * "quick" (for valgrind) checks three fixture models and uses DEFAULT_MODEL, then a small fixture model,
+ * without the real-photo label checks, which need the real EfficientNet-Lite0.
  * MODELS_DIR holds NAME.mlrc for every line NAME of MODELS_DIR/list.txt (made by `quantize --precision
  * fp32` from the fixtures); FIXTURES_DIR/expected/NAME.PHOTO.f32 are PyTorch's logits for them.
  * Prints "N passed, M failed" and exits non-zero on any failure. */
@@ -16,6 +18,7 @@
 
 static int passed, failed;
 static const char *fixtures, *models_dir, *default_model;
+static int quick;
 
 #define CHECK(cond, ...)                                   \
     do {                                                   \
@@ -108,7 +111,7 @@ static void test_models_match_pytorch(void) {
     CHECK(list != NULL, "cannot open %s", path);
     if (!list) return;
     int models = 0;
-    while (fscanf(list, "%255s", name) == 1) {
+    while (fscanf(list, "%255s", name) == 1 && !(quick && models >= 3)) {
         models++;
         snprintf(path, sizeof path, "%s/%s.mlrc", models_dir, name);
         mlrc_model *model = NULL;
@@ -151,7 +154,7 @@ static void test_models_match_pytorch(void) {
         mlrc_model_close(model);
     }
     fclose(list);
-    CHECK(models >= 5, "only %d fixture models listed", models);
+    CHECK(models >= (quick ? 3 : 5), "only %d fixture models listed", models);
 }
 
 static int is_cat(int32_t index) { return index >= 281 && index <= 285; }
@@ -171,7 +174,7 @@ static void test_default_model_classifies_photos(void) {
     mlrc_prediction top[5];
     memset(top, 0, sizeof top);
     CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, top, 5), MLRC_OK);
-    CHECK(is_cat(top[0].index), "chelsea top-1 is %d (%s)", top[0].index, top[0].label ? top[0].label : "?");
+    CHECK(quick || is_cat(top[0].index), "chelsea top-1 is %d (%s)", top[0].index, top[0].label ? top[0].label : "?");
     CHECK(top[0].label && strcmp(top[0].label, mlrc_model_label(model, top[0].index)) == 0, "label pointer");
     float sum = 0;
     for (int i = 0; i < 5; i++) sum += top[i].probability;
@@ -182,7 +185,7 @@ static void test_default_model_classifies_photos(void) {
     void *coffee = read_file(path, &size);
     mlrc_prediction best;
     CHECK_STATUS(mlrc_classify_jpeg(s, coffee, size, &best, 1), MLRC_OK);
-    CHECK(best.index == 967 || best.index == 968 || best.index == 504, "coffee top-1 is %d", best.index);
+    CHECK(quick || best.index == 967 || best.index == 968 || best.index == 504, "coffee top-1 is %d", best.index);
     free(coffee);
 
     /* The same photo as raw RGB with a padded row stride gives the same answer. */
@@ -375,10 +378,11 @@ static void test_bad_inputs(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s FIXTURES_DIR MODELS_DIR DEFAULT_MODEL\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s FIXTURES_DIR MODELS_DIR DEFAULT_MODEL [quick]\n", argv[0]);
         return 2;
     }
+    quick = argc == 5 && strcmp(argv[4], "quick") == 0;
     fixtures = argv[1];
     models_dir = argv[2];
     default_model = argv[3];

@@ -19,13 +19,21 @@ public struct StateDict {
     static let nestedKeys = ["model", "state_dict", "model_ema", "model_state_dict", "net", "module"]
 
     public static func load(path: String) throws -> StateDict {
-        let bytes = try FileBytes.read(path)
+        do {
+            return try parse(try FileBytes.read(path))
+        } catch let e as MLRCError where e.message.hasPrefix("no state_dict") {
+            throw MLRCError(e.kind, "\(path): \(e.message)")
+        }
+    }
+
+    /// The state_dict in a checkpoint file's bytes (zip, legacy pickle or safetensors).
+    public static func parse(_ bytes: [UInt8]) throws -> StateDict {
         if Safetensors.looksLike(bytes) {
             return StateDict(tensors: stripPrefixes(try Safetensors.load(bytes)), origin: "safetensors")
         }
         let checkpoint = try TorchCheckpoint.load(bytes)
         guard let (dict, origin) = find(checkpoint.root, depth: 0) else {
-            throw MLRCError.format("no state_dict found in \(path): expected a dict of tensors, or one under \(nestedKeys.map { "'\($0)'" }.joined(separator: ", "))")
+            throw MLRCError.format("no state_dict found: expected a dict of tensors, or one under \(nestedKeys.map { "'\($0)'" }.joined(separator: ", "))")
         }
         var tensors: [String: HostTensor] = [:]
         for e in dict.entries {

@@ -24,6 +24,10 @@ extension mlrc_conv_geometry: @unchecked @retroactive Sendable {}
 public enum GraphValidator {
     /// Dimension bound: keeps every product of sizes far from overflow.
     static let maxDim = 1 << 16
+    /// Bound on the sum of all activation sizes (before lifetime planning): 1 GiB of floats. A real
+    /// classification net needs a few MB; this only stops a hostile file from making a session allocate
+    /// (and zero) more than a board has.
+    static let maxActivationFloats = 1 << 28
 
     public static func validate(_ d: ModelDescription) throws -> ValidatedGraph {
         guard d.nodes.count <= ModelFormat.maxNodes else { throw MLRCError.format("graph: too many nodes") }
@@ -33,6 +37,7 @@ public enum GraphValidator {
         var shapes = [d.inputShape]
         var steps: [ValidatedGraph.Step] = []
         steps.reserveCapacity(d.nodes.count)
+        var activationFloats = d.inputShape.count
         for (i, node) in d.nodes.enumerated() {
             let output = i + 1
             let ctx = "graph node \(i) (\(node.op))"
@@ -43,6 +48,10 @@ public enum GraphValidator {
             let step = try check(node, output: output, shapes: shapes, tensors: d.tensors, ctx: ctx)
             shapes.append(step.shape)
             steps.append(step.step)
+            activationFloats += step.shape.count
+            guard activationFloats <= maxActivationFloats else {
+                throw MLRCError(.memory, "graph: activations exceed \(maxActivationFloats * 4 >> 20) MiB")
+            }
         }
         guard d.outputValue >= 1, d.outputValue < shapes.count else {
             throw MLRCError.format("graph: output value \(d.outputValue) does not exist")

@@ -23,6 +23,10 @@ public enum Preprocessor {
         guard UInt64(width) * UInt64(height) <= maxPixels else {
             throw MLRCError(.image, "image \(width)x\(height) exceeds the limit of \(maxPixels) pixels")
         }
+        // The resized long side must stay a 32-bit size even for extreme aspect ratios.
+        guard max(width, height) / min(width, height) <= 1 << 16 else {
+            throw MLRCError(.image, "image \(width)x\(height): aspect ratio too extreme")
+        }
     }
 
     public static func preprocess(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,

@@ -27,6 +27,9 @@ public final class Session {
             default: break
             }
         }
+        guard scratchFloats <= GraphValidator.maxActivationFloats else {
+            throw MLRCError(.memory, "convolution scratch of \(scratchFloats) floats exceeds the limit")
+        }
         scratch = try AlignedFloatBuffer(count: scratchFloats)
     }
 
