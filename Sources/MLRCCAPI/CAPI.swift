@@ -162,8 +162,8 @@ public func mlrc_classify_rgb(_ session: OpaquePointer?, _ rgb: UnsafePointer<UI
             throw MLRCError.argument("row_stride \(rowStride) is less than 3 * width (\(3 * Int(width)))")
         }
         try s.logits.withUnsafeMutableBufferPointer { buf in
-            try s.session.run(rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride),
-                              logits: buf.baseAddress!)
+            guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
+            try s.session.run(rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride), logits: logits)
         }
         writePredictions(s, out, Int(k))
         s.setError("")
@@ -181,8 +181,9 @@ public func mlrc_classify_jpeg(_ session: OpaquePointer?, _ jpeg: UnsafeRawPoint
         guard size > 0 else { throw MLRCError(.image, "empty JPEG data") }
         let image = try RGBImage(jpeg: UnsafeRawBufferPointer(start: jpeg, count: size))
         try s.logits.withUnsafeMutableBufferPointer { buf in
+            guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
             try s.session.run(rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
-                              logits: buf.baseAddress!)
+                              logits: logits)
         }
         writePredictions(s, out, Int(k))
         s.setError("")

@@ -67,7 +67,8 @@ final class SessionHandle {
     }
 }
 
-/// Static C strings, made once (Swift globals initialise exactly once, thread-safely).
+/// Static C strings, made once (Swift globals initialise exactly once, thread-safely). The force-unwraps
+/// can only fail if a few bytes cannot be allocated when the library is first used, not on any input.
 enum CStrings {
     static let empty: UnsafeMutablePointer<CChar> = strdup("")!
     static let version: UnsafeMutablePointer<CChar> = strdup(mlrcVersion)!

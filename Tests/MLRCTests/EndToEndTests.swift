@@ -41,6 +41,36 @@ final class EndToEndTests: XCTestCase {
         XCTAssertGreaterThan(Fixtures.relativeError(y, try Fixtures.expected(e.name, "chelsea")), 1e-2)
     }
 
+    /// The same ConvNeXt under timm's parameter names gives the same logits.
+    func testTimmNamingIsAccepted() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "convnext_small_zip" })
+        let official = try StateDict.load(path: e.checkpoint)
+        var renamed: [String: HostTensor] = [:]
+        for (name, t) in official.tensors {
+            var n = name
+            let p = n.split(separator: ".").map(String.init)
+            if n.hasPrefix("downsample_layers.0.") {
+                n = "stem." + p[2...].joined(separator: ".")
+            } else if n.hasPrefix("downsample_layers.") {
+                n = "stages.\(p[1]).downsample." + p[2...].joined(separator: ".")
+            } else if n.hasPrefix("stages.") {
+                let timm = ["dwconv": "conv_dw", "pwconv1": "mlp.fc1", "pwconv2": "mlp.fc2"]
+                let rest = ([timm[p[3]] ?? p[3]] + p[4...]).joined(separator: ".")
+                n = "stages.\(p[1]).blocks.\(p[2]).\(rest)"
+            } else if n.hasPrefix("norm.") {
+                n = "head.norm." + p[1]
+            } else if n.hasPrefix("head.") {
+                n = "head.fc." + p[1]
+            }
+            renamed[n] = t
+        }
+        XCTAssertTrue(renamed.keys.contains("stages.0.blocks.0.conv_dw.weight"))
+        let net = try ArchitectureRecognizer.build(StateDict(tensors: renamed, origin: "timm"), options: BuildOptions())
+        let bytes = try ModelWriter.serialize(net, labels: (0..<net.numClasses).map { "c\($0)" })
+        let y = try Fixtures.run(try Fixtures.model(bytes), nchw: try Fixtures.input("chelsea"))
+        XCTAssertLessThanOrEqual(Fixtures.relativeError(y, try Fixtures.expected(e.name, "chelsea")), 1e-3)
+    }
+
     func testInt8IsRefusedClearlyForNow() {
         XCTAssertThrowsError(try Converter(options: BuildOptions(), precision: .int8, labelsFile: nil).convert(checkpoint: "x"))
     }

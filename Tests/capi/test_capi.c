@@ -377,6 +377,40 @@ static void test_bad_inputs(void) {
     mlrc_model_close(model);
 }
 
+/* Grayscale, progressive and subsampled JPEGs decode; CMYK is refused with a message; the pixel limit holds. */
+static void test_jpeg_variants(void) {
+    mlrc_model *model = NULL;
+    mlrc_session *s = NULL;
+    CHECK_STATUS(mlrc_model_open(default_model, &model), MLRC_OK);
+    if (!model) return;
+    CHECK_STATUS(mlrc_session_create(model, 1, &s), MLRC_OK);
+    const char *ok[] = {"gray", "progressive", "subsampled", "baseline"};
+    char path[1024];
+    mlrc_prediction top;
+    size_t size;
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/fuzz/jpeg/%s.jpg", fixtures, ok[i]);
+        void *jpeg = read_file(path, &size);
+        CHECK(jpeg != NULL, "read %s", path);
+        if (jpeg) CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, &top, 1), MLRC_OK);
+        free(jpeg);
+    }
+    snprintf(path, sizeof path, "%s/fuzz/jpeg/cmyk.jpg", fixtures);
+    void *cmyk = read_file(path, &size);
+    CHECK_STATUS(mlrc_classify_jpeg(s, cmyk, size, &top, 1), MLRC_ERR_IMAGE);
+    CHECK(strstr(mlrc_session_error(s), "CMYK") != NULL, "CMYK message: %s", mlrc_session_error(s));
+    free(cmyk);
+    snprintf(path, sizeof path, "%s/images/chelsea.jpg", fixtures);
+    void *jpeg = read_file(path, &size);
+    mlrc_set_max_image_pixels(100 * 100);
+    CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, &top, 1), MLRC_ERR_IMAGE);
+    mlrc_set_max_image_pixels((uint64_t)64 << 20);
+    CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, &top, 1), MLRC_OK);
+    free(jpeg);
+    mlrc_session_destroy(s);
+    mlrc_model_close(model);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 5) {
         fprintf(stderr, "usage: %s FIXTURES_DIR MODELS_DIR DEFAULT_MODEL [quick]\n", argv[0]);
@@ -388,6 +422,7 @@ int main(int argc, char **argv) {
     default_model = argv[3];
     printf("mlrc %s C-API tests\n", mlrc_version());
     test_bad_inputs();
+    test_jpeg_variants();
     test_models_match_pytorch();
     test_default_model_classifies_photos();
     test_shared_model_threads();

@@ -34,9 +34,9 @@ enum ConvNeXtBuilder {
             if i == 0 {
                 s = try b.conv(x, weight: sd.tensor(p + "0.weight"), bias: sd.vector(p + "0.bias"), stride: (4, 4),
                                padding: .symmetric(0, 0))
-                s = b.layerNorm(s, gamma: try sd.vector(p + "1.weight"), beta: try sd.vector(p + "1.bias"), eps: 1e-6)
+                s = try b.layerNorm(s, gamma: try sd.vector(p + "1.weight"), beta: try sd.vector(p + "1.bias"), eps: 1e-6)
             } else {
-                s = b.layerNorm(x, gamma: try sd.vector(p + "0.weight"), beta: try sd.vector(p + "0.bias"), eps: 1e-6)
+                s = try b.layerNorm(x, gamma: try sd.vector(p + "0.weight"), beta: try sd.vector(p + "0.bias"), eps: 1e-6)
                 s = try b.conv(s, weight: sd.tensor(p + "1.weight"), bias: sd.vector(p + "1.bias"), stride: (2, 2),
                                padding: .symmetric(0, 0))
             }
@@ -45,8 +45,8 @@ enum ConvNeXtBuilder {
             x = shortcut ? try b.add(y, s) : y
         }
         x = b.globalAvgPool(x)
-        x = b.layerNorm(x, gamma: nil, beta: nil, eps: 1e-6)
-        let (hw, hb) = foldInputAffine(head, bias: try sd.vector("head.bias"), gamma: try sd.vector("norm.weight"),
+        x = try b.layerNorm(x, gamma: nil, beta: nil, eps: 1e-6)
+        let (hw, hb) = try foldInputAffine(head, bias: try sd.vector("head.bias"), gamma: try sd.vector("norm.weight"),
                                        beta: try sd.vector("norm.bias"))
         x = try b.linear(x, weight: hw, bias: hb)
 
@@ -71,14 +71,14 @@ enum ConvNeXtBuilder {
             y = try b.conv(x, weight: w, bias: sd.optionalVector(p + "dwconv.bias"),
                            padding: .symmetric(w.dim(2) / 2, w.dim(3) / 2), groups: w.dim(0))
         }
-        y = b.layerNorm(y, gamma: nil, beta: nil, eps: 1e-6)
-        let (w1, b1) = foldInputAffine(try sd.tensor(p + "pwconv1.weight"), bias: try sd.vector(p + "pwconv1.bias"),
+        y = try b.layerNorm(y, gamma: nil, beta: nil, eps: 1e-6)
+        let (w1, b1) = try foldInputAffine(try sd.tensor(p + "pwconv1.weight"), bias: try sd.vector(p + "pwconv1.bias"),
                                        gamma: try sd.vector(p + "norm.weight"), beta: try sd.vector(p + "norm.bias"))
         y = try b.linear4(y, weight: w1, bias: b1, activation: .gelu)
         var w2 = try sd.tensor(p + "pwconv2.weight")
         var b2 = try sd.vector(p + "pwconv2.bias")
         if let gamma = sd.optionalVector(p + "gamma") {
-            w2 = scaleOutputChannels(w2, gamma)
+            w2 = try scaleOutputChannels(w2, gamma)
             b2 = zip(b2, gamma).map { $0 * $1 }
         }
         y = try b.linear4(y, weight: w2, bias: b2)

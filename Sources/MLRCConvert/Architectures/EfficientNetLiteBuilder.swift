@@ -53,7 +53,7 @@ enum EfficientNetLiteBuilder {
                        act: Activation) throws -> Int {
         let w = try sd.tensor(conv + ".weight")
         let groups = b.shape(x).channels / max(w.dim(1), 1)
-        let (fw, fb) = foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
+        let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
         return try b.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: .same, groups: groups, activation: act)
     }
 }

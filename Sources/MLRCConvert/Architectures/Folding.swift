@@ -33,7 +33,10 @@ extension StateDict {
 }
 
 /// Scales output channel o of a conv/linear weight [Cout, ...] by scale[o].
-func scaleOutputChannels(_ w: HostTensor, _ scale: [Float]) -> HostTensor {
+func scaleOutputChannels(_ w: HostTensor, _ scale: [Float]) throws -> HostTensor {
+    guard w.rank >= 1, scale.count == w.shape[0] else {
+        throw MLRCError.format("weight \(w.shape) and its \(scale.count) per-channel scales disagree")
+    }
     var out = w
     let per = w.count / max(w.shape[0], 1)
     for o in 0..<w.shape[0] { for i in 0..<per { out.data[o * per + i] *= scale[o] } }
@@ -41,13 +44,18 @@ func scaleOutputChannels(_ w: HostTensor, _ scale: [Float]) -> HostTensor {
 }
 
 /// Conv weight and bias with a following BatchNorm folded in: W' = W * s, b' = b * s + t.
-func foldBatchNorm(_ w: HostTensor, bias: [Float]?, _ bn: BatchNorm) -> (HostTensor, [Float]) {
+func foldBatchNorm(_ w: HostTensor, bias: [Float]?, _ bn: BatchNorm) throws -> (HostTensor, [Float]) {
+    let scaled = try scaleOutputChannels(w, bn.scale)
     let b = bias ?? [Float](repeating: 0, count: w.shape[0])
-    return (scaleOutputChannels(w, bn.scale), (0..<b.count).map { b[$0] * bn.scale[$0] + bn.shift[$0] })
+    guard b.count == bn.scale.count else { throw MLRCError.format("conv bias has \(b.count) values, BatchNorm \(bn.scale.count)") }
+    return (scaled, (0..<b.count).map { b[$0] * bn.scale[$0] + bn.shift[$0] })
 }
 
 /// Linear [out, in] applied after an affine x*gamma + beta on its input: W' = W * gamma (per column), b' = b + W beta.
-func foldInputAffine(_ w: HostTensor, bias: [Float], gamma: [Float], beta: [Float]) -> (HostTensor, [Float]) {
+func foldInputAffine(_ w: HostTensor, bias: [Float], gamma: [Float], beta: [Float]) throws -> (HostTensor, [Float]) {
+    guard w.rank == 2, gamma.count == w.shape[1], beta.count == w.shape[1], bias.count == w.shape[0] else {
+        throw MLRCError.format("linear weight \(w.shape) does not fit its bias (\(bias.count)) or the norm before it (\(gamma.count))")
+    }
     let (outN, inN) = (w.shape[0], w.shape[1])
     var out = w
     var b = bias

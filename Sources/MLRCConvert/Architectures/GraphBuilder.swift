@@ -55,7 +55,14 @@ public final class GraphBuilder {
         guard cinG * groups == s.channels, cout % groups == 0 else {
             throw MLRCError.format("conv weight \(w.shape) with groups \(groups) does not fit input \(s)")
         }
+        if let bias, bias.count != cout { throw MLRCError.format("conv bias has \(bias.count) values for \(cout) channels") }
+        guard kh >= 1, kw >= 1, kh <= 255, kw <= 255, stride.0 >= 1, stride.1 >= 1 else {
+            throw MLRCError.format("conv kernel \(kh)x\(kw) / stride \(stride) out of range")
+        }
         let (pt, pl, pb, pr) = resolve(padding, in: s, kernel: (kh, kw), stride: stride)
+        guard s.height + pt + pb >= kh, s.width + pl + pr >= kw else {
+            throw MLRCError.format("conv kernel \(kh)x\(kw) larger than its input \(s)")
+        }
         let out = Shape(height: (s.height + pt + pb - kh) / stride.0 + 1, width: (s.width + pl + pr - kw) / stride.1 + 1,
                         channels: cout)
         let window: [Int32] = [kh, kw, stride.0, stride.1, pt, pl, pb, pr].map { Int32($0) }
@@ -99,7 +106,10 @@ public final class GraphBuilder {
         return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation)
     }
 
-    public func layerNorm(_ x: Int, gamma: [Float]?, beta: [Float]?, eps: Float) -> Int {
+    public func layerNorm(_ x: Int, gamma: [Float]?, beta: [Float]?, eps: Float) throws -> Int {
+        if let gamma, let beta, gamma.count != shapes[x].channels || beta.count != shapes[x].channels {
+            throw MLRCError.format("LayerNorm of \(gamma.count) channels on a \(shapes[x]) input")
+        }
         var weights: [Int] = []
         if let gamma, let beta { weights = [tensor([gamma.count], gamma), tensor([beta.count], beta)] }
         return add(Node(op: .layerNorm, inputs: [x], weights: weights, floats: [eps]), shapes[x])
@@ -110,13 +120,19 @@ public final class GraphBuilder {
         return add(Node(op: .add, inputs: [a, b], ints: [activation.rawValue]), shapes[a])
     }
 
-    public func concat(_ xs: [Int]) -> Int {
+    public func concat(_ xs: [Int]) throws -> Int {
+        guard xs.allSatisfy({ shapes[$0].height == shapes[xs[0]].height && shapes[$0].width == shapes[xs[0]].width }) else {
+            throw MLRCError.format("concat of different spatial sizes")
+        }
         let c = xs.map { shapes[$0].channels }.reduce(0, +)
         return add(Node(op: .concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
     }
 
-    public func pool(_ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true) -> Int {
+    public func pool(_ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true) throws -> Int {
         let s = shapes[x]
+        guard s.height + 2 * padding >= kernel, s.width + 2 * padding >= kernel else {
+            throw MLRCError.format("pooling window \(kernel) larger than its input \(s)")
+        }
         let out = Shape(height: (s.height + 2 * padding - kernel) / stride + 1,
                         width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
         var ints = [kernel, kernel, stride, stride, padding, padding, padding, padding].map { Int32($0) }
@@ -128,13 +144,17 @@ public final class GraphBuilder {
         add(Node(op: .globalAvgPool, inputs: [x]), Shape(height: 1, width: 1, channels: shapes[x].channels))
     }
 
-    public func eca(_ x: Int, kernel: [Float]) -> Int {
-        add(Node(op: .eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
+    public func eca(_ x: Int, kernel: [Float]) throws -> Int {
+        guard kernel.count % 2 == 1, kernel.count <= 31 else { throw MLRCError.format("ECA kernel of \(kernel.count) taps") }
+        return add(Node(op: .eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
     }
 
-    public func channelAffine(_ x: Int, scale: [Float], shift: [Float], activation: Activation = .none) -> Int {
-        add(Node(op: .channelAffine, inputs: [x], weights: [tensor([scale.count], scale), tensor([shift.count], shift)],
-                 ints: [activation.rawValue]), shapes[x])
+    public func channelAffine(_ x: Int, scale: [Float], shift: [Float], activation: Activation = .none) throws -> Int {
+        guard scale.count == shapes[x].channels, shift.count == shapes[x].channels else {
+            throw MLRCError.format("channel affine of \(scale.count) channels on a \(shapes[x]) input")
+        }
+        return add(Node(op: .channelAffine, inputs: [x], weights: [tensor([scale.count], scale), tensor([shift.count], shift)],
+                        ints: [activation.rawValue]), shapes[x])
     }
 
     public func activation(_ x: Int, _ act: Activation) -> Int {

@@ -16,8 +16,8 @@ enum HSNetBuilder {
         let stem = try convBN(b, sd, 0, "stem.conv", "stem.bn", stride: 2, pad: 1, act: .relu)
         var sep = try convBN(b, sd, stem, "stem.sep.dw", "stem.sep.dw_bn", stride: 1, pad: 1, act: .none)
         sep = try convBN(b, sd, sep, "stem.sep.pw", "stem.sep.pw_bn", stride: 1, pad: 0, act: .relu)
-        let pool = b.pool(stem, max: true, kernel: 3, stride: 1, padding: 1)
-        var x = b.concat([sep, pool])
+        let pool = try b.pool(stem, max: true, kernel: 3, stride: 1, padding: 1)
+        var x = try b.concat([sep, pool])
 
         let stages = ArchitectureRecognizer.count(sd, prefix: "stages.")
         var depths: [Int] = [], widths: [Int] = []
@@ -53,7 +53,7 @@ enum HSNetBuilder {
                        act: Activation) throws -> Int {
         let w = try sd.tensor(conv + ".weight")
         let groups = b.shape(x).channels / max(w.dim(1), 1)
-        let (fw, fb) = foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
+        let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
         return try b.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: .symmetric(pad, pad), groups: groups,
                           activation: act)
     }
@@ -63,12 +63,12 @@ enum HSNetBuilder {
         let norm = try BatchNorm(sd, bn, eps: eps)
         let gw = try sd.tensor(p + "gwc.weight")
         let groups = b.shape(x).channels / max(gw.dim(1), 1)
-        let (fw, fb) = foldBatchNorm(gw, bias: sd.optionalVector(p + "gwc.bias"), norm)
+        let (fw, fb) = try foldBatchNorm(gw, bias: sd.optionalVector(p + "gwc.bias"), norm)
         let g = try b.conv(x, weight: fw, bias: fb, padding: .symmetric(gw.dim(2) / 2, gw.dim(3) / 2), groups: groups)
         var ghost = try convBN(b, sd, x, p + "ghost.primary", p + "ghost.primary_bn", stride: 1, pad: 0, act: .relu)
         let cheap = try convBN(b, sd, ghost, p + "ghost.cheap", p + "ghost.cheap_bn", stride: 1, pad: 1, act: .relu)
-        ghost = b.concat([ghost, cheap])
-        ghost = b.channelAffine(ghost, scale: norm.scale, shift: [Float](repeating: 0, count: norm.scale.count))
+        ghost = try b.concat([ghost, cheap])
+        ghost = try b.channelAffine(ghost, scale: norm.scale, shift: [Float](repeating: 0, count: norm.scale.count))
         return try b.add(g, ghost, activation: act)
     }
 
@@ -76,7 +76,7 @@ enum HSNetBuilder {
     static func blockA(_ b: GraphBuilder, _ sd: StateDict, _ p: String, _ x: Int) throws -> Int {
         var y = try hetConvBN(b, sd, p + "het1.", x, bn: p + "bn1", act: .relu)
         y = try hetConvBN(b, sd, p + "het2.", y, bn: p + "bn2", act: .none)
-        if sd.has(p + "eca.conv.weight") { y = b.eca(y, kernel: try sd.vector(p + "eca.conv.weight")) }
+        if sd.has(p + "eca.conv.weight") { y = try b.eca(y, kernel: try sd.vector(p + "eca.conv.weight")) }
         return try b.add(x, y, activation: .relu)
     }
 
@@ -85,7 +85,7 @@ enum HSNetBuilder {
         var y = try convBN(b, sd, x, p + "dw", p + "dw_bn", stride: 2, pad: 1, act: .none)
         y = try hetConvBN(b, sd, p + "het1.", y, bn: p + "bn1", act: .relu)
         y = try hetConvBN(b, sd, p + "het2.", y, bn: p + "bn2", act: .none)
-        var s = b.pool(x, max: false, kernel: 2, stride: 2, padding: 0)
+        var s = try b.pool(x, max: false, kernel: 2, stride: 2, padding: 0)
         s = try convBN(b, sd, s, p + "shortcut.conv", p + "shortcut.bn", stride: 1, pad: 0, act: .none)
         guard b.shape(s) == b.shape(y) else { throw MLRCError.format("HSNet \(p): shortcut \(b.shape(s)) and main path \(b.shape(y)) differ") }
         return try b.add(y, s, activation: .relu)

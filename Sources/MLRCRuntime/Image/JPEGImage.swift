@@ -13,7 +13,7 @@ public final class RGBImage {
         var message = [CChar](repeating: 0, count: 256)
         let rc = mlrc_jpeg_decode(data.baseAddress, data.count, Preprocessor.maxPixels, &img, &message, message.count)
         guard rc == 0, let rgb = img.rgb else {
-            let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw MLRCError(.image, text.isEmpty ? "cannot decode JPEG" : text)
         }
         image = img

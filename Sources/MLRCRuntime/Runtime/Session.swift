@@ -120,8 +120,9 @@ public final class Session {
     public func profile(runs: Int, logits: UnsafeMutablePointer<Float>) -> [Double] {
         nodeTimes = Array(repeating: 0, count: model.graph.steps.count)
         for _ in 0..<max(runs, 1) { execute(logits: logits) }
-        defer { nodeTimes = nil }
-        return nodeTimes!.map { Double($0) / 1e6 / Double(max(runs, 1)) }
+        let totals = nodeTimes ?? []
+        nodeTimes = nil
+        return totals.map { Double($0) / 1e6 / Double(max(runs, 1)) }
     }
 
     private func bias(_ node: Node) -> UnsafePointer<Float>? {
