@@ -25,10 +25,14 @@ FUZZ_DIR = .build-fuzz
 FUZZ_TARGETS = model checkpoint jpeg
 
 ASAN_DIR = .build-asan
+KERNELS = Sources/CMLRCKernels
+KERNEL_SOURCES = $(shell find $(KERNELS) -name '*.c')
+KERNEL_FLAGS = -O2 -fopenmp -I$(KERNELS)/include -I$(KERNELS)/common
+AARCH64_CC ?= aarch64-linux-gnu-gcc
 CLANG ?= clang
 
 .PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
-        test-fuzz-replay test-asan test-valgrind
+        test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64
 
 all: build model
 
@@ -55,7 +59,8 @@ install: build model
 	install -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(PREFIX)/share/mlrc/default.mlrc
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' tools/mlrc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlrc.pc
 
-test: build model test-swift fixture-models test-cli test-fuzz-replay fuzz test-asan test-valgrind test-c
+test: build model test-swift test-kernels check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
+      test-valgrind test-c
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -100,9 +105,11 @@ fuzz-seeds: build
 fuzz: fuzz-build fuzz-seeds
 	set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  MLRC_FUZZ_TARGET=$$t $(FUZZ_DIR)/release/mlrc-fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	  status=0; MLRC_FUZZ_TARGET=$$t $(FUZZ_DIR)/release/mlrc-fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
 	    -max_len=131072 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$t- \
-	    $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t 2>&1 | tee $(FUZZ_DIR)/$$t.log | grep -E "DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done [0-9]+ runs"; \
+	    $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t > $(FUZZ_DIR)/$$t.log 2>&1 || status=$$?; \
+	  grep -E "DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done [0-9]+ runs" $(FUZZ_DIR)/$$t.log || true; \
+	  if [ $$status -ne 0 ]; then tail -n 40 $(FUZZ_DIR)/$$t.log; echo "FAIL: fuzz target $$t found a crash"; exit 1; fi; \
 	done
 
 # Every seed and every input the fuzzer kept, replayed through the ordinary (uninstrumented) build.
@@ -130,6 +137,23 @@ test-valgrind: test-c
 	  $(TEST_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(TEST_DIR)/models/hsnet_small_zip.mlrc quick \
 	  > $(TEST_DIR)/valgrind/test_capi.log 2>&1; status=$$?; \
 	  grep -E "ERROR SUMMARY|definitely lost|passed" $(TEST_DIR)/valgrind/test_capi.log; exit $$status
+
+# The C kernels alone (no Swift), optimized against reference, built natively with gcc.
+test-kernels:
+	mkdir -p $(TEST_DIR)
+	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c -lm -o $(TEST_DIR)/test_kernels
+	$(TEST_DIR)/test_kernels
+
+# The same for AArch64: cross-compiled (static), run under qemu as a Cortex-A72 (ARMv8.0, no dotprod) and as
+# qemu's "max" CPU (ARMv8.x with dotprod). Installs the cross compiler and qemu through apt when missing.
+check-aarch64:
+	@command -v $(AARCH64_CC) >/dev/null && command -v qemu-aarch64 >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user; }
+	mkdir -p $(TEST_DIR)
+	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(KERNEL_SOURCES) Tests/kernels/test_kernels.c -lm \
+	  -o $(TEST_DIR)/test_kernels_aarch64 2>&1 | grep -v -e "dlopen" -e "goacc_profiling" || true
+	qemu-aarch64 -cpu cortex-a72 $(TEST_DIR)/test_kernels_aarch64
+	qemu-aarch64 -cpu max $(TEST_DIR)/test_kernels_aarch64
 
 bench: build model
 	$(PYTHON) tools/bench.py --bin $(BIN) --models $(TEST_DIR)/bench

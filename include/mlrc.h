@@ -4,7 +4,14 @@
  * An mlrc_session holds one thread's scratch memory: use each session from one thread at a time
  * (sessions of one model may run concurrently, each with its own thread count).
  * No function aborts or traps on bad input: each returns a status; mlrc_session_error gives detail
- * for session calls, mlrc_last_error for the calling thread's last failed call of any kind. */
+ * for session calls, mlrc_last_error for the calling thread's last failed call of any kind.
+ *
+ * Images: baseline and progressive JPEGs, colour or grayscale, decode; CMYK/YCCK JPEGs get MLRC_ERR_IMAGE.
+ * libjpeg's warnings about corrupt or truncated data are errors here (MLRC_ERR_IMAGE), not a gray-padded
+ * image. Images smaller than 16x16 or larger than the pixel limit (64 Mi pixels by default, see
+ * mlrc_set_max_image_pixels) are refused before any pixel buffer is allocated.
+ * Models: mlrc_model_open maps the file read-only and checks its CRC-32 and structure; do not truncate
+ * or rewrite a model file while it is open (use mlrc_model_open_memory for files that may change). */
 #ifndef MLRC_H
 #define MLRC_H
 

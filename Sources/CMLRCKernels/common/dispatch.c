@@ -14,9 +14,27 @@ int mlrc_cpu_has_avx2_fma(void) {
 #endif
 }
 
+int mlrc_cpu_has_neon(void) {
+#if defined(__aarch64__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *mlrc_isa_name(int isa) {
+    switch (isa) {
+    case MLRC_ISA_REFERENCE: return "reference";
+    case MLRC_ISA_AVX2: return "avx2";
+    case MLRC_ISA_NEON: return "neon";
+    default: return "auto";
+    }
+}
+
 int mlrc_kernels_set_isa(int isa) {
     if (isa == MLRC_ISA_AVX2 && !mlrc_cpu_has_avx2_fma()) isa = MLRC_ISA_REFERENCE;
-    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_AVX2) isa = MLRC_ISA_AUTO;
+    if (isa == MLRC_ISA_NEON && !mlrc_cpu_has_neon()) isa = MLRC_ISA_REFERENCE;
+    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_NEON) isa = MLRC_ISA_AUTO;
     forced_isa = isa;
     return mlrc_kernels_active_isa();
 }
@@ -24,7 +42,8 @@ int mlrc_kernels_set_isa(int isa) {
 int mlrc_kernels_active_isa(void) {
     if (forced_isa != MLRC_ISA_AUTO) return forced_isa;
     static int detected = -1;
-    if (detected < 0) detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2 : MLRC_ISA_REFERENCE;
+    if (detected < 0)
+        detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2 : mlrc_cpu_has_neon() ? MLRC_ISA_NEON : MLRC_ISA_REFERENCE;
     return detected;
 }
 
@@ -40,6 +59,12 @@ void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
         return;
     }
 #endif
+#if defined(__aarch64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_NEON) {
+        mlrc_f32_gemm_neon(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
+        return;
+    }
+#endif
     mlrc_f32_gemm_ref(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
 }
 
@@ -48,6 +73,12 @@ void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const floa
 #if defined(__x86_64__)
     if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
         mlrc_f32_dwconv_avx2(g, input, weights, bias, output, act, threads);
+        return;
+    }
+#endif
+#if defined(__aarch64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_NEON) {
+        mlrc_f32_dwconv_neon(g, input, weights, bias, output, act, threads);
         return;
     }
 #endif

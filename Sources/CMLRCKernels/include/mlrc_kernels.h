@@ -27,13 +27,17 @@ typedef enum mlrc_activation {
 typedef enum mlrc_isa {
     MLRC_ISA_AUTO = 0,
     MLRC_ISA_REFERENCE = 1,
-    MLRC_ISA_AVX2 = 2
+    MLRC_ISA_AVX2 = 2,
+    MLRC_ISA_NEON = 3 /* AArch64: Advanced SIMD is architectural, always present */
 } mlrc_isa;
 
 /* Forces an implementation (tests compare reference vs optimized); returns the one now in use. */
 int mlrc_kernels_set_isa(int isa);
 int mlrc_kernels_active_isa(void);
 int mlrc_cpu_has_avx2_fma(void);
+int mlrc_cpu_has_neon(void);
+/* Name of an ISA value ("reference", "avx2", "neon"). */
+const char *mlrc_isa_name(int isa);
 int mlrc_max_threads(void);
 
 /* Convolution geometry, shared by the conv, depthwise and pooling kernels.
@@ -53,6 +57,8 @@ void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
 void mlrc_f32_gemm_ref(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
 void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
+void mlrc_f32_gemm_neon(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                         const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
 
 /* General (optionally grouped) convolution by im2col + GEMM.
@@ -76,6 +82,8 @@ void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const floa
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                          float *output, int32_t act, int32_t threads);
 void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                          float *output, int32_t act, int32_t threads);
+void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, int32_t act, int32_t threads);
 
 /* LayerNorm over the channels of each pixel; gamma/beta may be NULL (no affine). */

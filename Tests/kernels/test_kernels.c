@@ -1,0 +1,131 @@
+/* Kernel tests in plain C, no Swift: every optimized kernel of the active ISA (AVX2 on x86, NEON on
+ * AArch64) against its reference, over odd shapes, strides, paddings, groups and every activation.
+ * Built natively by `make test` and cross-compiled for AArch64 by `make check-aarch64`, which runs it
+ * under qemu-aarch64. Prints "N passed, M failed". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlrc_kernels.h"
+
+static int passed, failed;
+static unsigned long long seed = 12345;
+
+static float rnd(void) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (float)((long)((seed >> 33) % 2001) - 1000) / 1000.0f;
+}
+
+static float *randoms(size_t n) {
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = rnd();
+    return p;
+}
+
+/* max |a - b| / max(1, |a|) */
+static float compare(const float *ref, const float *opt, size_t n) {
+    float worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(ref[i] - opt[i]) / fmaxf(1.0f, fabsf(ref[i]));
+        if (!(d <= worst)) worst = d; /* NaN counts as worst */
+    }
+    return worst;
+}
+
+static void check(float err, const char *what) {
+    if (err < 2e-5f) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s: error %g\n", what, err);
+    }
+}
+
+static void test_gemm(void) {
+    const int shapes[][3] = {{1, 1, 1}, {1, 1000, 64}, {7, 17, 3}, {13, 33, 57}, {49, 24, 160}, {6, 16, 8},
+                             {100, 7, 31}, {9, 8, 5}, {17, 300, 12}, {200, 44, 9}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int act = 0; act < MLRC_ACT_COUNT; act++)
+            for (int threads = 1; threads <= 2; threads++) {
+                const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                float *A = randoms((size_t)M * K), *B = randoms((size_t)K * N), *bias = randoms((size_t)N);
+                float *ref = calloc((size_t)M * N, 4), *opt = calloc((size_t)M * N, 4);
+                mlrc_f32_gemm_ref(M, N, K, A, K, B, N, act % 2 ? bias : NULL, ref, N, act, threads);
+                mlrc_f32_gemm(M, N, K, A, K, B, N, act % 2 ? bias : NULL, opt, N, act, threads);
+                char what[128];
+                snprintf(what, sizeof what, "gemm %dx%dx%d act %d threads %d", M, N, K, act, threads);
+                check(compare(ref, opt, (size_t)M * N), what);
+                free(A), free(B), free(bias), free(ref), free(opt);
+            }
+}
+
+static mlrc_conv_geometry geometry(int h, int w, int cin, int cout, int groups, int kh, int kw, int s, int pt, int pl,
+                                   int pb, int pr) {
+    mlrc_conv_geometry g = {h, w, cin, (h + pt + pb - kh) / s + 1, (w + pl + pr - kw) / s + 1, cout, kh, kw, s, s, pt, pl,
+                            groups};
+    return g;
+}
+
+static void test_dwconv(void) {
+    /* h, w, c, kh, kw, stride, pad top/left/bottom/right */
+    const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
+                              {57, 57, 33, 7, 7, 1, 3, 3, 3, 3}, {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
+                              {14, 14, 33, 1, 3, 1, 0, 1, 0, 1}, {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
+                              {28, 28, 24, 5, 5, 2, 1, 1, 2, 2}, {3, 3, 8, 3, 3, 1, 1, 1, 1, 1},
+                              {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},  {33, 33, 1, 3, 3, 2, 1, 1, 1, 1}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int act = 0; act < MLRC_ACT_COUNT; act++) {
+            const int *v = shapes[s];
+            mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+            const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
+            float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[3] * v[4] * v[2]), *bias = randoms((size_t)v[2]);
+            float *ref = calloc(out, 4), *opt = calloc(out, 4);
+            mlrc_f32_dwconv_ref(&g, x, wt, act % 2 ? bias : NULL, ref, act, 2);
+            mlrc_f32_dwconv(&g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
+            char what[128];
+            snprintf(what, sizeof what, "dwconv %dx%dx%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4], v[5], act);
+            check(compare(ref, opt, out), what);
+            free(x), free(wt), free(bias), free(ref), free(opt);
+        }
+}
+
+static void test_conv(void) {
+    /* h, w, cin, cout, groups, kh, kw, stride, pad top/left/bottom/right */
+    const int shapes[][12] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},        {9, 7, 3, 17, 1, 3, 3, 2, 1, 1, 1, 1},
+                              {17, 17, 32, 32, 4, 3, 3, 1, 1, 1, 1, 1},    {15, 15, 44, 44, 4, 3, 3, 1, 1, 1, 1, 1},
+                              {57, 57, 3, 32, 1, 3, 3, 2, 0, 0, 1, 1},     {33, 33, 8, 33, 1, 4, 4, 4, 0, 0, 0, 0},
+                              {14, 14, 7, 9, 1, 2, 2, 2, 0, 0, 0, 0},      {5, 11, 6, 6, 3, 1, 7, 1, 0, 3, 0, 3},
+                              {21, 21, 16, 24, 2, 5, 5, 2, 1, 2, 2, 1},    {3, 3, 400, 100, 4, 3, 3, 1, 1, 1, 1, 1},
+                              {7, 7, 40, 160, 1, 1, 1, 1, 0, 0, 0, 0}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int *v = shapes[s];
+        const int act = (int)(s % MLRC_ACT_COUNT);
+        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
+        const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
+        float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[5] * v[6] * (v[2] / v[4]) * v[3]);
+        float *bias = randoms((size_t)v[3]), *ref = calloc(out, 4), *opt = calloc(out, 4);
+        float *scratch = calloc(mlrc_f32_conv_scratch_floats(&g) + 1, 4);
+        const int isa = mlrc_kernels_active_isa();
+        mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
+        mlrc_f32_conv(&g, x, wt, bias, ref, scratch, act, 2);
+        mlrc_kernels_set_isa(isa);
+        mlrc_f32_conv(&g, x, wt, bias, opt, scratch, act, 2);
+        char what[128];
+        snprintf(what, sizeof what, "conv %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+                 v[7], act);
+        check(compare(ref, opt, out), what);
+        free(x), free(wt), free(bias), free(ref), free(opt), free(scratch);
+    }
+}
+
+int main(void) {
+    const int isa = mlrc_kernels_active_isa();
+    printf("kernel tests: %s vs reference\n", mlrc_isa_name(isa));
+    if (isa == MLRC_ISA_REFERENCE) printf("(no optimized ISA on this CPU: reference against itself)\n");
+    test_gemm();
+    test_dwconv();
+    test_conv();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
