@@ -32,7 +32,7 @@ AARCH64_CC ?= aarch64-linux-gnu-gcc
 CLANG ?= clang
 
 .PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
-        test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64
+        test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c
 
 all: build model
 
@@ -143,6 +143,14 @@ test-kernels:
 	mkdir -p $(TEST_DIR)
 	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c -lm -o $(TEST_DIR)/test_kernels
 	$(TEST_DIR)/test_kernels
+
+# The kernels as a plain C static library, built with the system C compiler (no Swift), and their tests.
+kernels-c: test-kernels
+	mkdir -p $(TEST_DIR)/kernels-c
+	cd $(TEST_DIR)/kernels-c && $(CC) $(addprefix -I$(abspath $(KERNELS))/,include common) -O2 -fopenmp -c \
+	  $(abspath $(KERNEL_SOURCES))
+	$(AR) rcs $(TEST_DIR)/libmlrc_kernels.a $(TEST_DIR)/kernels-c/*.o
+	@echo "built $(TEST_DIR)/libmlrc_kernels.a"
 
 # The same for AArch64: cross-compiled (static), run under qemu as a Cortex-A72 (ARMv8.0, no dotprod) and as
 # qemu's "max" CPU (ARMv8.x with dotprod). Installs the cross compiler and qemu through apt when missing.
