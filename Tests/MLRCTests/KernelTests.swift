@@ -87,8 +87,20 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThan(Fixtures.relativeError(opt, ref), 1e-5)
     }
 
-    func testCRC32KnownValue() {
+    func testCRC32CKnownValueAndHardwareAgreesWithTable() {
         let s = Array("123456789".utf8)
-        XCTAssertEqual(mlrc_crc32(0, s, s.count), 0xCBF4_3926)
+        XCTAssertEqual(mlrc_crc32c(0, s, s.count), 0xE306_9283)
+        XCTAssertEqual(mlrc_crc32c_portable(0, s, s.count), 0xE306_9283)
+        var seed: UInt64 = 9
+        let data = (0..<100_003).map { _ -> UInt8 in
+            seed = seed &* 6364136223846793005 &+ 1
+            return UInt8(truncatingIfNeeded: seed >> 40)
+        }
+        for (start, count) in [(0, 100_003), (1, 77), (3, 65_536), (5, 0)] {
+            data.withUnsafeBytes { raw in
+                let p = raw.baseAddress! + start
+                XCTAssertEqual(mlrc_crc32c(7, p, count), mlrc_crc32c_portable(7, p, count))
+            }
+        }
     }
 }

@@ -114,8 +114,9 @@ void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const fl
 /* Scalar activation, the definition every kernel matches. */
 float mlrc_activate(float x, int32_t act);
 
-/* CRC-32 (IEEE 802.3, as zlib), continuing from crc (start with 0). */
-uint32_t mlrc_crc32(uint32_t crc, const void *data, size_t size);
+/* CRC-32C (Castagnoli), continuing from crc (start with 0); hardware-accelerated where the CPU has it. */
+uint32_t mlrc_crc32c(uint32_t crc, const void *data, size_t size);
+uint32_t mlrc_crc32c_portable(uint32_t crc, const void *data, size_t size);
 
 /* Resizes an 8-bit RGB image with a triangle (bilinear) filter that widens when downscaling (antialiased,
  * as PIL does), then writes the center crop_h x crop_w window, normalized ((v/255 - mean) / std), as float

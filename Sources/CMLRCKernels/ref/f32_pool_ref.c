@@ -19,6 +19,7 @@ void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *ou
                     const int32_t ix = ox * g->stride_w - g->pad_left + kx;
                     if (ix < 0 || ix >= g->in_w) continue;
                     const float *in = input + ((size_t)iy * g->in_w + ix) * C;
+#pragma omp simd
                     for (int32_t c = 0; c < C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
                 }
             }
@@ -42,6 +43,7 @@ void mlrc_f32_avgpool(const mlrc_conv_geometry *g, const float *input, float *ou
                     const int32_t ix = ox * g->stride_w - g->pad_left + kx;
                     if (ix < 0 || ix >= g->in_w) continue;
                     const float *in = input + ((size_t)iy * g->in_w + ix) * C;
+#pragma omp simd
                     for (int32_t c = 0; c < C; c++) out[c] += in[c];
                     n++;
                 }

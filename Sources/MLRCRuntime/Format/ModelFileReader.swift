@@ -110,13 +110,13 @@ public enum ModelFileReader {
                                 labels: labels, tensors: tensors, nodes: nodes, outputValue: outputValue)
     }
 
-    /// CRC-32 of the file with its own 4-byte checksum field read as zeros.
+    /// CRC-32C of the file with its own 4-byte checksum field read as zeros.
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count >= ModelFormat.crcOffset + 4 else { return 0 }
         var zero: UInt32 = 0
-        var crc = mlrc_crc32(0, base, ModelFormat.crcOffset)
-        crc = mlrc_crc32(crc, &zero, 4)
+        var crc = mlrc_crc32c(0, base, ModelFormat.crcOffset)
+        crc = mlrc_crc32c(crc, &zero, 4)
         let rest = ModelFormat.crcOffset + 4
-        return mlrc_crc32(crc, base + rest, bytes.count - rest)
+        return mlrc_crc32c(crc, base + rest, bytes.count - rest)
     }
 }
