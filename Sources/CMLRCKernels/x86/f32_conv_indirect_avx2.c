@@ -10,18 +10,22 @@
 #define MR 6
 #define MAX_TAPS 64
 #define MAX_ZERO 4096
+#define CHUNK 16 /* pixel blocks sharing one pass over the weights (pointer tables: CHUNK * 3 KB of stack) */
 
 static const float zero_row[MAX_ZERO];
 
+/* Pointers into the padding point at zero_row and are shifted by the group's channel offset like the
+ * others, so zero_row must cover all input channels. */
 int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
-    return g->kernel_h * g->kernel_w <= MAX_TAPS && g->in_c / g->groups <= MAX_ZERO;
+    return g->kernel_h * g->kernel_w <= MAX_TAPS && g->in_c <= MAX_ZERO;
 }
 
 /* acc (rows x cols) = bias + sum over taps t and channels ci of in[r][t][ci] * w[t][ci][:]; NCOL = 16 or 8
  * accumulator columns, in two functions so each keeps its accumulators in registers. */
 #define INDIRECT_TILE(NAME, WIDE)                                                                                   \
-    MLRC_AVX2 static void NAME(const float *const *ptrs, int32_t rows, int32_t taps, int32_t cin_g, int32_t cols,   \
-                               const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo, int32_t act) { \
+    MLRC_AVX2 static void NAME(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,    \
+                               int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,  \
+                               int32_t act) {                                                                       \
         const int full = cols == (WIDE ? 16 : 8), full0 = cols >= 8;                                                \
         const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);                          \
         const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();                               \
@@ -29,8 +33,9 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
         __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;                                          \
         __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;                                          \
         for (int32_t t = 0; t < taps; t++) {                                                                        \
-            const float *a0 = ptrs[0 * MAX_TAPS + t], *a1 = ptrs[1 * MAX_TAPS + t], *a2 = ptrs[2 * MAX_TAPS + t];   \
-            const float *a3 = ptrs[3 * MAX_TAPS + t], *a4 = ptrs[4 * MAX_TAPS + t], *a5 = ptrs[5 * MAX_TAPS + t];   \
+            const float *a0 = ptrs[0 * MAX_TAPS + t] + shift, *a1 = ptrs[1 * MAX_TAPS + t] + shift;                 \
+            const float *a2 = ptrs[2 * MAX_TAPS + t] + shift, *a3 = ptrs[3 * MAX_TAPS + t] + shift;                 \
+            const float *a4 = ptrs[4 * MAX_TAPS + t] + shift, *a5 = ptrs[5 * MAX_TAPS + t] + shift;                 \
             const float *wt = w + (size_t)t * cin_g * ldw;                                                          \
             for (int32_t ci = 0; ci < cin_g; ci++) {                                                                \
                 const float *wr = wt + (size_t)ci * ldw;                                                            \
@@ -65,10 +70,8 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
 INDIRECT_TILE(tile16, 1)
 INDIRECT_TILE(tile8, 0)
 
-/* Points each (pixel, tap) of the block at the input channels of `group`, or at zeros in the padding. */
-static void block_pointers(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows, int32_t group,
-                           const float **ptrs) {
-    const size_t shift = (size_t)group * (g->in_c / g->groups);
+/* Points each (pixel, tap) of the block at its input pixel's channels, or at zeros in the padding. */
+static void block_pointers(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows, const float **ptrs) {
     for (int32_t r = 0; r < MR; r++) {
         const int32_t p = p0 + (r < rows ? r : rows - 1); /* row tail: repeat the last pixel, never stored */
         const int32_t oy = p / g->out_w, ox = p % g->out_w;
@@ -77,28 +80,35 @@ static void block_pointers(const mlrc_conv_geometry *g, const float *input, int3
             for (int32_t kx = 0; kx < g->kernel_w; kx++) {
                 const int32_t ix = ox * g->stride_w - g->pad_left + kx;
                 const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] =
-                    inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c + shift : zero_row;
+                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : zero_row;
             }
         }
     }
 }
 
-/* Pixel blocks [b0, b1): per group and 16-column weight panel, every block, so the panel stays in cache. */
+/* Pixel blocks [b0, b1), CHUNK blocks at a time: the chunk's pointer tables are built once, then each group's
+ * 16-column weight panels sweep the whole chunk, so a panel is reused from cache by CHUNK blocks. */
 static void block_range(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                         float *output, int32_t act, int32_t b0, int32_t b1) {
     const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
     const int32_t pixels = g->out_h * g->out_w;
-    const float *ptrs[MR * MAX_TAPS];
-    for (int32_t group = 0; group < g->groups; group++) {
-        const float *w = weights + (size_t)group * taps * cin_g * cout_g;
-        for (int32_t n = 0; n < cout_g; n += 16) {
-            const int32_t cols = cout_g - n < 16 ? cout_g - n : 16, co = group * cout_g + n;
-            for (int32_t b = b0; b < b1; b++) {
-                const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
-                block_pointers(g, input, p0, rows, group, ptrs);
-                (cols > 8 ? tile16 : tile8)(ptrs, rows, taps, cin_g, cols, w + n, cout_g, bias ? bias + co : 0,
-                                            output + (size_t)p0 * g->out_c + co, g->out_c, act);
+    const float *ptrs[CHUNK][MR * MAX_TAPS];
+    for (int32_t c0 = b0; c0 < b1; c0 += CHUNK) {
+        const int32_t c1 = c0 + CHUNK < b1 ? c0 + CHUNK : b1;
+        for (int32_t b = c0; b < c1; b++) {
+            const int32_t p0 = b * MR;
+            block_pointers(g, input, p0, pixels - p0 < MR ? pixels - p0 : MR, ptrs[b - c0]);
+        }
+        for (int32_t group = 0; group < g->groups; group++) {
+            const float *w = weights + (size_t)group * taps * cin_g * cout_g;
+            const size_t shift = (size_t)group * cin_g;
+            for (int32_t n = 0; n < cout_g; n += 16) {
+                const int32_t cols = cout_g - n < 16 ? cout_g - n : 16, co = group * cout_g + n;
+                for (int32_t b = c0; b < c1; b++) {
+                    const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
+                    (cols > 8 ? tile16 : tile8)(ptrs[b - c0], shift, rows, taps, cin_g, cols, w + n, cout_g,
+                                                bias ? bias + co : 0, output + (size_t)p0 * g->out_c + co, g->out_c, act);
+                }
             }
         }
     }
