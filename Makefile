@@ -166,8 +166,20 @@ check-aarch64:
 	qemu-aarch64 -cpu cortex-a72 $(TEST_DIR)/test_kernels_aarch64
 	qemu-aarch64 -cpu max $(TEST_DIR)/test_kernels_aarch64
 
-bench: build model
-	$(PYTHON) tools/bench.py --bin $(BIN) --models $(TEST_DIR)/bench
+# Peers and PyTorch (for export only) in their own virtual environment. torch is installed without its CUDA
+# dependencies (--no-deps, then the few it needs on CPU).
+BENCH_DIR = .build-bench
+BENCH_PY = $(BENCH_DIR)/venv/bin/python
+BENCH_ROUNDS ?= 6
+
+$(BENCH_PY):
+	$(PYTHON) -m venv $(BENCH_DIR)/venv
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --no-deps torch
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check numpy pillow filelock typing-extensions sympy \
+	  networkx jinja2 fsspec onnx onnxruntime openvino ncnn pnnx efficientnet-lite-pytorch scikit-image
+
+bench: build model $(BENCH_PY)
+	$(BENCH_PY) tools/bench.py --bin $(BIN) --out $(BENCH_DIR) --rounds $(BENCH_ROUNDS)
 
 clean:
 	rm -rf .build $(TEST_DIR)
