@@ -44,7 +44,7 @@ static void check(float err, const char *what) {
 
 static void test_gemm(void) {
     const int shapes[][3] = {{1, 1, 1}, {1, 1000, 64}, {7, 17, 3}, {13, 33, 57}, {49, 24, 160}, {6, 16, 8},
-                             {100, 7, 31}, {9, 8, 5}, {17, 300, 12}, {200, 44, 9}};
+                             {100, 7, 31}, {9, 8, 5}, {17, 300, 12}, {200, 44, 9}, {13, 33, 600}, {50, 24, 1030}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int act = 0; act < MLRC_ACT_COUNT; act++)
             for (int threads = 1; threads <= 2; threads++) {

@@ -11,9 +11,12 @@
 #define MR 6
 #define NR 16
 #define MC_BLOCKS 16 /* row blocks per chunk: 96 rows of A stay in L2 while B's panels stream past */
+#define KC 256       /* K block: a 256 x 16 panel of B is 16 KB */
 
+/* A tile starts from the bias, or (for the second and later K blocks) from the partial sums already in C;
+ * the activation is applied once, by the last K block. */
 MLRC_AVX2 static void tile16(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B,
-                             int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
+                             int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act, int accumulate) {
     const float *a[MR];
     for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
     const int full = cols == NR;
@@ -22,6 +25,16 @@ MLRC_AVX2 static void tile16(int32_t rows, int32_t cols, int32_t K, const float 
     const __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
     __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
     __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+    if (accumulate) {
+        const float *c[MR];
+        for (int r = 0; r < MR; r++) c[r] = C + (size_t)(r < rows ? r : rows - 1) * ldc;
+        c00 = _mm256_maskload_ps(c[0], m0), c01 = _mm256_maskload_ps(c[0] + 8, m1);
+        c10 = _mm256_maskload_ps(c[1], m0), c11 = _mm256_maskload_ps(c[1] + 8, m1);
+        c20 = _mm256_maskload_ps(c[2], m0), c21 = _mm256_maskload_ps(c[2] + 8, m1);
+        c30 = _mm256_maskload_ps(c[3], m0), c31 = _mm256_maskload_ps(c[3] + 8, m1);
+        c40 = _mm256_maskload_ps(c[4], m0), c41 = _mm256_maskload_ps(c[4] + 8, m1);
+        c50 = _mm256_maskload_ps(c[5], m0), c51 = _mm256_maskload_ps(c[5] + 8, m1);
+    }
     for (int32_t k = 0; k < K; k++) {
         const float *brow = B + (size_t)k * ldb;
         const __m256 w0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
@@ -49,12 +62,18 @@ MLRC_AVX2 static void tile16(int32_t rows, int32_t cols, int32_t K, const float 
 
 /* At most 8 columns: one accumulator per row, so narrow outputs (grouped convs) waste no lanes. */
 MLRC_AVX2 static void tile8(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B,
-                            int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
+                            int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act, int accumulate) {
     const float *a[MR];
     for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
     const __m256i m = mlrc_avx2_tail_mask(cols);
     const __m256 b = bias ? _mm256_maskload_ps(bias, m) : _mm256_setzero_ps();
     __m256 c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b;
+    if (accumulate) {
+        const float *c[MR];
+        for (int r = 0; r < MR; r++) c[r] = C + (size_t)(r < rows ? r : rows - 1) * ldc;
+        c0 = _mm256_maskload_ps(c[0], m), c1 = _mm256_maskload_ps(c[1], m), c2 = _mm256_maskload_ps(c[2], m);
+        c3 = _mm256_maskload_ps(c[3], m), c4 = _mm256_maskload_ps(c[4], m), c5 = _mm256_maskload_ps(c[5], m);
+    }
     for (int32_t k = 0; k < K; k++) {
         const __m256 w = _mm256_maskload_ps(B + (size_t)k * ldb, m);
         c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a[0] + k), w, c0);
@@ -69,24 +88,28 @@ MLRC_AVX2 static void tile8(int32_t rows, int32_t cols, int32_t K, const float *
 }
 
 static void tile(int32_t rows, int32_t cols, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
-                 const float *bias, float *C, int32_t ldc, int32_t act) {
+                 const float *bias, float *C, int32_t ldc, int32_t act, int accumulate) {
     if (cols > 8)
-        tile16(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act);
+        tile16(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act, accumulate);
     else
-        tile8(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act);
+        tile8(rows, cols, K, A, lda, B, ldb, bias, C, ldc, act, accumulate);
 }
 
-/* Row blocks [rb_begin, rb_end): chunks of MC_BLOCKS row blocks, each swept across all column panels. */
+/* Row blocks [rb_begin, rb_end): chunks of MC_BLOCKS row blocks, each swept across all column panels, K in
+ * blocks of KC so a KC x 16 panel of B (16 KB) stays in L1 while the chunk's row blocks pass over it. */
 static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                       const float *B, int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act) {
     for (int32_t chunk = rb_begin; chunk < rb_end; chunk += MC_BLOCKS) {
         const int32_t chunk_end = chunk + MC_BLOCKS < rb_end ? chunk + MC_BLOCKS : rb_end;
-        for (int32_t n = 0; n < N; n += NR) {
-            const int32_t cols = N - n < NR ? N - n : NR;
-            for (int32_t rb = chunk; rb < chunk_end; rb++) {
-                const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-                tile(rows, cols, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0, C + (size_t)m * ldc + n,
-                     ldc, act);
+        for (int32_t k0 = 0; k0 < K; k0 += KC) {
+            const int32_t kc = K - k0 < KC ? K - k0 : KC, last = k0 + kc >= K;
+            for (int32_t n = 0; n < N; n += NR) {
+                const int32_t cols = N - n < NR ? N - n : NR;
+                for (int32_t rb = chunk; rb < chunk_end; rb++) {
+                    const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
+                    tile(rows, cols, kc, A + (size_t)m * lda + k0, lda, B + (size_t)k0 * ldb + n, ldb,
+                         bias && k0 == 0 ? bias + n : 0, C + (size_t)m * ldc + n, ldc, last ? act : MLRC_ACT_NONE, k0 > 0);
+                }
             }
         }
     }
@@ -114,7 +137,7 @@ void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t
             const int32_t n = cb * NR, cols = N - n < NR ? N - n : NR;
             for (int32_t m = 0; m < M; m += MR)
                 tile(M - m < MR ? M - m : MR, cols, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0,
-                     C + (size_t)m * ldc + n, ldc, act);
+                     C + (size_t)m * ldc + n, ldc, act, 0);
         }
     }
 }
