@@ -46,6 +46,29 @@ final class CheckpointReaderTests: XCTestCase {
         XCTAssertNotEqual(access(marker, F_OK), 0, "a pickled command ran")
     }
 
+    /// A list that contains itself (found by the fuzzer as a leak): freed once the result is dropped.
+    func testSelfReferencingContainersDoNotLeak() throws {
+        weak var list: PickleList?
+        weak var dict: PickleDict?
+        do {
+            // PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, EMPTY_DICT, BINPUT 1, MARK, SHORT_BINUNICODE "d",
+            // BINGET 1, SETITEMS, TUPLE2, STOP
+            let p: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x7D, 0x71, 0x01, 0x28, 0x8C, 0x01, 0x64,
+                              0x68, 0x01, 0x75, 0x86, 0x2E]
+            var u = Unpickler(bytes: p) { _ in .none }
+            let v = try u.load()
+            guard let items = v.items, items.count == 2, case .list(let l) = items[0], case .dict(let d) = items[1] else {
+                return XCTFail("unexpected \(v)")
+            }
+            XCTAssertEqual(l.items.count, 1)
+            XCTAssertEqual(d.entries.count, 1)
+            list = l
+            dict = d
+        }
+        XCTAssertNil(list, "self-referencing list leaked")
+        XCTAssertNil(dict, "self-referencing dict leaked")
+    }
+
     func testTruncatedAndCorruptCheckpointsThrow() throws {
         for e in try Fixtures.entries() {
             let bytes = try FileBytes.read(e.checkpoint)

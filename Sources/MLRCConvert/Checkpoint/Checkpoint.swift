@@ -4,6 +4,8 @@ import MLRCRuntime
 /// Tensors are copied out only when asked for, so optimizer state is never materialized.
 public struct Checkpoint {
     public let root: PickleValue
+    /// The containers under `root`, emptied when the last copy of this checkpoint goes away.
+    let arena: PickleArena
     let bytes: [UInt8]
     /// Where a storage's bytes are: (offset, byte size) in `bytes`.
     let locate: (StorageRef) throws -> (Int, Int)

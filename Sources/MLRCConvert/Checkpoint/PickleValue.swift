@@ -34,13 +34,20 @@ public indirect enum PickleValue {
 }
 
 /// Lists and dicts are mutated after creation (APPEND, SETITEM) and shared through the memo: reference types.
+/// A pickle can make one contain itself, so every container is registered in its unpickler's arena, which
+/// empties them all when it goes away: reference cycles a hostile file builds cannot leak.
 public final class PickleList {
     public var items: [PickleValue] = []
-    init(_ items: [PickleValue] = []) { self.items = items }
+    init(_ items: [PickleValue] = [], arena: PickleArena) {
+        self.items = items
+        arena.lists.append(self)
+    }
 }
 
 public final class PickleDict {
     public var entries: [(key: PickleValue, value: PickleValue)] = []
+
+    init(arena: PickleArena) { arena.dicts.append(self) }
 
     public subscript(key: String) -> PickleValue? {
         entries.first { $0.key.string == key }?.value
@@ -60,4 +67,15 @@ public struct TensorRef {
     public var offset: Int
     public var shape: [Int]
     public var stride: [Int]
+}
+
+/// Owns every container one unpickling created; emptying them on release breaks any cycle among them.
+public final class PickleArena {
+    var lists: [PickleList] = []
+    var dicts: [PickleDict] = []
+
+    deinit {
+        for l in lists { l.items.removeAll() }
+        for d in dicts { d.entries.removeAll() }
+    }
 }

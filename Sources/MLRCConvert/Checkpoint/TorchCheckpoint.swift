@@ -47,7 +47,7 @@ public enum TorchCheckpoint {
             .storage(try storageRef(pid))
         }
         let root = try unpickler.load()
-        return Checkpoint(root: root, bytes: bytes) { ref in
+        return Checkpoint(root: root, arena: unpickler.arena, bytes: bytes) { ref in
             guard let e = zip.entries[prefix + "data/" + ref.key] else {
                 throw MLRCError.format("checkpoint: storage \(ref.key) missing from the archive")
             }
@@ -90,7 +90,7 @@ public enum TorchCheckpoint {
             located[key] = (o, size)
             o += size
         }
-        return Checkpoint(root: root, bytes: bytes, locate: { ref in
+        return Checkpoint(root: root, arena: main.arena, bytes: bytes, locate: { ref in
             let rootKey = ref.viewOf?.key ?? ref.key
             guard let (offset, size) = located[rootKey] else { throw MLRCError.format("checkpoint: storage \(rootKey) missing") }
             guard let view = ref.viewOf else { return (offset, size) }

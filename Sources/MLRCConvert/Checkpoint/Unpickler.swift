@@ -16,6 +16,8 @@ public struct Unpickler {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private let persistentLoad: (PickleValue) throws -> PickleValue
+    /// Keeps the containers alive while the result is used; see PickleArena.
+    public let arena = PickleArena()
 
     public init(bytes: [UInt8], start: Int = 0, persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
         self.bytes = bytes
@@ -147,19 +149,19 @@ public struct Unpickler {
                 let c = try pop(), b = try pop(), a = try pop()
                 try push(.tuple([a, b, c]))
             case 0x74: try push(.tuple(try popMark()))  // TUPLE
-            case 0x5D: try push(.list(PickleList()))  // EMPTY_LIST
-            case 0x6C: try push(.list(PickleList(try popMark())))  // LIST
-            case 0x7D: try push(.dict(PickleDict()))  // EMPTY_DICT
+            case 0x5D: try push(.list(PickleList(arena: arena)))  // EMPTY_LIST
+            case 0x6C: try push(.list(PickleList(try popMark(), arena: arena)))  // LIST
+            case 0x7D: try push(.dict(PickleDict(arena: arena)))  // EMPTY_DICT
             case 0x64:  // DICT
                 let items = try popMark()
-                let d = PickleDict()
+                let d = PickleDict(arena: arena)
                 try setItems(d, items)
                 try push(.dict(d))
-            case 0x8F: try push(.list(PickleList()))  // EMPTY_SET (kept as a list)
+            case 0x8F: try push(.list(PickleList(arena: arena)))  // EMPTY_SET (kept as a list)
             case 0x90:  // ADDITEMS
                 let items = try popMark()
                 if case .list(let l) = try top() { try append(l, items) }
-            case 0x91: try push(.list(PickleList(try popMark())))  // FROZENSET
+            case 0x91: try push(.list(PickleList(try popMark(), arena: arena)))  // FROZENSET
             case 0x61:  // APPEND
                 let v = try pop()
                 if case .list(let l) = try top() { try append(l, [v]) } else { throw fail("APPEND to a non-list") }
@@ -287,7 +289,7 @@ public struct Unpickler {
             guard a.count >= 3 else { throw fail("malformed tensor subclass") }
             return try reduce(a[0], a[2])
         case ("collections", "OrderedDict"), ("builtins", "dict"), ("__builtin__", "dict"):
-            let d = PickleDict()
+            let d = PickleDict(arena: arena)
             for pair in a.first?.items ?? [] {
                 if let kv = pair.items, kv.count == 2 { try setItems(d, kv) }
             }
