@@ -19,6 +19,8 @@ public struct Converter {
         public var bytes: [UInt8]
         public var origin: String
         public var labelSource: String
+        /// Parameters and buffers read from the checkpoint.
+        public var checkpointTensors: Int
     }
 
     public func convert(checkpoint path: String) throws -> Result {
@@ -29,7 +31,7 @@ public struct Converter {
         let net = try ArchitectureRecognizer.build(sd, options: options)
         let (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
         return Result(network: net, bytes: try ModelWriter.serialize(net, labels: labels), origin: sd.origin,
-                      labelSource: source)
+                      labelSource: source, checkpointTensors: sd.tensors.count)
     }
 
     /// --labels FILE (one per line), else ImageNet-1k names for 1000 classes, else class_N.

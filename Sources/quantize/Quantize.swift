@@ -46,11 +46,12 @@ struct Quantize: ParsableCommand {
         let options = BuildOptions(arch: arch, inputSize: inputSize, stageShortcut: stageShortcut.map { $0 == "on" })
         let converter = Converter(options: options, precision: Converter.Precision(rawValue: precision) ?? .fp32,
                                   labelsFile: labels)
+        if calib != nil && precision == "fp32" { print("note: --calib is used by int8 quantization only; ignored for fp32") }
         do {
             let result = try converter.convert(checkpoint: checkpoint)
             let out = output ?? Self.defaultOutput(for: checkpoint)
             try FileBytes.write(out, result.bytes)
-            print("read \(result.network.builder.tensors.count) tensors from \(result.origin) of \(checkpoint)")
+            print("read \(result.checkpointTensors) tensors from \(result.origin) of \(checkpoint)")
             print("recognised \(result.network.summary)")
             print("labels: \(result.labelSource)")
             print("wrote \(out) (\(precision), \(result.network.builder.nodes.count) ops, \(result.bytes.count) bytes)")
