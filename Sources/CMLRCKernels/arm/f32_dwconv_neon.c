@@ -1,6 +1,6 @@
 /* Depthwise convolution for NEON (AArch64) in NHWC: per output row and 4-channel block, the taps are
  * loaded once and the row is swept four interior pixels at a time (four independent FMA chains);
- * border pixels take only their in-range taps. Channel tails (C % 4) use the reference loop. */
+ * border pixels take only their in-range taps. Channel tails (C % 4) use the reference row. */
 #if defined(__aarch64__)
 #include "f32_vmath_neon.h"
 
@@ -52,28 +52,6 @@ static void row_block(const mlrc_conv_geometry *g, const float *input, const flo
     }
 }
 
-/* The channels from c0 on of one output row, by the reference definition (C % 4 tail). */
-static void row_tail(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                     float *output, int32_t act, int32_t oy, int32_t c0) {
-    const int32_t C = g->in_c;
-    for (int32_t ox = 0; ox < g->out_w; ox++) {
-        float *out = output + ((size_t)oy * g->out_w + ox) * C;
-        for (int32_t c = c0; c < C; c++) {
-            float acc = bias ? bias[c] : 0.0f;
-            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-                if (iy < 0 || iy >= g->in_h) continue;
-                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                    if (ix < 0 || ix >= g->in_w) continue;
-                    acc += input[((size_t)iy * g->in_w + ix) * C + c] * weights[((size_t)ky * g->kernel_w + kx) * C + c];
-                }
-            }
-            out[c] = mlrc_act_scalar(acc, act);
-        }
-    }
-}
-
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, int32_t act, int32_t threads) {
     if (g->kernel_h * g->kernel_w > MAX_TAPS) {
@@ -85,7 +63,7 @@ void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t oy = 0; oy < g->out_h; oy++) {
         for (int32_t c = 0; c < c_full; c += 4) row_block(g, input, weights, bias, output, act, oy, c);
-        if (c_full < g->in_c) row_tail(g, input, weights, bias, output, act, oy, c_full);
+        if (c_full < g->in_c) mlrc_f32_dwconv_ref_row(g, input, weights, bias, output, act, oy, c_full, g->in_c);
     }
 }
 #endif

@@ -81,6 +81,9 @@ void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const floa
                      float *output, int32_t act, int32_t threads);
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                          float *output, int32_t act, int32_t threads);
+/* One output row of the reference, channels [c0, c1): the channel tail of the SIMD variants. */
+void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                             float *output, int32_t act, int32_t oy, int32_t c0, int32_t c1);
 void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, int32_t act, int32_t threads);
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
