@@ -96,45 +96,32 @@ extension GraphBuilder {
 
 /// timm names the same ConvNeXt differently; map them onto the official names.
 enum TimmConvNeXtNames {
+    /// Block submodule names: timm's -> official.
+    static let blockParts = [["conv_dw"]: "dwconv", ["mlp", "fc1"]: "pwconv1", ["mlp", "fc2"]: "pwconv2"]
+
     static func toOfficial(_ sd: StateDict) -> StateDict {
         guard sd.has("stem.0.weight"), !sd.has("downsample_layers.0.0.weight") else { return sd }
         var out: [String: HostTensor] = [:]
-        for (name, t) in sd.tensors {
-            var n = name
-            n = n.replacingPrefix("stem.", with: "downsample_layers.0.")
-            n = n.replacingPrefix("head.norm.", with: "norm.")
-            n = n.replacingPrefix("head.fc.", with: "head.")
-            if n.hasPrefix("stages."), let parts = Optional(n.split(separator: ".", maxSplits: 3).map(String.init)), parts.count >= 3 {
-                if parts[2] == "downsample" {
-                    n = "downsample_layers.\(parts[1]).\(parts.count > 3 ? parts[3] : "")"
-                } else if parts[2] == "blocks", parts.count == 4 {
-                    var rest = parts[3]
-                    for (a, c) in [("conv_dw", "dwconv"), ("mlp.fc1", "pwconv1"), ("mlp.fc2", "pwconv2")] {
-                        rest = rest.replacingOccurrences(a, c)
-                    }
-                    n = "stages.\(parts[1]).\(rest)"
-                }
-            }
-            out[n] = t
-        }
+        for (name, t) in sd.tensors { out[official(name)] = t }
         return StateDict(tensors: out, origin: sd.origin)
     }
-}
 
-extension String {
-    func replacingPrefix(_ p: String, with r: String) -> String { hasPrefix(p) ? r + dropFirst(p.count) : self }
-
-    func replacingOccurrences(_ a: String, _ b: String) -> String {
-        guard !a.isEmpty, let range = range(of: a) else { return self }
-        return String(self[..<range.lowerBound]) + b + String(self[range.upperBound...]).replacingOccurrences(a, b)
-    }
-
-    func range(of s: String) -> Range<String.Index>? {
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(s) { return i..<index(i, offsetBy: s.count) }
-            i = index(after: i)
+    static func official(_ name: String) -> String {
+        var p = name.split(separator: ".").map(String.init)
+        switch p.first {
+        case "stem": p[0] = "downsample_layers.0"
+        case "head" where p.count == 3 && p[1] == "norm": p = ["norm", p[2]]
+        case "head" where p.count == 3 && p[1] == "fc": p = ["head", p[2]]
+        case "stages" where p.count >= 4 && p[2] == "downsample":
+            p = ["downsample_layers", p[1]] + p[3...]
+        case "stages" where p.count >= 5 && p[2] == "blocks":
+            var rest = Array(p[4...])
+            for (timm, official) in blockParts where rest.starts(with: timm) {
+                rest = [official] + rest.dropFirst(timm.count)
+            }
+            p = ["stages", p[1], p[3]] + rest
+        default: break
         }
-        return nil
+        return p.joined(separator: ".")
     }
 }
