@@ -49,7 +49,6 @@ int mlrc_kernels_active_isa(void) {
 
 int mlrc_max_threads(void) { return omp_get_num_procs(); }
 
-float mlrc_activate(float x, int32_t act) { return mlrc_act_scalar(x, act); }
 
 void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                    const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {

@@ -114,9 +114,6 @@ void mlrc_f32_global_avgpool(int32_t pixels, int32_t channels, const float *inpu
 void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k,
                   float *output, float *scratch_2c, int32_t threads);
 
-/* Scalar activation, the definition every kernel matches. */
-float mlrc_activate(float x, int32_t act);
-
 /* CRC-32C (Castagnoli), continuing from crc (start with 0); hardware-accelerated where the CPU has it. */
 uint32_t mlrc_crc32c(uint32_t crc, const void *data, size_t size);
 uint32_t mlrc_crc32c_portable(uint32_t crc, const void *data, size_t size);

@@ -26,23 +26,4 @@ public enum FileBytes {
         let closed = fclose(f)
         guard put == bytes.count, closed == 0 else { throw MLRCError(.io, "cannot write \(path)") }
     }
-
-    public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// Names in a directory, sorted, without . and ..
-    public static func list(_ path: String) throws -> [String] {
-        guard let d = opendir(path) else { throw MLRCError(.io, "cannot open directory \(path)") }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
 }

@@ -33,9 +33,6 @@ public final class Session {
         scratch = try AlignedFloatBuffer(count: scratchFloats)
     }
 
-    /// Peak bytes of activation memory this session holds.
-    public var activationBytes: Int { (plan.bufferSizes.reduce(0, +) + scratch.count) * 4 }
-
     private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
 
     /// Runs on an NCHW float input (as PyTorch takes it); writes num_classes logits.
@@ -45,12 +42,6 @@ public final class Session {
         for c in 0..<s.channels {
             for p in 0..<s.pixels { dst[p * s.channels + c] = input[c * s.pixels + p] }
         }
-        execute(logits: logits)
-    }
-
-    /// Runs on an NHWC float input (what preprocessing produces).
-    public func run(nhwc input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
-        buffer(0).update(from: input, count: model.inputShape.count)
         execute(logits: logits)
     }
 
