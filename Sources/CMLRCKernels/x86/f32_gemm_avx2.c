@@ -115,8 +115,50 @@ static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, in
     }
 }
 
+/* One row (the classifier head after global pooling): a matrix-vector product that streams each weight row
+ * once, 64 columns (8 accumulators) at a time. A 6-row tile would read the weights the same way but do six
+ * times the arithmetic and reload B per 16 columns at a large stride. */
+MLRC_AVX2 static void gemv_chunk(int32_t n0, int32_t n1, int32_t K, const float *a, const float *B, int32_t ldb,
+                                 const float *bias, float *c, int32_t act) {
+    for (int32_t n = n0; n < n1; n += 64) {
+        const int32_t width = n1 - n < 64 ? n1 - n : 64;
+        __m256i mask[8];
+        __m256 acc[8];
+        for (int v = 0; v < 8; v++) {
+            mask[v] = mlrc_avx2_tail_mask(width - 8 * v);
+            acc[v] = bias ? _mm256_maskload_ps(bias + n + 8 * v, mask[v]) : _mm256_setzero_ps();
+        }
+        if (width == 64) {
+            for (int32_t k = 0; k < K; k++) {
+                const __m256 x = _mm256_broadcast_ss(a + k);
+                const float *b = B + (size_t)k * ldb + n;
+                for (int v = 0; v < 8; v++) acc[v] = _mm256_fmadd_ps(x, _mm256_loadu_ps(b + 8 * v), acc[v]);
+            }
+        } else {
+            for (int32_t k = 0; k < K; k++) {
+                const __m256 x = _mm256_broadcast_ss(a + k);
+                const float *b = B + (size_t)k * ldb + n;
+                for (int v = 0; v < 8; v++) acc[v] = _mm256_fmadd_ps(x, _mm256_maskload_ps(b + 8 * v, mask[v]), acc[v]);
+            }
+        }
+        for (int v = 0; v < 8; v++) _mm256_maskstore_ps(c + n + 8 * v, mask[v], mlrc_avx2_activate(acc[v], act));
+    }
+}
+
 void mlrc_f32_gemm_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                         const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
+    if (M == 1) {
+        const int32_t chunks = (N + 63) / 64;
+        int nt = mlrc_threads_for(threads, chunks);
+#pragma omp parallel num_threads(nt)
+        {
+            const int t = omp_get_thread_num(), T = omp_get_num_threads();
+            const int32_t c0 = (int32_t)((int64_t)chunks * t / T), c1 = (int32_t)((int64_t)chunks * (t + 1) / T);
+            const int32_t n1 = c1 * 64 < N ? c1 * 64 : N;
+            if (c0 * 64 < n1) gemv_chunk(c0 * 64, n1, K, A, B, ldb, bias, C, act);
+        }
+        return;
+    }
     const int32_t row_blocks = (M + MR - 1) / MR, col_blocks = (N + NR - 1) / NR;
     if (threads <= 1) {
         row_range(0, row_blocks, M, N, K, A, lda, B, ldb, bias, C, ldc, act);
