@@ -1,6 +1,7 @@
 /* Reference depthwise convolution (any k_h x k_w, stride, asymmetric padding), NHWC. */
 #include "mlrc_kernels.h"
 #include "activation.h"
+#include "window.h"
 
 void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                              float *output, int32_t act, int32_t oy, int32_t c0, int32_t c1) {
@@ -8,13 +9,10 @@ void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, co
     for (int32_t ox = 0; ox < g->out_w; ox++) {
         float *out = output + ((size_t)oy * g->out_w + ox) * C;
         for (int32_t c = c0; c < c1; c++) out[c] = bias ? bias[c] : 0.0f;
-        for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-            if (iy < 0 || iy >= g->in_h) continue;
-            for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                if (ix < 0 || ix >= g->in_w) continue;
-                const float *in = input + ((size_t)iy * g->in_w + ix) * C;
+        const mlrc_window win = mlrc_window_at(g, oy, ox);
+        for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+            for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                const float *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C;
                 const float *w = weights + ((size_t)ky * g->kernel_w + kx) * C;
                 for (int32_t c = c0; c < c1; c++) out[c] += in[c] * w[c];
             }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "mlrc_kernels.h"
 #include "activation.h"
+#include "window.h"
 
 void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *output, int32_t threads) {
     const int32_t C = g->in_c;
@@ -12,13 +13,10 @@ void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *ou
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             float *out = output + ((size_t)oy * g->out_w + ox) * C;
             for (int32_t c = 0; c < C; c++) out[c] = -FLT_MAX;
-            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-                if (iy < 0 || iy >= g->in_h) continue;
-                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                    if (ix < 0 || ix >= g->in_w) continue;
-                    const float *in = input + ((size_t)iy * g->in_w + ix) * C;
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                    const float *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C;
 #pragma omp simd
                     for (int32_t c = 0; c < C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
                 }
@@ -36,13 +34,10 @@ void mlrc_f32_avgpool(const mlrc_conv_geometry *g, const float *input, float *ou
             float *out = output + ((size_t)oy * g->out_w + ox) * C;
             for (int32_t c = 0; c < C; c++) out[c] = 0.0f;
             int32_t n = 0;
-            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-                if (iy < 0 || iy >= g->in_h) continue;
-                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                    if (ix < 0 || ix >= g->in_w) continue;
-                    const float *in = input + ((size_t)iy * g->in_w + ix) * C;
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                    const float *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C;
 #pragma omp simd
                     for (int32_t c = 0; c < C; c++) out[c] += in[c];
                     n++;
