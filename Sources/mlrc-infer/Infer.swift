@@ -25,7 +25,7 @@ struct Infer: ParsableCommand {
     @Flag(help: "One JSON object per image and line.")
     var json = false
 
-    @Option(help: ArgumentHelp("Run the first image N more times and print the time per operation kind.", visibility: .hidden))
+    @Option(help: "Run the first image N more times and print the time per operation kind.")
     var profile: Int = 0
 
     @Argument(help: "JPEG files.")
