@@ -18,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // C kernels: a portable reference for every op plus AVX2/FMA variants picked at run time.
+        // C kernels: a portable reference for every op plus AVX2/FMA (x86) and NEON (AArch64) variants picked at run time.
         .target(
             name: "CMLRCKernels",
             cSettings: [
