@@ -51,9 +51,6 @@ enum EfficientNetLiteBuilder {
 
     static func convBN(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int,
                        act: Activation) throws -> Int {
-        let w = try sd.tensor(conv + ".weight")
-        let groups = b.shape(x).channels / max(w.dim(1), 1)
-        let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
-        return try b.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: .same, groups: groups, activation: act)
+        try b.convBN(sd, x, conv: conv, bn: bn, eps: eps, stride: stride, padding: .same, act: act)
     }
 }

@@ -69,3 +69,14 @@ func foldInputAffine(_ w: HostTensor, bias: [Float], gamma: [Float], beta: [Floa
     }
     return (out, b)
 }
+
+extension GraphBuilder {
+    /// `conv` (weight, optional bias; groups from the weight shape) with the BatchNorm `bn` folded in.
+    func convBN(_ sd: StateDict, _ x: Int, conv: String, bn: String, eps: Float, stride: Int, padding: Padding,
+                act: Activation) throws -> Int {
+        let w = try sd.tensor(conv + ".weight")
+        let groups = shape(x).channels / max(w.dim(1), 1)
+        let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
+        return try self.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: padding, groups: groups, activation: act)
+    }
+}

@@ -51,11 +51,7 @@ enum HSNetBuilder {
     /// A convolution (square kernel, symmetric padding, groups from the weight shape) with its BatchNorm folded in.
     static func convBN(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int, pad: Int,
                        act: Activation) throws -> Int {
-        let w = try sd.tensor(conv + ".weight")
-        let groups = b.shape(x).channels / max(w.dim(1), 1)
-        let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
-        return try b.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: .symmetric(pad, pad), groups: groups,
-                          activation: act)
+        try b.convBN(sd, x, conv: conv, bn: bn, eps: eps, stride: stride, padding: .symmetric(pad, pad), act: act)
     }
 
     /// HetConv followed by BatchNorm `bn` and an activation: gwc(x) + ghost(x), normalised.
