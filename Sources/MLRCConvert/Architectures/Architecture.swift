@@ -42,7 +42,7 @@ public enum ArchitectureRecognizer {
             throw MLRCError.argument("unknown --arch \(arch): expected mlrc_*, convnext_*, hsnet or efficientnet_lite*")
         }
         if sd.has("downsample_layers.0.0.weight") || sd.has("stem.0.weight") && sd.has("stages.0.blocks.0.conv_dw.weight") {
-            return sd.names.contains { $0.hasSuffix("dwconv_v.weight") } ? .mlrcConvnext : .convnext
+            return sd.tensors.keys.contains { $0.hasSuffix("dwconv_v.weight") } ? .mlrcConvnext : .convnext
         }
         if sd.has("stem.sep.dw.weight") || sd.has("stages.0.0.het1.gwc.weight") { return .hsnet }
         if sd.has("_conv_stem.weight") && sd.has("_blocks.0._depthwise_conv.weight") { return .efficientnetLite }
@@ -71,7 +71,7 @@ public enum ArchitectureRecognizer {
     /// Counts the indices i for which some name starts with "\(prefix)\(i)." (contiguous from 0).
     static func count(_ sd: StateDict, prefix: String) -> Int {
         var n = 0
-        while sd.names.contains(where: { $0.hasPrefix("\(prefix)\(n).") }) { n += 1 }
+        while sd.tensors.keys.contains(where: { $0.hasPrefix("\(prefix)\(n).") }) { n += 1 }  // unsorted: no copy
         return n
     }
 }
