@@ -3,6 +3,7 @@
  * border pixels take only their in-range taps. Channel tails (C % 4) use the reference row. */
 #if defined(__aarch64__)
 #include "f32_vmath_neon.h"
+#include "window.h"
 
 #define MAX_TAPS 64
 
@@ -12,8 +13,8 @@ static void row_block(const mlrc_conv_geometry *g, const float *input, const flo
     float32x4_t w[MAX_TAPS];
     for (int32_t t = 0; t < kh * kw; t++) w[t] = vld1q_f32(weights + (size_t)t * C + c);
     const float32x4_t b = bias ? vld1q_f32(bias + c) : vdupq_n_f32(0.0f);
-    const int32_t iy0 = oy * g->stride_h - g->pad_top;
-    const int32_t ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g->in_h - iy0 < kh ? g->in_h - iy0 : kh;
+    const mlrc_window row = mlrc_window_at(g, oy, 0); /* the kernel rows inside the input hold for the whole row */
+    const int32_t iy0 = row.iy0, ky_lo = row.ky_lo, ky_hi = row.ky_hi;
     const size_t row_stride = (size_t)g->in_w * C, step = (size_t)sw * C;
     const float *in_c = input + c;
     float *out = output + (size_t)oy * g->out_w * C + c;
@@ -41,7 +42,8 @@ static void row_block(const mlrc_conv_geometry *g, const float *input, const flo
             ox += 4;
             continue;
         }
-        const int32_t kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g->in_w - ix0 < kw ? g->in_w - ix0 : kw;
+        const mlrc_window win = mlrc_window_at(g, oy, ox);
+        const int32_t kx_lo = win.kx_lo, kx_hi = win.kx_hi;
         float32x4_t acc = b;
         for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
             const float *in = in_c + (size_t)(iy0 + ky) * row_stride;

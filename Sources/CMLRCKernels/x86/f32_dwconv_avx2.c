@@ -3,6 +3,7 @@
  * the input take a branch-free loop. Channel tails use masked loads; rows are split across threads. */
 #if defined(__x86_64__)
 #include "f32_vmath_avx2.h"
+#include "window.h"
 
 #define MAX_TAPS 64
 
@@ -26,8 +27,8 @@ MLRC_AVX2 static void row_block(const mlrc_conv_geometry *g, const float *input,
     __m256 w[MAX_TAPS];
     for (int32_t t = 0; t < kh * kw; t++) w[t] = load8(weights + (size_t)t * C + c, full, mask);
     const __m256 b = bias ? load8(bias + c, full, mask) : _mm256_setzero_ps();
-    const int32_t iy0 = oy * g->stride_h - g->pad_top;
-    const int32_t ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g->in_h - iy0 < kh ? g->in_h - iy0 : kh;
+    const mlrc_window row = mlrc_window_at(g, oy, 0); /* the kernel rows inside the input hold for the whole row */
+    const int32_t iy0 = row.iy0, ky_lo = row.ky_lo, ky_hi = row.ky_hi;
     const size_t row_stride = (size_t)g->in_w * C;
     const float *in_c = input + c;
     float *out = output + (size_t)oy * g->out_w * C + c;
@@ -59,7 +60,8 @@ MLRC_AVX2 static void row_block(const mlrc_conv_geometry *g, const float *input,
             continue;
         }
         /* A border pixel: only the taps inside the input. */
-        const int32_t kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g->in_w - ix0 < kw ? g->in_w - ix0 : kw;
+        const mlrc_window win = mlrc_window_at(g, oy, ox);
+        const int32_t kx_lo = win.kx_lo, kx_hi = win.kx_hi;
         __m256 acc = b;
         for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
             const float *in = in_c + (size_t)(iy0 + ky) * row_stride;
