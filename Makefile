@@ -27,7 +27,7 @@ FUZZ_TARGETS = model checkpoint jpeg
 ASAN_DIR = .build-asan
 KERNELS = Sources/CMLRCKernels
 KERNEL_SOURCES = $(shell find $(KERNELS) -name '*.c')
-KERNEL_FLAGS = -O2 -fopenmp -I$(KERNELS)/include -I$(KERNELS)/common
+KERNEL_FLAGS = -O2 -fopenmp -ffp-contract=off -I$(KERNELS)/include -I$(KERNELS)/common
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 CLANG ?= clang
 
@@ -145,7 +145,7 @@ test-valgrind: test-c
 # The C kernels alone (no Swift), optimized against reference, built natively with gcc.
 test-kernels:
 	mkdir -p $(TEST_DIR)
-	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c -lm -o $(TEST_DIR)/test_kernels
+	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm -o $(TEST_DIR)/test_kernels
 	$(TEST_DIR)/test_kernels
 
 # The kernels as a plain C static library, built with the system C compiler (no Swift), and their tests.
@@ -162,7 +162,7 @@ check-aarch64:
 	@command -v $(AARCH64_CC) >/dev/null && command -v qemu-aarch64 >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user; }
 	mkdir -p $(TEST_DIR)
-	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(KERNEL_SOURCES) Tests/kernels/test_kernels.c -lm \
+	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(KERNEL_SOURCES) Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm \
 	  -o $(TEST_DIR)/test_kernels_aarch64 2>&1 | grep -v -e "dlopen" -e "goacc_profiling" || true
 	qemu-aarch64 -cpu cortex-a72 $(TEST_DIR)/test_kernels_aarch64
 	qemu-aarch64 -cpu max $(TEST_DIR)/test_kernels_aarch64

@@ -23,7 +23,7 @@ let package = Package(
             name: "CMLRCKernels",
             cSettings: [
                 .headerSearchPath("common"),
-                .unsafeFlags(["-O3", "-fopenmp", "-I\(ompInclude)", "-fno-math-errno"]),
+                .unsafeFlags(["-O3", "-fopenmp", "-I\(ompInclude)", "-fno-math-errno", "-ffp-contract=off"]),
             ],
             linkerSettings: [
                 .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),

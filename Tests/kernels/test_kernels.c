@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "mlrc_kernels.h"
+#include "test_support.h"
 
-static int passed, failed;
+int passed, failed;
 static unsigned long long seed = 12345;
 
 static float rnd(void) {
@@ -126,6 +127,7 @@ int main(void) {
     test_gemm();
     test_dwconv();
     test_conv();
+    test_q8_kernels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

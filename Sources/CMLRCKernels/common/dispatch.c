@@ -83,3 +83,49 @@ void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const floa
 #endif
     mlrc_f32_dwconv_ref(g, input, weights, bias, output, act, threads);
 }
+
+/* ---- int8 ---- */
+
+void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
+                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                  void *scratch, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2 && scratch) {
+        mlrc_q8_gemm_avx2(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
+        return;
+    }
+#endif
+    mlrc_q8_gemm_ref(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
+}
+
+void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                    const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+        mlrc_q8_dwconv_avx2(g, input, in_zero, weights, bias, scale, out, output, threads);
+        return;
+    }
+#endif
+    mlrc_q8_dwconv_ref(g, input, in_zero, weights, bias, scale, out, output, threads);
+}
+
+void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+        mlrc_q8_quantize_avx2(count, x, inv_scale, zero, q, threads);
+        return;
+    }
+#endif
+    mlrc_q8_quantize_ref(count, x, inv_scale, zero, q, threads);
+}
+
+void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                 int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
+#if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+        mlrc_q8_add_avx2(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
+        return;
+    }
+#endif
+    mlrc_q8_add_ref(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
+}

@@ -114,6 +114,98 @@ void mlrc_f32_global_avgpool(int32_t pixels, int32_t channels, const float *inpu
 void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k,
                   float *output, float *scratch_2c, int32_t threads);
 
+/* ---------------------------------------------------------------------------------------------------------
+ * int8. Activations are uint8 with a zero point (real = scale * (q - zero)); weights are int8, symmetric, one
+ * scale per output channel; products accumulate exactly in int32. An output stage turns the accumulator acc
+ * of output channel c into the stored value:
+ *     v = (float)(acc + bias[c]) * scale[c]                        (one rounding: a single multiply)
+ *   U8:  q = round_half_even(clamp(v, lo - zero, hi - zero)) + zero, then q = lut[q] when lut != NULL
+ *   F32: act(v)
+ * The U8 stage is integer-exact and ordered the same way in every variant, so optimized int8 kernels equal
+ * their reference bit for bit; ReLU/ReLU6 are folded into [lo, hi], other activations into the 256-entry lut. */
+enum { MLRC_Q8_OUT_U8 = 0, MLRC_Q8_OUT_F32 = 1 };
+
+typedef struct mlrc_q8_output {
+    int32_t kind;       /* MLRC_Q8_OUT_U8 or MLRC_Q8_OUT_F32 */
+    int32_t zero;       /* U8: zero point of the requantized value (the lut's input) */
+    int32_t lo, hi;     /* U8: clamp range, 0 <= lo <= hi <= 255 */
+    int32_t act;        /* F32: activation applied to v */
+    const uint8_t *lut; /* U8: optional 256-entry table applied last */
+} mlrc_q8_output;
+
+/* The U8 output stage on one value (the definition every variant matches). */
+uint8_t mlrc_q8_requantize_scalar(int32_t acc, int32_t bias, float scale, const mlrc_q8_output *out);
+
+/* Packed GEMM weights: quads of 4 consecutive k for 8 consecutive n, [ceil(N/8)][ceil(K/4)][8][4] int8, zero
+ * padded; element (k, n) sits at ((n / 8) * ceil(K/4) + k / 4) * 32 + (n % 8) * 4 + k % 4. The quad layout
+ * feeds vpmaddwd pairs on AVX2 and sdot lanes on ARM. `w_kn` is [K][N]. */
+size_t mlrc_q8_packed_bytes(int32_t N, int32_t K);
+void mlrc_q8_pack_weights(int32_t N, int32_t K, const int8_t *w_kn, int8_t *packed);
+
+/* C = output_stage(sum_k (A[m][k] - a_zero) * B[k][n]); A uint8 rows of stride lda, B packed as above,
+ * C uint8 or float (out->kind) with row stride ldc elements. scratch: mlrc_q8_gemm_scratch_bytes(K, threads)
+ * bytes, 64-byte aligned (NULL is allowed for the reference). */
+size_t mlrc_q8_gemm_scratch_bytes(int32_t K, int32_t threads);
+void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
+                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                  void *scratch, int32_t threads);
+void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                      const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                      int32_t ldc, void *scratch, int32_t threads);
+void mlrc_q8_gemm_avx2(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                       const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                       int32_t ldc, void *scratch, int32_t threads);
+
+/* General or grouped convolution: weights are per group a packed GEMM matrix (N = out_c/groups,
+ * K = kernel_h * kernel_w * in_c/groups ordered (ky, kx, ci)), groups laid end to end. Padding reads as
+ * in_zero (real 0). A 1x1 stride-1 ungrouped conv is a GEMM on the input itself; others gather im2col rows
+ * into scratch: mlrc_q8_conv_scratch_bytes(g, threads). */
+size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads);
+void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
+                  int32_t threads);
+
+/* Depthwise convolution, weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing. */
+void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                    const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads);
+void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                        const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                        int32_t threads);
+void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                         int32_t threads);
+
+/* q = round_half_even(clamp(x * inv_scale, -zero, 255 - zero)) + zero. */
+void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
+void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
+void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
+                           int32_t threads);
+/* x = scale * (q - zero). */
+void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads);
+/* Residual add with requantization: v = (a - za) * ma + (b - zb) * mb (ma = scale_a / scale_out, ...), then the
+ * U8 stage's clamp to [lo, hi] around zero_out. */
+void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                 int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                     int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+/* Element-wise activation on uint8 values through a 256-entry table (any function of one value). */
+void mlrc_q8_lut(size_t count, const uint8_t *x, const uint8_t *lut, uint8_t *y, int32_t threads);
+/* Builds the table of act for input (scale_in, zero_in) and output (scale_out, zero_out). */
+void mlrc_q8_make_lut(int32_t act, float scale_in, int32_t zero_in, float scale_out, int32_t zero_out, uint8_t *lut);
+/* LayerNorm over channels in fp32, quantized on the way out (the quantize fused into the norm's pass). */
+void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *input, const float *gamma,
+                                const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q,
+                                int32_t threads);
+/* Average pooling of uint8 values (window as the geometry, padding cells not counted): the window sum in
+ * int32, then the U8 stage with scale = in_scale / (count * out_scale) and zero = out zero. */
+void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, float scale_ratio,
+                     int32_t out_zero, uint8_t *output, int32_t threads);
+/* Mean over all pixels of uint8 values, dequantized: output[c] = scale * (mean(q) - zero). */
+void mlrc_q8_global_avgpool(int32_t pixels, int32_t channels, const uint8_t *input, int32_t zero, float scale,
+                            float *output);
+
 /* CRC-32C (Castagnoli), continuing from crc (start with 0); hardware-accelerated where the CPU has it. */
 uint32_t mlrc_crc32c(uint32_t crc, const void *data, size_t size);
 uint32_t mlrc_crc32c_portable(uint32_t crc, const void *data, size_t size);

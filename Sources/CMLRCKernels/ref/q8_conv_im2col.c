@@ -1,0 +1,79 @@
+/* int8 general and grouped convolution: uint8 im2col rows (padding reads as the zero point, i.e. real 0)
+ * gathered a chunk of output pixels at a time, then the dispatched int8 GEMM once per group. A 1x1 stride-1
+ * ungrouped convolution is a GEMM on the input itself. */
+#include <string.h>
+#include "mlrc_kernels.h"
+#include "activation.h"
+
+/* Output pixels per im2col chunk: about 512 KB of rows, a multiple of the GEMM's 6-row tile. */
+static int32_t chunk_rows(const mlrc_conv_geometry *g) {
+    const int64_t k = (int64_t)g->kernel_h * g->kernel_w * g->in_c;
+    int64_t rows = ((int64_t)1 << 19) / (k > 0 ? k : 1);
+    rows = rows < 48 ? 48 : rows;
+    rows -= rows % 6;
+    const int64_t pixels = (int64_t)g->out_h * g->out_w;
+    return (int32_t)(rows < pixels ? rows : pixels);
+}
+
+static int is_pointwise(const mlrc_conv_geometry *g) {
+    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+           g->pad_left == 0 && g->groups == 1 && g->in_h == g->out_h && g->in_w == g->out_w;
+}
+
+size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) {
+    const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
+    const size_t gemm = mlrc_q8_gemm_scratch_bytes(kg, threads);
+    if (is_pointwise(g)) return gemm;
+    const size_t im2col = (size_t)chunk_rows(g) * g->kernel_h * g->kernel_w * g->in_c;
+    return gemm + ((im2col + 63) & ~(size_t)63);
+}
+
+/* Row p (output pixel) of the im2col matrix, ordered [group][ky][kx][ci of the group]. */
+static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t pad, int32_t p, uint8_t *row) {
+    const int32_t oy = p / g->out_w, ox = p % g->out_w, cg = g->in_c / g->groups;
+    const int32_t taps = g->kernel_h * g->kernel_w;
+    for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+        const int32_t iy = oy * g->stride_h - g->pad_top + ky;
+        for (int32_t kx = 0; kx < g->kernel_w; kx++) {
+            const int32_t ix = ox * g->stride_w - g->pad_left + kx, tap = ky * g->kernel_w + kx;
+            const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+            const uint8_t *src = input + ((size_t)iy * g->in_w + ix) * g->in_c;
+            for (int32_t grp = 0; grp < g->groups; grp++) {
+                uint8_t *dst = row + ((size_t)grp * taps + tap) * cg;
+                if (inside)
+                    memcpy(dst, src + (size_t)grp * cg, (size_t)cg);
+                else
+                    memset(dst, pad, (size_t)cg);
+            }
+        }
+    }
+}
+
+void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
+                  int32_t threads) {
+    const int32_t M = g->out_h * g->out_w;
+    if (is_pointwise(g)) {
+        mlrc_q8_gemm(M, g->out_c, g->in_c, input, g->in_c, in_zero, weights, bias, scale, out, output, g->out_c,
+                     scratch, threads);
+        return;
+    }
+    const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups), ng = g->out_c / g->groups;
+    const int32_t ktotal = kg * g->groups, rows = chunk_rows(g);
+    const size_t gemm_bytes = mlrc_q8_gemm_scratch_bytes(kg, threads);
+    uint8_t *cols = (uint8_t *)scratch + gemm_bytes;
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    const size_t wbytes = mlrc_q8_packed_bytes(ng, kg);
+    const uint8_t pad = (uint8_t)in_zero;
+    for (int32_t m0 = 0; m0 < M; m0 += rows) {
+        const int32_t mc = M - m0 < rows ? M - m0 : rows;
+        int nt = mlrc_threads_for(threads, mc / 16 + 1);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int32_t i = 0; i < mc; i++) gather_row(g, input, pad, m0 + i, cols + (size_t)i * ktotal);
+        for (int32_t grp = 0; grp < g->groups; grp++) {
+            char *dst = (char *)output + ((size_t)m0 * g->out_c + (size_t)grp * ng) * esize;
+            mlrc_q8_gemm(mc, ng, kg, cols + (size_t)grp * kg, ktotal, in_zero, weights + grp * wbytes,
+                         bias ? bias + grp * ng : NULL, scale + grp * ng, out, dst, g->out_c, scratch, threads);
+        }
+    }
+}

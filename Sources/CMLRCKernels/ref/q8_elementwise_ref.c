@@ -1,0 +1,100 @@
+/* int8 element-wise kernels: quantize / dequantize, requantizing add, table activations, LayerNorm fused
+ * with its quantize, pooling. Reference versions, plus the ones simple enough to need no SIMD variant. */
+#include <math.h>
+#include "mlrc_kernels.h"
+#include "q8_requantize.h"
+#include "window.h"
+
+void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t i = 0; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
+}
+
+void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t i = 0; i < count; i++) x[i] = (float)((int32_t)q[i] - zero) * scale;
+}
+
+void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                     int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t i = 0; i < count; i++) {
+        const float va = (float)((int32_t)a[i] - za) * ma, vb = (float)((int32_t)b[i] - zb) * mb;
+        out[i] = (uint8_t)mlrc_q8_round_clamp(va + vb, zero_out, lo, hi);
+    }
+}
+
+void mlrc_q8_lut(size_t count, const uint8_t *x, const uint8_t *lut, uint8_t *y, int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t i = 0; i < count; i++) y[i] = lut[x[i]];
+}
+
+void mlrc_q8_make_lut(int32_t act, float scale_in, int32_t zero_in, float scale_out, int32_t zero_out, uint8_t *lut) {
+    for (int32_t q = 0; q < 256; q++) {
+        const float v = mlrc_act_scalar((float)(q - zero_in) * scale_in, act);
+        lut[q] = (uint8_t)mlrc_q8_round_clamp(v / scale_out, zero_out, 0, 255);
+    }
+}
+
+void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *input, const float *gamma,
+                                const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q,
+                                int32_t threads) {
+    int nt = mlrc_threads_for(threads, pixels / 16);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t p = 0; p < pixels; p++) {
+        const float *x = input + (size_t)p * channels;
+        uint8_t *y = q + (size_t)p * channels;
+        float mean = 0.0f, var = 0.0f;
+        for (int32_t c = 0; c < channels; c++) mean += x[c];
+        mean /= (float)channels;
+        for (int32_t c = 0; c < channels; c++) var += (x[c] - mean) * (x[c] - mean);
+        const float r = 1.0f / sqrtf(var / (float)channels + eps);
+        for (int32_t c = 0; c < channels; c++) {
+            float v = (x[c] - mean) * r;
+            if (gamma) v = v * gamma[c] + beta[c];
+            y[c] = (uint8_t)mlrc_q8_round_clamp(v * inv_scale, zero, 0, 255);
+        }
+    }
+}
+
+void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, float scale_ratio,
+                     int32_t out_zero, uint8_t *output, int32_t threads) {
+    const int32_t C = g->in_c;
+    const mlrc_q8_output stage = {MLRC_Q8_OUT_U8, out_zero, 0, 255, 0, 0};
+    int nt = mlrc_threads_for(threads, g->out_h);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            const int32_t n = (win.ky_hi - win.ky_lo) * (win.kx_hi - win.kx_lo);
+            const float s = n > 0 ? scale_ratio / (float)n : 0.0f;
+            uint8_t *y = output + ((size_t)oy * g->out_w + ox) * C;
+            for (int32_t c = 0; c < C; c++) {
+                int32_t sum = 0;
+                for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
+                    for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++)
+                        sum += (int32_t)input[((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C + c] - in_zero;
+                y[c] = mlrc_q8_stage_u8(sum, 0, s, &stage);
+            }
+        }
+    }
+}
+
+void mlrc_q8_global_avgpool(int32_t pixels, int32_t channels, const uint8_t *input, int32_t zero, float scale,
+                            float *output) {
+    for (int32_t c = 0; c < channels; c++) output[c] = 0.0f;
+    for (int32_t c0 = 0; c0 < channels; c0 += 256) {
+        const int32_t cn = channels - c0 < 256 ? channels - c0 : 256;
+        int64_t sum[256] = {0};
+        for (int32_t p = 0; p < pixels; p++) {
+            const uint8_t *x = input + (size_t)p * channels + c0;
+            for (int32_t c = 0; c < cn; c++) sum[c] += x[c];
+        }
+        for (int32_t c = 0; c < cn; c++)
+            output[c0 + c] = ((float)((double)sum[c] / (pixels > 0 ? pixels : 1)) - (float)zero) * scale;
+    }
+}

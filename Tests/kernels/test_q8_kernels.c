@@ -1,0 +1,259 @@
+/* int8 kernel tests: every optimized int8 kernel against its reference, bit for bit (uint8 outputs, and float
+ * outputs whose activation is exact), over odd channel counts (1, 3, 7, 17, 33, ...), maps from 1x1 to 57x57,
+ * strides 1 and 2 and every padding case; the reference GEMM against a plain triple loop on unpacked weights. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlrc_kernels.h"
+#include "test_support.h"
+
+static unsigned long long state = 987654321;
+
+static uint32_t next(void) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(state >> 33);
+}
+
+static uint8_t *bytes_u8(size_t n) {
+    uint8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)next();
+    return p;
+}
+
+/* Full-range int8 weights, -128 included: the kernels must not rely on a reduced range. */
+static int8_t *bytes_s8(size_t n) {
+    int8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) p[i] = (int8_t)(uint8_t)next();
+    return p;
+}
+
+static int32_t *ints(size_t n, int32_t range) {
+    int32_t *p = malloc((n ? n : 1) * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) p[i] = (int32_t)(next() % (2 * range + 1)) - range;
+    return p;
+}
+
+/* Per-channel scales that spread the outputs over the uint8 range (and past it, to exercise the clamp). */
+static float *scales(size_t n, int32_t k) {
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = (0.5f + (float)(next() % 1000) / 1000.0f) / (40.0f * sqrtf((float)k) + 1.0f);
+    return p;
+}
+
+static void expect(int ok, const char *what) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s\n", what);
+    }
+}
+
+static int same_floats(const float *a, const float *b, size_t n, float tol) {
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(a[i] - b[i]) <= tol * fmaxf(1.0f, fabsf(a[i])))) return 0;
+    return 1;
+}
+
+/* The output stages a test runs: u8 plain, u8 with ReLU6-like clamp, u8 through a table, f32 with each act. */
+typedef struct stage_case {
+    mlrc_q8_output out;
+    const char *name;
+} stage_case;
+
+static uint8_t gelu_lut[256];
+
+static int stage_cases(stage_case *cases) {
+    mlrc_q8_make_lut(MLRC_ACT_GELU, 0.05f, 131, 0.04f, 20, gelu_lut);
+    int n = 0;
+    cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 128, 0, 255, 0, NULL}, "u8"};
+    cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 3, 3, 200, 0, NULL}, "u8 clamp"};
+    cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 131, 0, 255, 0, gelu_lut}, "u8 lut"};
+    for (int act = 0; act < MLRC_ACT_COUNT; act++) cases[n++] = (stage_case){{MLRC_Q8_OUT_F32, 0, 0, 0, act, NULL}, "f32"};
+    return n;
+}
+
+/* Compares two outputs of a stage: exact for uint8 and for float stages whose activation is exact. */
+static int same_output(const mlrc_q8_output *out, const void *a, const void *b, size_t n) {
+    if (out->kind == MLRC_Q8_OUT_U8) return memcmp(a, b, n) == 0;
+    const int exact = out->act == MLRC_ACT_NONE || out->act == MLRC_ACT_RELU || out->act == MLRC_ACT_RELU6;
+    return same_floats(a, b, n, exact ? 0.0f : 2e-5f);
+}
+
+static void test_gemm(void) {
+    const int shapes[][3] = {{1, 1, 1},   {1, 1000, 64}, {7, 17, 3},  {13, 33, 57}, {49, 24, 160}, {6, 8, 4},
+                             {100, 7, 31}, {9, 8, 5},    {17, 3, 12}, {200, 44, 9}, {13, 33, 600}, {57, 1, 33}};
+    stage_case cases[16];
+    const int ncases = stage_cases(cases);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        uint8_t *A = bytes_u8((size_t)M * K);
+        int8_t *W = bytes_s8((size_t)K * N), *P = malloc(mlrc_q8_packed_bytes(N, K));
+        int32_t *bias = ints((size_t)N, 3000);
+        float *scale = scales((size_t)N, K);
+        const int32_t zero = (int32_t)(next() % 256);
+        mlrc_q8_pack_weights(N, K, W, P);
+        void *scratch = aligned_alloc(64, (mlrc_q8_gemm_scratch_bytes(K, 2) + 63) / 64 * 64);
+        /* The reference against a plain loop over the unpacked weights (checks the packing too). */
+        {
+            const mlrc_q8_output *out = &cases[0].out;
+            uint8_t *ref = malloc((size_t)M * N), *naive = malloc((size_t)M * N);
+            mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, bias, scale, out, ref, N, NULL, 1);
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) {
+                    int32_t acc = 0;
+                    for (int k = 0; k < K; k++) acc += ((int32_t)A[(size_t)m * K + k] - zero) * W[(size_t)k * N + n];
+                    naive[(size_t)m * N + n] = mlrc_q8_requantize_scalar(acc, bias[n], scale[n], out);
+                }
+            char what[128];
+            snprintf(what, sizeof what, "q8 gemm reference vs naive %dx%dx%d", M, N, K);
+            expect(memcmp(ref, naive, (size_t)M * N) == 0, what);
+            free(ref), free(naive);
+        }
+        for (int c = 0; c < ncases; c++)
+            for (int threads = 1; threads <= 2; threads++) {
+                const mlrc_q8_output *out = &cases[c].out;
+                const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1, bytes = (size_t)M * N * es;
+                void *ref = calloc(bytes, 1), *opt = calloc(bytes, 1);
+                mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, ref, N, NULL, threads);
+                mlrc_q8_gemm(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, opt, N, scratch, threads);
+                char what[160];
+                snprintf(what, sizeof what, "q8 gemm %dx%dx%d %s act %d threads %d", M, N, K, cases[c].name, out->act,
+                         threads);
+                expect(same_output(out, ref, opt, (size_t)M * N), what);
+                free(ref), free(opt);
+            }
+        free(A), free(W), free(P), free(bias), free(scale), free(scratch);
+    }
+}
+
+static mlrc_conv_geometry geometry(int h, int w, int cin, int cout, int groups, int kh, int kw, int s, int pt, int pl,
+                                   int pb, int pr) {
+    mlrc_conv_geometry g = {h, w, cin, (h + pt + pb - kh) / s + 1, (w + pl + pr - kw) / s + 1, cout, kh, kw, s, s, pt, pl,
+                            groups};
+    return g;
+}
+
+static void test_dwconv(void) {
+    /* h, w, c, kh, kw, stride, pad top/left/bottom/right: 1..57 maps, 1/3/7/17/33+ channels, strips, every padding */
+    const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
+                              {57, 57, 33, 7, 7, 1, 3, 3, 3, 3},  {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
+                              {14, 14, 33, 1, 3, 1, 0, 1, 0, 1},  {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
+                              {28, 28, 24, 5, 5, 2, 1, 1, 2, 2},  {3, 3, 48, 3, 3, 1, 1, 1, 1, 1},
+                              {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},   {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},
+                              {57, 57, 17, 3, 3, 2, 1, 1, 1, 1},  {7, 7, 64, 7, 7, 1, 3, 3, 3, 3},
+                              {1, 1, 33, 3, 3, 1, 1, 1, 1, 1},    {9, 9, 16, 3, 3, 2, 1, 1, 0, 0}};
+    stage_case cases[16];
+    const int ncases = stage_cases(cases);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int *v = shapes[s];
+        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+        const size_t n = (size_t)g.out_h * g.out_w * g.out_c;
+        uint8_t *x = bytes_u8((size_t)v[0] * v[1] * v[2]);
+        int8_t *w = bytes_s8((size_t)v[3] * v[4] * v[2]);
+        int32_t *bias = ints((size_t)v[2], 2000);
+        float *scale = scales((size_t)v[2], v[3] * v[4]);
+        const int32_t zero = (int32_t)(next() % 256);
+        for (int c = 0; c < ncases; c++) {
+            const mlrc_q8_output *out = &cases[c].out;
+            const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
+            void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
+            mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 2);
+            mlrc_q8_dwconv(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
+            char what[160];
+            snprintf(what, sizeof what, "q8 dwconv %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", v[0], v[1], v[2], v[3],
+                     v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);
+            expect(same_output(out, ref, opt, n), what);
+            free(ref), free(opt);
+        }
+        free(x), free(w), free(bias), free(scale);
+    }
+}
+
+static void test_conv(void) {
+    /* h, w, cin, cout, groups, kh, kw, stride, pad top/left/bottom/right */
+    const int shapes[][12] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     {9, 7, 3, 17, 1, 3, 3, 2, 1, 1, 1, 1},
+                              {17, 17, 32, 32, 4, 3, 3, 1, 1, 1, 1, 1}, {15, 15, 44, 44, 4, 3, 3, 1, 1, 1, 1, 1},
+                              {57, 57, 3, 32, 1, 3, 3, 2, 0, 0, 1, 1},  {33, 33, 8, 33, 1, 4, 4, 4, 0, 0, 0, 0},
+                              {14, 14, 7, 9, 1, 2, 2, 2, 0, 0, 0, 0},   {5, 11, 6, 6, 3, 1, 7, 1, 0, 3, 0, 3},
+                              {21, 21, 16, 24, 2, 5, 5, 2, 1, 2, 2, 1}, {3, 3, 400, 100, 4, 3, 3, 1, 1, 1, 1, 1},
+                              {7, 7, 40, 160, 1, 1, 1, 1, 0, 0, 0, 0},  {28, 28, 17, 33, 1, 1, 1, 2, 0, 0, 0, 0}};
+    stage_case cases[16];
+    const int ncases = stage_cases(cases);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int *v = shapes[s];
+        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
+        const int32_t ng = v[3] / v[4], kg = v[5] * v[6] * (v[2] / v[4]);
+        const size_t n = (size_t)g.out_h * g.out_w * g.out_c, wbytes = mlrc_q8_packed_bytes(ng, kg);
+        uint8_t *x = bytes_u8((size_t)v[0] * v[1] * v[2]);
+        int8_t *w = bytes_s8((size_t)kg * ng), *packed = malloc(wbytes * v[4]);
+        for (int grp = 0; grp < v[4]; grp++) mlrc_q8_pack_weights(ng, kg, w, packed + grp * wbytes);
+        int32_t *bias = ints((size_t)v[3], 3000);
+        float *scale = scales((size_t)v[3], kg);
+        const int32_t zero = (int32_t)(next() % 256);
+        void *scratch = aligned_alloc(64, (mlrc_q8_conv_scratch_bytes(&g, 2) + 63) / 64 * 64);
+        const mlrc_q8_output *out = &cases[s % ncases].out;
+        const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
+        void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
+        const int isa = mlrc_kernels_active_isa();
+        mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
+        mlrc_q8_conv(&g, x, zero, packed, bias, scale, out, ref, scratch, 2);
+        mlrc_kernels_set_isa(isa);
+        mlrc_q8_conv(&g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+        char what[160];
+        snprintf(what, sizeof what, "q8 conv %dx%dx%d->%d g%d k%dx%d s%d %s act %d", v[0], v[1], v[2], v[3], v[4], v[5],
+                 v[6], v[7], cases[s % ncases].name, out->act);
+        expect(same_output(out, ref, opt, n), what);
+        free(x), free(w), free(packed), free(bias), free(scale), free(scratch), free(ref), free(opt);
+    }
+}
+
+static void test_elementwise(void) {
+    const size_t counts[] = {1, 15, 16, 17, 4095, 4096, 10007, 100003};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        const size_t n = counts[i];
+        float *x = malloc(n * sizeof(float));
+        for (size_t j = 0; j < n; j++) x[j] = ((float)(next() % 20001) - 10000.0f) / 1000.0f;
+        x[0] = 1.5f; /* a tie: rounds half to even */
+        uint8_t *ref = malloc(n), *opt = malloc(n);
+        mlrc_q8_quantize_ref(n, x, 1.0f / 0.05f, 77, ref, 2);
+        mlrc_q8_quantize(n, x, 1.0f / 0.05f, 77, opt, 2);
+        char what[96];
+        snprintf(what, sizeof what, "q8 quantize %zu", n);
+        expect(memcmp(ref, opt, n) == 0 && ref[0] == 107, what);
+        uint8_t *a = bytes_u8(n), *b = bytes_u8(n);
+        mlrc_q8_add_ref(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, ref, 2);
+        mlrc_q8_add(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, opt, 2);
+        snprintf(what, sizeof what, "q8 add %zu", n);
+        expect(memcmp(ref, opt, n) == 0, what);
+        free(x), free(ref), free(opt), free(a), free(b);
+    }
+    /* Table activation: identity table, and ReLU through make_lut matches clamping at the zero point. */
+    uint8_t lut[256], x[256], y[256];
+    for (int i = 0; i < 256; i++) x[i] = (uint8_t)i;
+    mlrc_q8_make_lut(MLRC_ACT_RELU, 0.1f, 50, 0.1f, 50, lut);
+    mlrc_q8_lut(256, x, lut, y, 1);
+    int ok = 1;
+    for (int i = 0; i < 256; i++) ok &= y[i] == (i < 50 ? 50 : i);
+    expect(ok, "q8 lut relu");
+    /* Average pooling of a constant map is that constant (padding not counted). */
+    mlrc_conv_geometry g = geometry(9, 9, 5, 5, 5, 3, 3, 2, 1, 1, 1, 1);
+    uint8_t in[9 * 9 * 5], pooled[5 * 5 * 5];
+    memset(in, 90, sizeof in);
+    mlrc_q8_avgpool(&g, in, 10, 1.0f, 10, pooled, 2);
+    ok = 1;
+    for (size_t i = 0; i < sizeof pooled; i++) ok &= pooled[i] == 90;
+    expect(ok, "q8 avgpool constant");
+    float mean[5];
+    mlrc_q8_global_avgpool(81, 5, in, 10, 0.5f, mean);
+    expect(fabsf(mean[0] - 40.0f) < 1e-5f && fabsf(mean[4] - 40.0f) < 1e-5f, "q8 global avgpool");
+}
+
+void test_q8_kernels(void) {
+    test_gemm();
+    test_dwconv();
+    test_conv();
+    test_elementwise();
+}
