@@ -40,7 +40,7 @@ let package = Package(
         // Model file reader, graph executor, preprocessing. No Foundation.
         .target(name: "MLRCRuntime", dependencies: ["CMLRCKernels", "CJPEGShim"]),
         // Checkpoint readers, architecture recognition, graph building, the .mlrc writer (used by quantize).
-        .target(name: "MLRCConvert", dependencies: ["MLRCRuntime"]),
+        .target(name: "MLRCConvert", dependencies: ["MLRCRuntime", "CMLRCKernels"]),
         // The C ABI (include/mlrc.h), exported with @_cdecl.
         .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime"]),
         .executableTarget(

@@ -23,15 +23,16 @@ public struct Converter {
         public var checkpointTensors: Int
     }
 
-    public func convert(checkpoint path: String) throws -> Result {
-        guard precision == .fp32 else {
-            throw MLRCError.argument("int8 quantization is not implemented yet in this version; use --precision fp32")
-        }
+    /// Reads the checkpoint and builds the fp32 network. `finish` turns it into file bytes: the fp32 writer
+    /// by default; int8 passes the quantizer.
+    public func convert(checkpoint path: String,
+                        finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil) throws -> Result {
         let sd = try StateDict.load(path: path)
         let net = try ArchitectureRecognizer.build(sd, options: options)
         let (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
-        return Result(network: net, bytes: try ModelWriter.serialize(net, labels: labels), origin: sd.origin,
-                      labelSource: source, checkpointTensors: sd.tensors.count)
+        let bytes = try finish?(net, labels) ?? ModelWriter.serialize(net, labels: labels)
+        return Result(network: net, bytes: bytes, origin: sd.origin, labelSource: source,
+                      checkpointTensors: sd.tensors.count)
     }
 
     /// --labels FILE (one per line), else ImageNet-1k names for 1000 classes, else class_N.

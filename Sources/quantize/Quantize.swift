@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import MLRCConvert
 import MLRCRuntime
@@ -6,10 +11,12 @@ import MLRCRuntime
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Convert a PyTorch (.pth/.pt) or safetensors checkpoint into an .mlrc model file.",
+        abstract: "Convert a PyTorch (.pth/.pt) or safetensors checkpoint into an .mlrc model file (int8 by default).",
         discussion: """
             The architecture (MLRC-ConvNeXt, ConvNeXt, HSNet, EfficientNet-Lite) and its size are recognised \
-            from the parameter names and shapes; BatchNorm and layer scales are folded into the weights.
+            from the parameter names and shapes; BatchNorm and layer scales are folded into the weights. \
+            int8: weights per output channel, activations calibrated on real photos (--calib DIR, or the photos \
+            bundled with mlrc); layers whose quantization noise is too high stay in fp32.
             """)
 
     @Argument(help: "The checkpoint: a state_dict, or a training checkpoint holding one under model/model_ema/state_dict.")
@@ -22,10 +29,32 @@ struct Quantize: ParsableCommand {
     var arch: String?
 
     @Option(help: "int8 or fp32.")
-    var precision: String = "fp32"
+    var precision: String = "int8"
 
-    @Option(help: "Directory of JPEG calibration images (int8).")
+    @Option(help: "Directory of JPEG calibration images, any size (default: the real photos bundled with mlrc).")
     var calib: String?
+
+    @Option(name: .customLong("calib-limit"), help: "Use at most this many calibration images.")
+    var calibLimit: Int = 256
+
+    @Option(help: "Activation range: minmax, percentile, entropy or mse.")
+    var calibration: String = QuantizeOptions().method.rawValue
+
+    @Flag(help: "Print each layer's int8-vs-fp32 SQNR and the final top-1 agreement and logit cosine.")
+    var report = false
+
+    @Option(name: .customLong("keep-fp32"), parsing: .upToNextOption,
+            help: "Convolutions to keep in fp32, by checkpoint module name (as --report lists them).")
+    var keepFP32: [String] = []
+
+    @Option(name: .customLong("sqnr-threshold"), help: "Layers adding noise above this level (local SQNR under it, dB) stay fp32.")
+    var sqnrThreshold: Double = QuantizeOptions().sqnrThreshold
+
+    @Flag(name: .customLong("no-fallback"), help: "Quantize every convolution, whatever its SQNR.")
+    var noFallback = false
+
+    @Flag(name: .customLong("no-bias-correction"), help: "Do not correct the output mean shift of rounded weights.")
+    var noBiasCorrection = false
 
     @Option(help: "Class names, one per line (default: ImageNet names for 1000 classes, else class_N).")
     var labels: String?
@@ -38,26 +67,81 @@ struct Quantize: ParsableCommand {
 
     func validate() throws {
         guard Converter.Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be int8 or fp32") }
+        guard CalibrationMethod(rawValue: calibration) != nil else {
+            throw ValidationError("--calibration must be one of \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let s = stageShortcut, s != "on", s != "off" { throw ValidationError("--stage-shortcut must be on or off") }
         if let n = inputSize, n < 32 || n > 2048 { throw ValidationError("--input-size must be in 32...2048") }
+        guard calibLimit >= 1 else { throw ValidationError("--calib-limit must be at least 1") }
+        guard sqnrThreshold.isFinite else { throw ValidationError("--sqnr-threshold must be a number") }
     }
 
     func run() throws {
         let options = BuildOptions(arch: arch, inputSize: inputSize, stageShortcut: stageShortcut.map { $0 == "on" })
-        let converter = Converter(options: options, precision: Converter.Precision(rawValue: precision) ?? .fp32,
-                                  labelsFile: labels)
-        if calib != nil && precision == "fp32" { print("note: --calib is used by int8 quantization only; ignored for fp32") }
+        let int8 = precision == "int8"
+        let converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
+        if !int8 && calib != nil { print("note: --calib is used by int8 quantization only; ignored for fp32") }
         do {
-            let result = try converter.convert(checkpoint: checkpoint)
+            var outcome: QuantizationOutcome?
+            let result = try converter.convert(checkpoint: checkpoint) { net, labels in
+                guard int8 else { return try ModelWriter.serialize(net, labels: labels) }
+                let o = try quantizeInt8(net, labels: labels)
+                outcome = o
+                return o.bytes
+            }
             let out = output ?? Self.defaultOutput(for: checkpoint)
             try FileBytes.write(out, result.bytes)
             print("read \(result.checkpointTensors) tensors from \(result.origin) of \(checkpoint)")
             print("recognised \(result.network.summary)")
             print("labels: \(result.labelSource)")
-            print("wrote \(out) (\(precision), \(result.network.builder.nodes.count) ops, \(result.bytes.count) bytes)")
+            if let o = outcome { printSummary(o) }
+            print("wrote \(out) (\(precision), \(result.bytes.count) bytes)")
         } catch let e as MLRCError {
             throw ValidationErrorish(message: e.message)
         }
+    }
+
+    private func quantizeInt8(_ net: BuiltNetwork, labels: [String]) throws -> QuantizationOutcome {
+        let dir: String
+        if let calib {
+            dir = calib
+        } else if let bundled = BundledPhotos.directory() {
+            dir = bundled
+            print("calibration: no --calib given, using the real photos bundled with mlrc in \(bundled)")
+        } else {
+            throw MLRCError.argument("no --calib DIR given and the bundled calibration photos were not found")
+        }
+        let files = try CalibrationSet.jpegFiles(in: dir, limit: calibLimit)
+        guard !files.isEmpty else { throw MLRCError.argument("\(dir) holds no .jpg/.jpeg files") }
+        let bar = ProgressBar()
+        let set = try CalibrationSet.load(files: files, preprocessing: net.preprocessing, inputShape: net.builder.shape(0)) {
+            bar.show("reading photos", $0, $1)
+        }
+        for s in set.skipped { print("calibration: skipped \(s.file): \(s.reason)") }
+        print("calibration: \(set.inputs.count) images from \(dir), \(calibration) ranges")
+        var q = QuantizeOptions()
+        q.method = CalibrationMethod(rawValue: calibration) ?? q.method
+        q.keepFP32 = keepFP32
+        q.sqnrThreshold = sqnrThreshold
+        q.autoFallback = !noFallback
+        q.biasCorrection = !noBiasCorrection
+        return try Quantizer.quantize(net, labels: labels, images: set.inputs, options: q) { bar.show($0, $1, $2) }
+    }
+
+    private func printSummary(_ o: QuantizationOutcome) {
+        let f = o.fidelity
+        if report {
+            print("per layer, int8 vs fp32 on the \(f.images) calibration images (SQNR: accumulated / added by the layer):")
+            print("  " + "layer".padding(36) + "precision   SQNR dB   local dB")
+            for l in f.layers {
+                print("  " + l.name.padding(36) + (l.quantized ? "int8      " : "fp32      ")
+                      + fixed(l.sqnr).leftPadding(8) + fixed(l.localSQNR).leftPadding(11))
+            }
+        }
+        print("int8: \(o.quantizedLayers) of \(o.totalLayers) convolutions in int8; \(o.kept.count) kept in fp32")
+        for k in o.kept { print("  kept fp32: \(k.name) (\(k.reason))") }
+        print("fidelity on the \(f.images) calibration images: top-1 agreement \(fixed(100 * f.top1Agreement))%, "
+              + "logit cosine mean \(fixed(f.meanCosine, 4)) (min \(fixed(f.minCosine, 4)))")
     }
 
     static func defaultOutput(for path: String) -> String {
@@ -74,4 +158,21 @@ struct Quantize: ParsableCommand {
 struct ValidationErrorish: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+func fixed(_ x: Double, _ digits: Int = 1) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (x * scale).rounded() / scale
+    var s = "\(r)"
+    if let dot = s.firstIndex(of: ".") {
+        let have = s.distance(from: dot, to: s.endIndex) - 1
+        if have < digits { s += String(repeating: "0", count: digits - have) }
+    }
+    return s
+}
+
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
+    func leftPadding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

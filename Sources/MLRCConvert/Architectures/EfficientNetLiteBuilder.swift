@@ -42,7 +42,7 @@ enum EfficientNetLiteBuilder {
         x = try convBN(b, sd, x, "_conv_head", "_bn1", stride: 1, act: .relu6)
         x = b.globalAvgPool(x)
         let fc = try sd.tensor("_fc.weight")
-        x = try b.linear(x, weight: fc, bias: sd.optionalVector("_fc.bias"))
+        x = try b.linear(x, weight: fc, bias: sd.optionalVector("_fc.bias"), name: "_fc")
         let name = variant?.name ?? "efficientnet_lite_custom"
         let summary = "\(name): \(blocks) MBConv blocks, stage widths \(widths), \(fc.dim(0)) classes, input \(inputSize)"
         return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),

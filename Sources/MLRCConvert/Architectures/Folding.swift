@@ -77,6 +77,7 @@ extension GraphBuilder {
         let w = try sd.tensor(conv + ".weight")
         let groups = shape(x).channels / max(w.dim(1), 1)
         let (fw, fb) = try foldBatchNorm(w, bias: sd.optionalVector(conv + ".bias"), try BatchNorm(sd, bn, eps: eps))
-        return try self.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: padding, groups: groups, activation: act)
+        return try self.conv(x, weight: fw, bias: fb, stride: (stride, stride), padding: padding, groups: groups, activation: act,
+                              name: conv)
     }
 }

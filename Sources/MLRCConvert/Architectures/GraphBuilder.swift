@@ -6,6 +6,9 @@ public final class GraphBuilder {
     public private(set) var nodes: [Node] = []
     public private(set) var tensors: [HostTensor] = []
     public private(set) var shapes: [Shape]
+    /// The checkpoint module each convolution came from ("_blocks.3._expand_conv"), by node index: how
+    /// quantize reports layers and how --keep-fp32 names them.
+    public private(set) var nodeNames: [Int: String] = [:]
 
     public init(input: Shape) { shapes = [input] }
 
@@ -48,7 +51,8 @@ public final class GraphBuilder {
     /// folded from a following BatchNorm). Depthwise convolutions become depthwise nodes.
     @discardableResult
     public func conv(_ x: Int, weight w: HostTensor, bias: [Float]?, stride: (Int, Int) = (1, 1), padding: Padding,
-                     groups: Int = 1, activation: Activation = .none) throws -> Int {
+                     groups: Int = 1, activation: Activation = .none, name: String? = nil) throws -> Int {
+        if let name { nodeNames[nodes.count] = name }
         guard w.rank == 4 else { throw MLRCError.format("conv weight must be 4-D, got \(w.shape)") }
         let s = shapes[x]
         let (cout, cinG, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
@@ -100,10 +104,11 @@ public final class GraphBuilder {
 
     /// A fully connected layer [out, in] on a 1x1 map (after global pooling): a 1x1 convolution.
     @discardableResult
-    public func linear(_ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none) throws -> Int {
+    public func linear(_ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none,
+                       name: String? = nil) throws -> Int {
         guard w.rank == 2 else { throw MLRCError.format("linear weight must be 2-D, got \(w.shape)") }
         let as4 = HostTensor(shape: [w.shape[0], w.shape[1], 1, 1], data: w.data)
-        return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation)
+        return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation, name: name)
     }
 
     public func layerNorm(_ x: Int, gamma: [Float]?, beta: [Float]?, eps: Float) throws -> Int {

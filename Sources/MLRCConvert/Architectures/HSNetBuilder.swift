@@ -40,7 +40,7 @@ enum HSNetBuilder {
         let hidden = b.shape(x).channels
         x = b.globalAvgPool(x)
         let fc = try sd.tensor("fc.weight")
-        x = try b.linear(x, weight: fc, bias: sd.optionalVector("fc.bias"))
+        x = try b.linear(x, weight: fc, bias: sd.optionalVector("fc.bias"), name: "fc")
         let standard = widths == [32, 64, 176, 400] && depths == [2, 2, 3, 1] && hidden == 1280
         let name = standard ? "hsnet" : "hsnet_custom"
         let summary = "\(name): widths \(widths), depths \(depths), head \(hidden), \(ecaCount) ECA blocks, \(fc.dim(0)) classes, input \(inputSize)"
@@ -60,7 +60,8 @@ enum HSNetBuilder {
         let gw = try sd.tensor(p + "gwc.weight")
         let groups = b.shape(x).channels / max(gw.dim(1), 1)
         let (fw, fb) = try foldBatchNorm(gw, bias: sd.optionalVector(p + "gwc.bias"), norm)
-        let g = try b.conv(x, weight: fw, bias: fb, padding: .symmetric(gw.dim(2) / 2, gw.dim(3) / 2), groups: groups)
+        let g = try b.conv(x, weight: fw, bias: fb, padding: .symmetric(gw.dim(2) / 2, gw.dim(3) / 2), groups: groups,
+                           name: p + "gwc")
         var ghost = try convBN(b, sd, x, p + "ghost.primary", p + "ghost.primary_bn", stride: 1, pad: 0, act: .relu)
         let cheap = try convBN(b, sd, ghost, p + "ghost.cheap", p + "ghost.cheap_bn", stride: 1, pad: 1, act: .relu)
         ghost = try b.concat([ghost, cheap])

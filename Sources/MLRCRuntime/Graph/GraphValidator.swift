@@ -5,6 +5,8 @@ import CMLRCKernels
 /// whose checksum was recomputed after tampering still cannot cause an out-of-bounds access.
 public struct ValidatedGraph: Sendable {
     public let shapes: [Shape]
+    /// For each value: its uint8 quantization, or nil for float32.
+    public let quant: [QuantParams?]
     public let steps: [Step]
     public let outputValue: Int
 
@@ -16,10 +18,23 @@ public struct ValidatedGraph: Sendable {
         public let activation: Int32
         public let eps: Float
         public let countIncludePad: Bool
+        /// int8 ops: the input's zero point, the output stage (its table pointer is set when running) and the
+        /// table's tensor index (or nil); quantize and a quantized LayerNorm: the output's quantization.
+        public let inputZero: Int32
+        public let q8Output: mlrc_q8_output
+        public let lutTensor: Int?
+        public let outputQuant: QuantParams?
+
+        /// Bytes per element of the output value.
+        public var outputElementBytes: Int { outputQuant == nil ? 4 : 1 }
     }
+
+    /// Bytes per element of value v.
+    public func elementBytes(_ v: Int) -> Int { quant[v] == nil ? 4 : 1 }
 }
 
 extension mlrc_conv_geometry: @unchecked @retroactive Sendable {}
+extension mlrc_q8_output: @unchecked @retroactive Sendable {}
 
 public enum GraphValidator {
     /// Dimension bound: keeps every product of sizes far from overflow.
@@ -28,6 +43,8 @@ public enum GraphValidator {
     /// classification net needs a few MB; this only stops a hostile file from making a session allocate
     /// (and zero) more than a board has.
     static let maxActivationFloats = 1 << 28
+    /// Longest int8 dot product: |sum| <= K * 255 * 128 stays inside int32.
+    static let maxReduction = 1 << 16
 
     public static func validate(_ d: ModelDescription) throws -> ValidatedGraph {
         guard d.nodes.count <= ModelFormat.maxNodes else { throw MLRCError.format("graph: too many nodes") }
@@ -35,6 +52,7 @@ public enum GraphValidator {
               d.inputShape.channels <= 4, d.inputShape.height <= 4096, d.inputShape.width <= 4096
         else { throw MLRCError.format("graph: input shape \(d.inputShape) out of range") }
         var shapes = [d.inputShape]
+        var quant: [QuantParams?] = [nil]
         var steps: [ValidatedGraph.Step] = []
         steps.reserveCapacity(d.nodes.count)
         var activationFloats = d.inputShape.count
@@ -45,8 +63,9 @@ public enum GraphValidator {
             for v in node.inputs where v < 0 || v >= output {
                 throw MLRCError.format("\(ctx): input value \(v) is not an earlier value")
             }
-            let step = try check(node, output: output, shapes: shapes, tensors: d.tensors, ctx: ctx)
+            let step = try check(node, output: output, shapes: shapes, quant: quant, tensors: d.tensors, ctx: ctx)
             shapes.append(step.shape)
+            quant.append(step.step.outputQuant)
             steps.append(step.step)
             activationFloats += step.shape.count
             guard activationFloats <= maxActivationFloats else {
@@ -60,13 +79,18 @@ public enum GraphValidator {
         guard out.height == 1, out.width == 1, out.channels == d.labels.count, !d.labels.isEmpty else {
             throw MLRCError.format("graph: output shape \(out) does not match \(d.labels.count) classes")
         }
-        return ValidatedGraph(shapes: shapes, steps: steps, outputValue: d.outputValue)
+        guard quant[d.outputValue] == nil else { throw MLRCError.format("graph: the logits must be float32") }
+        return ValidatedGraph(shapes: shapes, quant: quant, steps: steps, outputValue: d.outputValue)
     }
 
-    private static func check(_ node: Node, output: Int, shapes: [Shape], tensors: [TensorInfo], ctx: String) throws
-        -> (shape: Shape, step: ValidatedGraph.Step)
+    private static func check(_ node: Node, output: Int, shapes: [Shape], quant: [QuantParams?], tensors: [TensorInfo],
+                              ctx: String) throws -> (shape: Shape, step: ValidatedGraph.Step)
     {
         let x = shapes[node.inputs[0]]
+        var inputZero: Int32 = 0
+        var q8 = mlrc_q8_output()
+        var lut: Int? = nil
+        var outQuant: QuantParams? = nil
         var geometry = mlrc_conv_geometry()
         var act: Int32 = 0
         var eps: Float = 0
@@ -80,21 +104,52 @@ public enum GraphValidator {
             guard Activation(rawValue: v) != nil else { throw MLRCError.format("\(ctx): unknown activation \(v)") }
             return v
         }
-        /// A float32 tensor of exactly `count` elements (or absent when optional).
-        func tensor(_ slot: Int, count: Int, optional: Bool = false) throws {
+        /// A tensor of `dtype` with exactly `count` elements (or absent when optional); returns its index.
+        @discardableResult
+        func tensor(_ slot: Int, count: Int, optional: Bool = false, dtype: TensorDType = .float32) throws -> Int? {
             guard slot < node.weights.count else {
-                if optional { return }
+                if optional { return nil }
                 throw MLRCError.format("\(ctx): missing weight \(slot)")
             }
             let t = node.weights[slot]
             if t == Node.absent {
-                if optional { return }
+                if optional { return nil }
                 throw MLRCError.format("\(ctx): missing weight \(slot)")
             }
             guard t >= 0, t < tensors.count else { throw MLRCError.format("\(ctx): tensor index \(t) out of range") }
             let info = tensors[t]
-            guard info.dtype == .float32, info.elementCount == count else {
-                throw MLRCError.format("\(ctx): tensor \(t) has \(info.elementCount) \(info.dtype) elements, expected \(count) float32")
+            guard info.dtype == dtype, info.elementCount == count else {
+                throw MLRCError.format("\(ctx): tensor \(t) has \(info.elementCount) \(info.dtype) elements, expected \(count) \(dtype)")
+            }
+            return t
+        }
+        /// Every input float32 (or, for int8 ops, uint8).
+        func inputsAre(quantized: Bool) throws {
+            for v in node.inputs where (quant[v] != nil) != quantized {
+                throw MLRCError.format("\(ctx): input value \(v) is \(quantized ? "float32, expected uint8" : "uint8, expected float32")")
+            }
+            if quantized, let q = quant[node.inputs[0]] { inputZero = q.zero }
+        }
+        func quantParams(scale: Float, zero: Int32) throws -> QuantParams {
+            guard scale.isFinite, scale > 0, (0...255).contains(zero) else {
+                throw MLRCError.format("\(ctx): quantization scale \(scale) / zero point \(zero) out of range")
+            }
+            return QuantParams(scale: scale, zero: zero)
+        }
+        /// The output fields of an int8 convolution (ints from `at`), its scale tensor and optional table.
+        func quantizedOutput(at i: Int, channels: Int, weightBase: Int) throws {
+            let f = node.ints[i..<(i + QuantizedOutputFields.count)].map { $0 }
+            let (kind, a, zero, lo, hi, outZero) = (f[0], f[1], f[2], f[3], f[4], f[5])
+            guard kind == 0 || kind == 1, (0...255).contains(zero), (0...255).contains(lo), (0...255).contains(hi),
+                  lo <= hi, (0...255).contains(outZero), node.floats.count == 1
+            else { throw MLRCError.format("\(ctx): output fields \(f) out of range") }
+            q8 = mlrc_q8_output(kind: kind, zero: zero, lo: lo, hi: hi, act: try activation(a), lut: nil)
+            try tensor(weightBase + 1, count: channels)  // values checked finite by Model, which holds the bytes
+            lut = try tensor(weightBase + 2, count: 256, optional: true, dtype: .int8)
+            if kind == 0 {
+                outQuant = try quantParams(scale: node.floats[0], zero: outZero)
+            } else if lut != nil {
+                throw MLRCError.format("\(ctx): a table needs a uint8 output")
             }
         }
         /// Window geometry from ints[0..<8]; output size from input size and padding.
@@ -116,6 +171,7 @@ public enum GraphValidator {
         if node.op != .add && node.op != .concat && node.inputs.count != 1 {
             throw MLRCError.format("\(ctx): expects one input")
         }
+        try inputsAre(quantized: node.op == .quantizedConv || node.op == .quantizedDepthwiseConv)
         switch node.op {
         case .conv:
             try needInts(11)
@@ -137,10 +193,10 @@ public enum GraphValidator {
             try tensor(0, count: Int(geometry.kernel_h) * Int(geometry.kernel_w) * x.channels)
             try tensor(1, count: x.channels, optional: true)
         case .layerNorm:
-            guard node.floats.count == 1, node.floats[0] > 0, node.floats[0] < 1 else {
-                throw MLRCError.format("\(ctx): needs one eps in (0, 1)")
-            }
+            guard node.floats.count == node.ints.count + 1, node.ints.count <= 1, node.floats[0] > 0, node.floats[0] < 1
+            else { throw MLRCError.format("\(ctx): needs one eps in (0, 1), and a scale with a zero point") }
             eps = node.floats[0]
+            if node.ints.count == 1 { outQuant = try quantParams(scale: node.floats[1], zero: node.ints[0]) }
             if !node.weights.isEmpty {
                 try tensor(0, count: x.channels)
                 try tensor(1, count: x.channels)
@@ -183,12 +239,38 @@ public enum GraphValidator {
         case .activation:
             try needInts(1)
             act = try activation(node.ints[0])
+        case .quantize:
+            try needInts(1)
+            guard node.floats.count == 1 else { throw MLRCError.format("\(ctx): needs a scale") }
+            outQuant = try quantParams(scale: node.floats[0], zero: node.ints[0])
+        case .quantizedConv:
+            try needInts(10 + QuantizedOutputFields.count)
+            let groups = Int(node.ints[8]), outC = Int(node.ints[9])
+            guard groups >= 1, outC >= 1, outC <= maxDim, x.channels % groups == 0, outC % groups == 0 else {
+                throw MLRCError.format("\(ctx): groups \(groups) / channels \(x.channels)->\(outC) inconsistent")
+            }
+            try window(x.channels, outC)
+            geometry.groups = Int32(groups)
+            let k = Int(geometry.kernel_h) * Int(geometry.kernel_w) * (x.channels / groups)
+            guard k <= maxReduction else { throw MLRCError.format("\(ctx): reduction of \(k) products too long") }
+            let packed = mlrc_q8_packed_bytes(Int32(outC / groups), Int32(k))
+            try tensor(0, count: try checkedMul(groups, packed, ctx), dtype: .int8)
+            try tensor(1, count: outC, optional: true, dtype: .int32)
+            try quantizedOutput(at: 10, channels: outC, weightBase: 1)
+        case .quantizedDepthwiseConv:
+            try needInts(8 + QuantizedOutputFields.count)
+            try window(x.channels, x.channels)
+            geometry.groups = Int32(x.channels)
+            try tensor(0, count: Int(geometry.kernel_h) * Int(geometry.kernel_w) * x.channels, dtype: .int8)
+            try tensor(1, count: x.channels, optional: true, dtype: .int32)
+            try quantizedOutput(at: 8, channels: x.channels, weightBase: 1)
         }
         guard out.height <= maxDim, out.width <= maxDim, out.channels <= maxDim,
               out.count <= 1 << 28
         else { throw MLRCError.format("\(ctx): output shape \(out) too large") }
         let step = ValidatedGraph.Step(node: node, output: output, geometry: geometry, activation: act, eps: eps,
-                                       countIncludePad: countPad)
+                                       countIncludePad: countPad, inputZero: inputZero, q8Output: q8, lutTensor: lut,
+                                       outputQuant: outQuant)
         return (out, step)
     }
 }

@@ -19,7 +19,7 @@ struct MemoryPlan {
         var free: [Int] = []
 
         func allocate(_ v: Int) {
-            let need = graph.shapes[v].count
+            let need = (graph.shapes[v].count * graph.elementBytes(v) + 3) / 4  // in floats; uint8 values take a quarter
             // Best fit among free buffers; grow the smallest one that is too small when none fits.
             if let best = free.filter({ sizes[$0] >= need }).min(by: { sizes[$0] < sizes[$1] }) {
                 assignment[v] = best

@@ -20,6 +20,22 @@ public final class Model: @unchecked Sendable {
         storage = bytes
         description = try ModelFileReader.read(bytes.bytes)
         graph = try GraphValidator.validate(description)
+        // A non-finite requantization scale would turn into an out-of-range table index: refuse it here.
+        for step in graph.steps where step.node.op == .quantizedConv || step.node.op == .quantizedDepthwiseConv {
+            let t = step.node.weights[2]
+            guard let p = floats(t) else { throw MLRCError.format("graph: missing scales") }
+            for i in 0..<description.tensors[t].elementCount where !p[i].isFinite {
+                throw MLRCError.format("graph: tensor \(t) holds a non-finite scale")
+            }
+        }
+    }
+
+    /// The raw data of tensor `index` (validated: type, size, alignment, inside the file), or nil when absent.
+    func data(_ index: Int) -> UnsafeRawPointer? {
+        guard index != Node.absent, index >= 0, index < description.tensors.count,
+              let base = storage.bytes.baseAddress
+        else { return nil }
+        return UnsafeRawPointer(base + description.tensors[index].offset)
     }
 
     /// The float data of tensor `index` (validated to be float32, aligned and inside the file), or nil when absent.

@@ -22,6 +22,10 @@ public final class Session {
             case .conv:
                 var g = step.geometry
                 scratchFloats = max(scratchFloats, Int(mlrc_f32_conv_scratch_floats(&g)))
+            case .quantizedConv:
+                var g = step.geometry
+                let bytes = Int(mlrc_q8_conv_scratch_bytes(&g, Int32(self.threads)))
+                scratchFloats = max(scratchFloats, bytes / 4 + 16)
             case .eca:
                 scratchFloats = max(scratchFloats, 2 * model.graph.shapes[step.node.inputs[0]].channels)
             default: break
@@ -34,6 +38,9 @@ public final class Session {
     }
 
     private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
+    private func bytes(_ value: Int) -> UnsafeMutablePointer<UInt8> {
+        UnsafeMutableRawPointer(buffer(value)).assumingMemoryBound(to: UInt8.self)
+    }
 
     /// Runs on an NCHW float input (as PyTorch takes it); writes num_classes logits.
     public func run(nchw input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
@@ -56,9 +63,42 @@ public final class Session {
     /// When set, `execute` adds each node's wall time (ns) here, indexed like the graph's steps.
     public var nodeTimes: [UInt64]?
 
+    /// A value as an observer sees it: float32 data, or uint8 data with its quantization.
+    public struct ObservedValue {
+        public let value: Int
+        /// True for the input of a GELU/sigmoid fused into a float32 convolution (seen before the activation).
+        public let preActivation: Bool
+        public let count: Int
+        /// The value's buffer: an observer may overwrite it (fidelity measurement feeds each layer reference data).
+        public let floats: UnsafeMutablePointer<Float>?
+        public let bytes: UnsafeMutablePointer<UInt8>?
+        public let quant: QuantParams?
+    }
+
+    /// Calibration and fidelity measurement: called after every node with its output. While set, float32
+    /// convolutions with a GELU or sigmoid run it as a separate pass so the observer also sees its input.
+    public var observer: ((ObservedValue) -> Void)?
+
+    /// Runs on a preprocessed NHWC float input (the input shape's count of floats).
+    public func run(nhwc input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        buffer(0).update(from: input, count: model.inputShape.count)
+        execute(logits: logits)
+    }
+
+    private func observe(_ v: Int, pre: Bool = false) {
+        guard let observer else { return }
+        let count = model.graph.shapes[v].count
+        if let q = model.graph.quant[v] {
+            observer(ObservedValue(value: v, preActivation: pre, count: count, floats: nil, bytes: bytes(v), quant: q))
+        } else {
+            observer(ObservedValue(value: v, preActivation: pre, count: count, floats: buffer(v), bytes: nil, quant: nil))
+        }
+    }
+
     private func execute(logits: UnsafeMutablePointer<Float>) {
         let t = Int32(threads)
         let shapes = model.graph.shapes
+        observe(0)
         for (index, step) in model.graph.steps.enumerated() {
             let start = nodeTimes == nil ? 0 : Clock.nanoseconds()
             defer { if nodeTimes != nil { nodeTimes![index] += Clock.nanoseconds() - start } }
@@ -67,15 +107,26 @@ public final class Session {
             let y = buffer(step.output)
             let inShape = shapes[node.inputs[0]], outShape = shapes[step.output]
             var g = step.geometry
+            defer { observe(step.output) }
+            // With an observer, a fused GELU/sigmoid runs apart so the observer sees its input too.
+            let split = observer != nil && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
+            let act = split ? Activation.none.rawValue : step.activation
             switch node.op {
             case .conv:
-                mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, step.activation, t)
+                mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act, t)
+                if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .depthwiseConv:
-                mlrc_f32_dwconv(&g, x, model.floats(node.weights[0]), bias(node), y, step.activation, t)
+                mlrc_f32_dwconv(&g, x, model.floats(node.weights[0]), bias(node), y, act, t)
+                if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .layerNorm:
                 let gamma = node.weights.count == 2 ? model.floats(node.weights[0]) : nil
                 let beta = node.weights.count == 2 ? model.floats(node.weights[1]) : nil
-                mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
+                if let q = step.outputQuant {
+                    mlrc_q8_layernorm_quantize(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps,
+                                               1 / q.scale, q.zero, bytes(step.output), t)
+                } else {
+                    mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
+                }
             case .add:
                 mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
             case .concat:
@@ -102,6 +153,19 @@ public final class Session {
             case .activation:
                 y.update(from: x, count: inShape.count)
                 mlrc_f32_activation(inShape.count, y, step.activation, t)
+            case .quantize:
+                if let q = step.outputQuant { mlrc_q8_quantize(inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t) }
+            case .quantizedConv, .quantizedDepthwiseConv:
+                var out = step.q8Output
+                out.lut = step.lutTensor.flatMap { model.data($0) }?.assumingMemoryBound(to: UInt8.self)
+                let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
+                let bias = model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self)
+                let scale = model.floats(node.weights[2])
+                if node.op == .quantizedConv {
+                    mlrc_q8_conv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, scratch.pointer, t)
+                } else {
+                    mlrc_q8_dwconv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, t)
+                }
             }
         }
         logits.update(from: buffer(model.graph.outputValue), count: model.numClasses)

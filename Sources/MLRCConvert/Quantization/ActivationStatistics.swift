@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MLRCRuntime
+
+/// How the range of an activation is chosen from its calibration statistics.
+public enum CalibrationMethod: String, CaseIterable, Sendable {
+    /// The observed minimum and maximum.
+    case minmax
+    /// Clip 0.01% of the values at each tail.
+    case percentile
+    /// The range whose 8-bit histogram diverges least from the observed one (Kullback-Leibler).
+    case entropy
+    /// The range with the least expected squared error: clipping error outside, rounding noise inside.
+    case mse
+}
+
+/// Statistics of one activation over the calibration images, gathered in two passes: the range and per-channel
+/// means first, then a histogram over that range.
+final class ActivationStatistics {
+    static let bins = 2048
+    let channels: Int
+    private(set) var minValue = Float.greatestFiniteMagnitude
+    private(set) var maxValue = -Float.greatestFiniteMagnitude
+    private var channelSums: [Double]
+    private var pixels = 0
+    private(set) var histogram: [Double] = []
+    private var histLo: Float = 0
+    private var binWidth: Float = 1
+
+    init(channels: Int) {
+        self.channels = max(channels, 1)
+        channelSums = [Double](repeating: 0, count: self.channels)
+    }
+
+    /// Pass 1: range and per-channel sums of an NHWC tensor.
+    func observeRange(_ x: UnsafePointer<Float>, count: Int) {
+        var lo = minValue, hi = maxValue
+        let c = channels
+        var sums = [Double](repeating: 0, count: c)
+        let pixelsHere = count / c
+        for p in 0..<pixelsHere {
+            let row = x + p * c
+            for j in 0..<c {
+                let v = row[j]
+                lo = min(lo, v)
+                hi = max(hi, v)
+                sums[j] += Double(v)
+            }
+        }
+        for j in 0..<c { channelSums[j] += sums[j] }
+        pixels += pixelsHere
+        minValue = lo
+        maxValue = hi
+    }
+
+    /// The mean of each channel over everything observed in pass 1.
+    var channelMeans: [Float] { channelSums.map { Float($0 / Double(max(pixels, 1))) } }
+
+    /// The range every candidate lies in: the observed one, widened to include 0 (so 0 is exact).
+    var fullRange: (lo: Float, hi: Float) {
+        guard minValue <= maxValue else { return (0, 1) }
+        let lo = min(minValue, 0), hi = max(maxValue, 0)
+        return hi - lo > 1e-12 ? (lo, hi) : (lo, lo + 1e-6)
+    }
+
+    func startHistogram() {
+        let (lo, hi) = fullRange
+        histLo = lo
+        binWidth = (hi - lo) / Float(Self.bins)
+        histogram = [Double](repeating: 0, count: Self.bins)
+    }
+
+    /// Pass 2.
+    func observeHistogram(_ x: UnsafePointer<Float>, count: Int) {
+        let inv = 1 / binWidth, lo = histLo, last = Self.bins - 1
+        histogram.withUnsafeMutableBufferPointer { h in
+            for i in 0..<count {
+                let b = Int(((x[i] - lo) * inv).rounded(.down))
+                h[min(max(b, 0), last)] += 1
+            }
+        }
+    }
+
+    /// The chosen range [lo, hi] (lo <= 0 <= hi).
+    func range(_ method: CalibrationMethod) -> (lo: Float, hi: Float) {
+        let full = fullRange
+        guard !histogram.isEmpty, method != .minmax else { return full }
+        let total = histogram.reduce(0, +)
+        guard total > 0 else { return full }
+        if method == .percentile {
+            let tail = total * 1e-4
+            var lo = full.lo, hi = full.hi
+            var acc = 0.0
+            if full.lo < 0 {
+                for b in 0..<Self.bins { acc += histogram[b]; if acc > tail { lo = min(center(b), 0); break } }
+            }
+            acc = 0
+            if full.hi > 0 {
+                for b in stride(from: Self.bins - 1, through: 0, by: -1) { acc += histogram[b]; if acc > tail { hi = max(center(b), 0); break } }
+            }
+            return hi - lo > 1e-12 ? (lo, hi) : full
+        }
+        // Grid search over clipped ranges: each end shrinks geometrically to a tenth of its full extent.
+        let fractions = (0...24).map { Float(pow(0.1, Double($0) / 24)) }
+        let los = full.lo < 0 ? fractions.map { full.lo * $0 } : [Float(0)]
+        let his = full.hi > 0 ? fractions.map { full.hi * $0 } : [Float(0)]
+        var best = full, bestCost = Double.infinity
+        for lo in los {
+            for hi in his where hi - lo > 1e-12 {
+                let cost = method == .mse ? squaredError(lo, hi) : divergence(lo, hi, total)
+                if cost < bestCost { bestCost = cost; best = (lo, hi) }
+            }
+        }
+        return best
+    }
+
+    private func center(_ b: Int) -> Float { histLo + (Float(b) + 0.5) * binWidth }
+
+    /// Expected squared error of 8-bit quantization on [lo, hi]: clipping outside, step^2/12 inside.
+    private func squaredError(_ lo: Float, _ hi: Float) -> Double {
+        let step = Double(hi - lo) / 255, inside = step * step / 12
+        var e = 0.0
+        for b in 0..<Self.bins where histogram[b] > 0 {
+            let x = center(b)
+            let d: Double = x < lo ? Double(lo - x) : (x > hi ? Double(x - hi) : 0)
+            e += histogram[b] * (d > 0 ? d * d : inside)
+        }
+        return e
+    }
+
+    /// KL(P || Q): P the histogram with the mass outside [lo, hi] folded onto its edges, Q the same mass spread
+    /// evenly over the occupied bins of each of the 256 quantization levels.
+    private func divergence(_ lo: Float, _ hi: Float, _ total: Double) -> Double {
+        let step = (hi - lo) / 255
+        var p = [Double](repeating: 0, count: Self.bins)
+        var level = [Int](repeating: 0, count: Self.bins)
+        for b in 0..<Self.bins {
+            let x = min(max(center(b), lo), hi)
+            level[b] = Int(((x - lo) / step).rounded())
+            p[b] = histogram[b]
+        }
+        var mass = [Double](repeating: 0, count: 256), occupied = [Double](repeating: 0, count: 256)
+        for b in 0..<Self.bins where p[b] > 0 {
+            mass[level[b]] += p[b]
+            occupied[level[b]] += 1
+        }
+        var kl = 0.0
+        for b in 0..<Self.bins where p[b] > 0 {
+            let q = mass[level[b]] / occupied[level[b]]
+            kl += p[b] / total * log(p[b] / q)
+        }
+        return kl
+    }
+}
+
+/// uint8 quantization of a range [lo, hi] containing 0: scale and the zero point that represents 0 exactly.
+func quantParams(lo: Float, hi: Float) -> QuantParams {
+    let lo = min(lo, 0), hi = max(hi, 0)
+    let scale = max((hi - lo) / 255, 1e-8)
+    let zero = Int32(min(max((-lo / scale).rounded(), 0), 255))
+    return QuantParams(scale: scale, zero: zero)
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import MLRCRuntime
+
+/// Calibration inputs: JPEG photos decoded and preprocessed exactly as at inference (resize, center crop,
+/// normalise), one NHWC float tensor each.
+public struct CalibrationSet {
+    public var inputs: [[Float]]
+    public var files: [String]
+    /// Files that could not be used, with the reason.
+    public var skipped: [(file: String, reason: String)]
+
+    /// The JPEG files (.jpg/.jpeg, any case) of a directory, sorted by name, at most `limit` of them.
+    public static func jpegFiles(in directory: String, limit: Int) throws -> [String] {
+        guard let dir = opendir(directory) else {
+            throw MLRCError(.io, "cannot open calibration directory \(directory): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            let lower = name.lowercased()
+            if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { names.append(name) }
+        }
+        let slash = directory.hasSuffix("/") ? "" : "/"
+        return names.sorted().prefix(limit).map { directory + slash + $0 }
+    }
+
+    /// Decodes and preprocesses every file; `progress(done, total)` after each.
+    public static func load(files: [String], preprocessing: Preprocessing, inputShape: Shape,
+                            progress: (Int, Int) -> Void) throws -> CalibrationSet {
+        var set = CalibrationSet(inputs: [], files: [], skipped: [])
+        for (i, file) in files.enumerated() {
+            do {
+                let bytes = try FileBytes.read(file, limit: 256 << 20)
+                let image = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
+                var input = [Float](repeating: 0, count: inputShape.count)
+                try input.withUnsafeMutableBufferPointer { out in
+                    try Preprocessor.preprocess(rgb: image.pixels, width: image.width, height: image.height,
+                                                rowStride: 3 * image.width, spec: preprocessing, into: out.baseAddress!)
+                }
+                set.inputs.append(input)
+                set.files.append(file)
+            } catch let e as MLRCError {
+                set.skipped.append((file, e.message))
+            }
+            progress(i + 1, files.count)
+        }
+        guard !set.inputs.isEmpty else {
+            throw MLRCError.argument("no usable calibration image among \(files.count) files")
+        }
+        return set
+    }
+}

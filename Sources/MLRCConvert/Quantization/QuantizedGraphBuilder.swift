@@ -1,0 +1,187 @@
+import CMLRCKernels
+import MLRCRuntime
+
+/// What calibration found for the fp32 graph's values (fp32 value numbering).
+struct CalibrationResult {
+    /// uint8 quantization of each value a quantized op reads or writes (after the activation).
+    var params: [Int: QuantParams]
+    /// For convolution outputs with a GELU/sigmoid: the quantization of the activation's input.
+    var preActivation: [Int: QuantParams]
+    /// Per-channel means of each convolution input (bias correction).
+    var channelMeans: [Int: [Float]]
+}
+
+/// A mixed int8/fp32 graph made from the fp32 one, and how its values relate to the fp32 values.
+struct QuantizedGraph {
+    var contents: ModelContents
+    /// int8-graph value -> the fp32 value it stands for (quantize copies of a float value are left out).
+    var origin: [Int: Int]
+}
+
+/// Rewrites an fp32 graph: chosen convolutions become int8 (uint8 activations, int8 per-channel weights packed
+/// as the kernels read them, int32 biases, float requantization scales); quantize ops appear only where a float
+/// value feeds an int8 op, and an int8 op writes uint8 only when every reader of its output is int8 too
+/// (otherwise it writes float, dequantized in the same pass). A LayerNorm read only by int8 ops quantizes its
+/// own output. Everything else stays fp32.
+enum QuantizedGraphBuilder {
+    static func build(_ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
+                      weightSearch: Bool) throws -> QuantizedGraph {
+        let nodes = net.builder.nodes, host = net.builder.tensors
+        var consumers = [[Int]](repeating: [], count: nodes.count + 1)
+        for (i, n) in nodes.enumerated() { for v in Set(n.inputs) { consumers[v].append(i) } }
+        func readOnlyByInt8(_ v: Int) -> Bool {
+            v != net.output && !consumers[v].isEmpty && consumers[v].allSatisfy { quantized.contains($0) }
+        }
+
+        var out: [Node] = [], tensors: [StoredTensor] = []
+        var floatOf: [Int: Int] = [0: 0], uint8Of: [Int: Int] = [:], origin: [Int: Int] = [0: 0]
+        var copied: [Int: Int] = [:]
+        func emit(_ node: Node) -> Int { out.append(node); return out.count }
+        func store(_ t: StoredTensor) -> Int { tensors.append(t); return tensors.count - 1 }
+        func copyTensor(_ t: Int) -> Int {
+            guard t != Node.absent else { return t }
+            if let c = copied[t] { return c }
+            let c = store(StoredTensor(dims: host[t].shape, storage: .f32(host[t].data)))
+            copied[t] = c
+            return c
+        }
+        func params(_ v: Int) throws -> QuantParams {
+            guard let p = calibration.params[v] else { throw MLRCError(.internal, "value \(v) was not calibrated") }
+            return p
+        }
+        func float(_ v: Int) throws -> Int {
+            guard let f = floatOf[v] else { throw MLRCError(.internal, "value \(v) has no float version") }
+            return f
+        }
+        func uint8(_ v: Int) throws -> Int {
+            if let q = uint8Of[v] { return q }
+            let p = try params(v)
+            let q = emit(Node(op: .quantize, inputs: [try float(v)], ints: [p.zero], floats: [p.scale]))
+            uint8Of[v] = q
+            return q
+        }
+
+        for (i, n) in nodes.enumerated() {
+            let v = i + 1
+            if quantized.contains(i) {
+                let input = try uint8(n.inputs[0])
+                let toUInt8 = readOnlyByInt8(v)
+                let (node, weights) = try convert(n, value: v, input: input, host: host, toUInt8: toUInt8,
+                                                  calibration: calibration, biasCorrection: biasCorrection,
+                                                  weightSearch: weightSearch, params: params)
+                var q = node
+                q.weights = weights.map { $0.map(store) ?? Node.absent }
+                let nv = emit(q)
+                origin[nv] = v
+                if toUInt8 { uint8Of[v] = nv } else { floatOf[v] = nv }
+            } else if n.op == .layerNorm && readOnlyByInt8(v) {
+                let p = try params(v)
+                var ln = n
+                ln.inputs = try n.inputs.map(float)
+                ln.weights = n.weights.map(copyTensor)
+                ln.ints = [p.zero]
+                ln.floats = [n.floats[0], p.scale]
+                let nv = emit(ln)
+                uint8Of[v] = nv
+                origin[nv] = v
+            } else {
+                var m = n
+                m.inputs = try n.inputs.map(float)
+                m.weights = n.weights.map(copyTensor)
+                let nv = emit(m)
+                floatOf[v] = nv
+                origin[nv] = v
+            }
+        }
+        let contents = ModelContents(network: net, nodes: out, tensors: tensors, output: try float(net.output))
+        return QuantizedGraph(contents: contents, origin: origin)
+    }
+
+    /// One fp32 convolution as an int8 node (weights returned as tensors for the caller to store).
+    private static func convert(_ n: Node, value v: Int, input: Int, host: [HostTensor], toUInt8: Bool,
+                                calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool,
+                                params: (Int) throws -> QuantParams) throws -> (Node, [StoredTensor?]) {
+        let depthwise = n.op == .depthwiseConv
+        let window = Array(n.ints[0..<8])
+        let (kh, kw) = (Int(n.ints[0]), Int(n.ints[1]))
+        let act = Activation(rawValue: depthwise ? n.ints[8] : n.ints[10]) ?? .none
+        let w = host[n.weights[0]].data
+        let outC = depthwise ? w.count / max(kh * kw, 1) : Int(n.ints[9])
+        let groups = depthwise ? outC : Int(n.ints[8])
+        let coG = outC / groups, k = w.count / max(groups * coG, 1), cinG = k / max(kh * kw, 1)
+        // Element i of the fp32 layout: depthwise [kh][kw][C]; general [group][k = (ky, kx, ci)][co of the group].
+        let channelOf: (Int) -> Int = depthwise ? { $0 % outC } : { ($0 / (k * coG)) * coG + $0 % coG }
+        let inputChannelOf: (Int) -> Int = depthwise ? { $0 % outC } : { ($0 / (k * coG)) * cinG + (($0 / coG) % k) % cinG }
+        let qw = WeightQuantizer.quantize(w, channels: outC, search: weightSearch, channelOf: channelOf)
+
+        var bias = n.weights.count > 1 && n.weights[1] != Node.absent ? host[n.weights[1]].data
+            : [Float](repeating: 0, count: outC)
+        // Bias correction: the rounded weights shift each output's mean by sum((Wq - W) * E[x]); take it back.
+        if biasCorrection, let means = calibration.channelMeans[n.inputs[0]] {
+            var shift = [Double](repeating: 0, count: outC)
+            for i in 0..<w.count {
+                let c = channelOf(i), ci = inputChannelOf(i)
+                guard ci < means.count else { continue }
+                shift[c] += Double(Float(qw.values[i]) * qw.scales[c] - w[i]) * Double(means[ci])
+            }
+            for c in 0..<outC { bias[c] -= Float(shift[c]) }
+        }
+
+        let inP = try params(n.inputs[0])
+        var ints = window + (depthwise ? [] : [Int32(groups), Int32(outC)])
+        var floats: [Float] = [0]
+        var requant = QuantParams(scale: 1, zero: 0)
+        var table: [Int8]? = nil
+        if toUInt8 {
+            let o = try params(v)
+            requant = o
+            var lo: Int32 = 0, hi: Int32 = 255
+            switch act {
+            case .relu: lo = o.zero
+            case .relu6:
+                lo = o.zero
+                hi = Int32(min(255, Float(o.zero) + (6 / o.scale).rounded()))
+            case .gelu, .sigmoid:
+                guard let pre = calibration.preActivation[v] else {
+                    throw MLRCError(.internal, "value \(v): no calibration of the activation's input")
+                }
+                requant = pre
+                var lut = [UInt8](repeating: 0, count: 256)
+                mlrc_q8_make_lut(act.rawValue, pre.scale, pre.zero, o.scale, o.zero, &lut)
+                table = lut.map { Int8(bitPattern: $0) }
+            case .none: break
+            }
+            ints += [0, 0, requant.zero, lo, hi, o.zero]
+            floats = [o.scale]
+        } else {
+            ints += [1, act.rawValue, 0, 0, 255, 0]
+        }
+        var scale = [Float](repeating: 0, count: outC), qbias = [Int32](repeating: 0, count: outC)
+        for c in 0..<outC {
+            let accScale = inP.scale * qw.scales[c]
+            scale[c] = toUInt8 ? accScale / requant.scale : accScale
+            qbias[c] = Int32(min(max((bias[c] / accScale).rounded(), -2e9), 2e9))
+        }
+
+        let weightTensor: StoredTensor
+        if depthwise {
+            weightTensor = StoredTensor(dims: [kh, kw, outC], storage: .i8(qw.values))
+        } else {
+            let perGroup = Int(mlrc_q8_packed_bytes(Int32(coG), Int32(k)))
+            var packed = [Int8](repeating: 0, count: groups * perGroup)
+            qw.values.withUnsafeBufferPointer { src in
+                packed.withUnsafeMutableBufferPointer { dst in
+                    for g in 0..<groups {
+                        mlrc_q8_pack_weights(Int32(coG), Int32(k), src.baseAddress! + g * k * coG,
+                                             dst.baseAddress! + g * perGroup)
+                    }
+                }
+            }
+            weightTensor = StoredTensor(dims: [groups, perGroup], storage: .i8(packed))
+        }
+        let node = Node(op: depthwise ? .quantizedDepthwiseConv : .quantizedConv, inputs: [input], ints: ints, floats: floats)
+        return (node, [weightTensor, StoredTensor(dims: [outC], storage: .i32(qbias)),
+                       StoredTensor(dims: [outC], storage: .f32(scale)),
+                       table.map { StoredTensor(dims: [256], storage: .i8($0)) }])
+    }
+}

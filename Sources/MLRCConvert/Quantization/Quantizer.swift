@@ -1,0 +1,119 @@
+import MLRCRuntime
+
+/// How `quantize --precision int8` works; the defaults are what measured best (docs/QUANTIZATION.md).
+public struct QuantizeOptions: Sendable {
+    public var method: CalibrationMethod = .mse
+    /// Layers that add more noise than this (local SQNR below it, dB) fall back to fp32.
+    public var sqnrThreshold: Double = 22
+    public var autoFallback = true
+    /// Checkpoint module names of convolutions kept in fp32 ("_conv_stem", "stages.0.1.pwconv1").
+    public var keepFP32: [String] = []
+    public var biasCorrection = true
+    /// Per-channel weight clipping chosen by least squared error (else the absolute maximum).
+    public var weightSearch = true
+    /// Rounds of measure-and-fall-back.
+    public var maxRounds = 3
+
+    public init() {}
+}
+
+public struct QuantizationOutcome {
+    public var bytes: [UInt8]
+    /// Measured on the calibration images against the fp32 model.
+    public var fidelity: Fidelity
+    /// Convolutions left in fp32 and why.
+    public var kept: [(name: String, reason: String)]
+    public var quantizedLayers: Int
+    public var totalLayers: Int
+}
+
+/// Post-training int8 quantization: calibrate activation ranges on real images, quantize every convolution,
+/// measure each layer's noise against fp32 on the same images, and keep the noisiest layers in fp32.
+public enum Quantizer {
+    /// `progress(stage, done, total)` reports the long passes.
+    public static func quantize(_ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
+                                progress: (String, Int, Int) -> Void) throws -> QuantizationOutcome {
+        let nodes = net.builder.nodes
+        let fp32Bytes = try ModelWriter.serialize(net, labels: labels)
+        let fp32 = try fp32Bytes.withUnsafeBytes { try Model(copying: $0) }
+        let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
+
+        // Which module names exist, for --keep-fp32.
+        var keep = Set<Int>()
+        var kept: [(name: String, reason: String)] = []
+        for name in options.keepFP32 {
+            let matches = convs.filter { net.builder.nodeNames[$0] == name }
+            guard !matches.isEmpty else {
+                let known = convs.compactMap { net.builder.nodeNames[$0] }.prefix(8).joined(separator: ", ")
+                throw MLRCError.argument("--keep-fp32 \(name): no convolution of that name (names look like: \(known), ...)")
+            }
+            for m in matches where !keep.contains(m) { keep.insert(m); kept.append((name, "--keep-fp32")) }
+        }
+
+        let calibration = try calibrate(fp32, net: net, convs: convs, images: images, method: options.method,
+                                        progress: progress)
+        var quantized = Set(convs).subtracting(keep)
+        var round = 0
+        while true {
+            round += 1
+            let graph = try QuantizedGraphBuilder.build(net, quantized: quantized, calibration: calibration,
+                                                        biasCorrection: options.biasCorrection,
+                                                        weightSearch: options.weightSearch)
+            let bytes = try ModelWriter.serialize(graph.contents, labels: labels)
+            let int8 = try bytes.withUnsafeBytes { try Model(copying: $0) }
+            let fidelity = try FidelityMeter.measure(fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
+                                                     inputs: images) { progress("measuring (round \(round))", $0, $1) }
+            let noisy = fidelity.layers.filter { $0.quantized && $0.localSQNR < options.sqnrThreshold }
+            if !options.autoFallback || noisy.isEmpty || round >= options.maxRounds {
+                return QuantizationOutcome(bytes: bytes, fidelity: fidelity, kept: kept, quantizedLayers: quantized.count,
+                                           totalLayers: convs.count)
+            }
+            for layer in noisy {
+                quantized.remove(layer.node)
+                kept.append((layer.name, "local SQNR \(format(layer.localSQNR)) dB < \(format(options.sqnrThreshold)) dB"))
+            }
+        }
+    }
+
+    /// Two passes over the images through the fp32 model: ranges and channel means, then histograms.
+    static func calibrate(_ fp32: Model, net: BuiltNetwork, convs: [Int], images: [[Float]], method: CalibrationMethod,
+                          progress: (String, Int, Int) -> Void) throws -> CalibrationResult {
+        let nodes = net.builder.nodes, shapes = net.builder.shapes
+        var stats: [Int: ActivationStatistics] = [:], pre: [Int: ActivationStatistics] = [:]
+        for i in convs {
+            for v in [nodes[i].inputs[0], i + 1] where stats[v] == nil {
+                stats[v] = ActivationStatistics(channels: shapes[v].channels)
+            }
+            pre[i + 1] = ActivationStatistics(channels: shapes[i + 1].channels)
+        }
+        let session = try Session(model: fp32, threads: 0)
+        var logits = [Float](repeating: 0, count: fp32.numClasses)
+        for pass in 0..<2 {
+            if pass == 1 { stats.values.forEach { $0.startHistogram() }; pre.values.forEach { $0.startHistogram() } }
+            session.observer = { o in
+                guard let f = o.floats, let s = o.preActivation ? pre[o.value] : stats[o.value] else { return }
+                if pass == 0 { s.observeRange(f, count: o.count) } else { s.observeHistogram(f, count: o.count) }
+            }
+            for (i, x) in images.enumerated() {
+                x.withUnsafeBufferPointer { session.run(nhwc: $0.baseAddress!, logits: &logits) }
+                progress("calibrating (pass \(pass + 1) of 2)", i + 1, images.count)
+            }
+        }
+        var result = CalibrationResult(params: [:], preActivation: [:], channelMeans: [:])
+        for (v, s) in stats {
+            let r = s.range(method)
+            result.params[v] = quantParams(lo: r.lo, hi: r.hi)
+            result.channelMeans[v] = s.channelMeans
+        }
+        for (v, s) in pre where s.minValue <= s.maxValue {
+            let r = s.range(method)
+            result.preActivation[v] = quantParams(lo: r.lo, hi: r.hi)
+        }
+        return result
+    }
+
+    static func format(_ x: Double) -> String {
+        let r = (x * 10).rounded() / 10
+        return "\(r)"
+    }
+}
