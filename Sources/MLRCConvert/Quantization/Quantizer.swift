@@ -4,7 +4,7 @@ import MLRCRuntime
 public struct QuantizeOptions: Sendable {
     public var method: CalibrationMethod = .mse
     /// Layers that add more noise than this (local SQNR below it, dB) fall back to fp32.
-    public var sqnrThreshold: Double = 22
+    public var sqnrThreshold: Double = 32
     public var autoFallback = true
     /// Checkpoint module names of convolutions kept in fp32 ("_conv_stem", "stages.0.1.pwconv1").
     public var keepFP32: [String] = []
