@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import MLRCConvert
+import MLRCRuntime
+import XCTest
+
+/// int8 quantization: calibration ranges, fidelity against PyTorch, fp32 fallback, hostile int8 models.
+final class QuantizationTests: XCTestCase {
+    static let photos: [[Float]] = {
+        let dir = Fixtures.root + "/../../tools/calibration-photos"
+        let files = (try? CalibrationSet.jpegFiles(in: dir, limit: 256)) ?? []
+        // Every fourth photo: 8 crops keep the test fast and still span all four source photos.
+        let some = stride(from: 0, to: files.count, by: 4).map { files[$0] }
+        return (try? CalibrationSet.load(files: some, preprocessing: .imagenet, inputShape: Shape(height: 224, width: 224, channels: 3)) { _, _ in })?.inputs ?? []
+    }()
+
+    static func quantize(_ name: String, _ options: QuantizeOptions = QuantizeOptions()) throws -> (QuantizationOutcome, Int) {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == name })
+        let net = try ArchitectureRecognizer.build(try StateDict.load(path: e.checkpoint), options: BuildOptions())
+        let labels = (0..<net.numClasses).map { "c\($0)" }
+        let fp32Size = try ModelWriter.serialize(net, labels: labels).count
+        return (try Quantizer.quantize(net, labels: labels, images: photos, options: options) { _, _, _ in }, fp32Size)
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        let ab = zip(a, b).map { $0 * $1 }.reduce(0, +)
+        return ab / ((a.map { $0 * $0 }.reduce(0, +) * b.map { $0 * $0 }.reduce(0, +)).squareRoot())
+    }
+
+    func testBundledCalibrationPhotosLoad() {
+        XCTAssertEqual(Self.photos.count, 8)
+    }
+
+    /// Each family's int8 model agrees with PyTorch's fp32 logits on the fixture photos (cosine >= 0.99, same
+    /// top-1), and its calibration-set report says so too. Size: these fixture nets are tiny, so per-channel
+    /// scales, biases, LayerNorm weights and alignment weigh more than in a real net (EfficientNet-Lite0: 26%).
+    func testInt8FixturesAgreeWithPyTorch() throws {
+        for name in ["mlrc_small_zip_dict", "convnext_small_zip", "hsnet_small_zip"] {
+            let (outcome, fp32Size) = try Self.quantize(name)
+            XCTAssertLessThanOrEqual(Double(outcome.bytes.count), 0.4 * Double(fp32Size), name)
+            XCTAssertGreaterThan(outcome.quantizedLayers, outcome.totalLayers / 2, name)
+            XCTAssertGreaterThanOrEqual(outcome.fidelity.meanCosine, 0.99, name)
+            let model = try Fixtures.model(outcome.bytes)
+            for photo in ["chelsea", "coffee"] {
+                let y = try Fixtures.run(model, threads: 2, nchw: try Fixtures.input(photo))
+                let want = try Fixtures.expected(name, photo)
+                XCTAssertGreaterThanOrEqual(Self.cosine(y, want), 0.99, "\(name) on \(photo)")
+                XCTAssertEqual(FidelityMeter.argmax(y), FidelityMeter.argmax(want), "\(name) on \(photo)")
+            }
+        }
+    }
+
+    func testKeepFP32KeepsTheNamedLayerAndRefusesUnknownNames() throws {
+        var options = QuantizeOptions()
+        options.keepFP32 = ["stages.0.0.pwconv1"]
+        let (outcome, _) = try Self.quantize("convnext_small_zip", options)
+        let layer = try XCTUnwrap(outcome.fidelity.layers.first { $0.name == "stages.0.0.pwconv1" })
+        XCTAssertFalse(layer.quantized)
+        XCTAssertTrue(outcome.kept.contains { $0.name == "stages.0.0.pwconv1" && $0.reason == "--keep-fp32" })
+        options.keepFP32 = ["no.such.layer"]
+        XCTAssertThrowsError(try Self.quantize("convnext_small_zip", options))
+    }
+
+    /// A threshold no layer can meet sends every layer back to fp32 (the fallback works, the report says why).
+    func testSQNRThresholdFallsBackToFP32() throws {
+        var options = QuantizeOptions()
+        options.sqnrThreshold = 500
+        options.maxRounds = 2
+        let (outcome, _) = try Self.quantize("mlrc_k7_safetensors_bf16", options)
+        XCTAssertEqual(outcome.quantizedLayers, 0)
+        XCTAssertEqual(outcome.kept.count, outcome.totalLayers)
+        XCTAssertGreaterThan(outcome.fidelity.meanCosine, 0.99999)
+    }
+
+    static func statistics(_ x: [Float]) -> ActivationStatistics {
+        let s = ActivationStatistics(channels: 1)
+        x.withUnsafeBufferPointer { s.observeRange($0.baseAddress!, count: $0.count) }
+        s.startHistogram()
+        x.withUnsafeBufferPointer { s.observeHistogram($0.baseAddress!, count: $0.count) }
+        return s
+    }
+
+    func testCalibrationMethods() {
+        // 10,000 values uniform in [0, 1] and one outlier at 100: percentile clips it; MSE keeps it (clipping
+        // one value by 99 costs more than the coarser step costs the rest).
+        let s = Self.statistics((0..<10_000).map { Float($0) / 10_000 } + [100])
+        XCTAssertEqual(s.range(.minmax).hi, 100)
+        XCTAssertLessThan(s.range(.percentile).hi, 1.2)
+        XCTAssertEqual(s.range(.mse).hi, 100)
+        for m in CalibrationMethod.allCases { XCTAssertEqual(s.range(m).lo, 0, "\(m)") }
+        // A long (exponential) tail on both sides: MSE and percentile clip it, symmetric data stays centred.
+        // (Entropy keeps this tail: the spike that clipping folds onto the edge bin costs it more.)
+        let tail = (1..<10_000).map { -Float(log(Double($0) / 10_000)) }
+        let t = Self.statistics(tail + tail.map { -$0 })
+        let full = t.range(.minmax)
+        for m in [CalibrationMethod.mse, .percentile] {
+            let r = t.range(m)
+            XCTAssertLessThan(r.hi, full.hi, "\(m)")
+            XCTAssertGreaterThan(r.hi, 0.3 * full.hi, "\(m)")
+            XCTAssertEqual(r.lo, -r.hi, accuracy: 0.2 * full.hi, "\(m)")
+        }
+        let p = quantParams(lo: -1, hi: 3)
+        XCTAssertEqual(p.zero, 64)
+        XCTAssertEqual(p.scale, 4 / 255, accuracy: 1e-7)
+    }
+
+    /// A non-finite requantization scale (checksum recomputed) is refused before anything runs.
+    func testNonFiniteScaleIsRefused() throws {
+        var options = QuantizeOptions()
+        options.autoFallback = false
+        var bytes = try Self.quantize("mlrc_k7_safetensors_bf16", options).0.bytes
+        let d = try ModelFileReader.read(bytes.withUnsafeBytes { $0 })
+        let conv = try XCTUnwrap(d.nodes.first { $0.op == .quantizedConv })
+        let offset = d.tensors[conv.weights[2]].offset
+        for (i, b) in Float.nan.bitPattern.littleEndianBytes.enumerated() { bytes[offset + i] = b }
+        let crc = bytes.withUnsafeBytes { ModelFileReader.checksum($0) }
+        for i in 0..<4 { bytes[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        XCTAssertThrowsError(try Fixtures.model(bytes)) { error in
+            XCTAssertTrue((error as? MLRCError)?.message.contains("non-finite") ?? false, "\(error)")
+        }
+    }
+}
+
+extension UInt32 {
+    var littleEndianBytes: [UInt8] { (0..<4).map { UInt8((self >> (8 * UInt32($0))) & 0xFF) } }
+}
