@@ -108,7 +108,9 @@ fuzz-seeds: build
 	cp $(FIXTURES)/fuzz/checkpoint/* $(FUZZ_DIR)/seeds/checkpoint/
 	cp $(FIXTURES)/fuzz/jpeg/* $(FUZZ_DIR)/seeds/jpeg/
 	for f in $(FIXTURES)/fuzz/checkpoint/*_zip.pth; do \
-	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; done
+	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; \
+	  $(BIN)/quantize $$f --input-size 32 --calib-limit 4 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).int8.mlrc \
+	    > /dev/null 2>&1; done
 
 fuzz: fuzz-build fuzz-seeds
 	set -e; for t in $(FUZZ_TARGETS); do \

@@ -1,6 +1,7 @@
-"""make bench: mlrc against ONNX Runtime (fp32 and static int8), OpenVINO and ncnn, on the same weights and
-this machine, at 1 and 2 threads: latency (median and min), load time, peak RSS, model size, the ratio
-mlrc / best peer, and each net's multiply-accumulates per second next to this CPU's measured fp32 peak.
+"""make bench: mlrc int8 and fp32 against ONNX Runtime (fp32 and static int8), OpenVINO and ncnn, on the same
+weights and this machine, at 1 and 2 threads: latency (median and min), load time, peak RSS, model size, the
+ratio mlrc int8 / best peer, and each net's multiply-accumulates per second next to this CPU's measured fp32 peak.
+mlrc int8 is `quantize` with its defaults (calibrated on the bundled photos, SQNR fallback on).
 
 Nets: EfficientNet-Lite0 with its real weights (the default model's checkpoint), and MLRC-ConvNeXt-atto,
 ConvNeXt-atto, HSNet and MLRC-ConvNeXt-tiny with seeded random weights (speed and memory do not depend on the
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 NETS = ["efficientnet_lite0", "mlrc_atto", "convnext_atto", "hsnet", "mlrc_tiny"]
 PEERS = ["ort", "ort-int8", "openvino", "ncnn"]
+MLRC = ["mlrc-int8", "mlrc-fp32"]
 
 
 def sh(cmd, **kw):
@@ -56,8 +58,8 @@ def build_tools(bin_dir, out):
 
 
 def measure(kind, exe, out, name, threads, runs):
-    if kind == "mlrc":
-        cmd = [exe, out / f"{name}.mlrc", threads, runs]
+    if kind in MLRC:
+        cmd = [exe, out / (f"{name}.int8.mlrc" if kind == "mlrc-int8" else f"{name}.mlrc"), threads, runs]
     else:
         cmd = [sys.executable, ROOT / "tools/peers/run_peer.py", kind, out, name, threads, runs]
     return json.loads(sh(cmd, capture_output=True, text=True).stdout.strip().splitlines()[-1])
@@ -79,6 +81,8 @@ def main():
     for name in nets:
         ckpt = checkpoint(name, out)
         sh([bin_dir / "quantize", ckpt, "--precision", "fp32", "-o", out / f"{name}.mlrc"], stdout=subprocess.DEVNULL)
+        sh([bin_dir / "quantize", ckpt, "-o", out / f"{name}.int8.mlrc"], stdout=subprocess.DEVNULL,
+           stderr=subprocess.DEVNULL)
         sh([sys.executable, ROOT / "tools/peers/export_models.py", name, ckpt, out], stdout=subprocess.DEVNULL,
            stderr=subprocess.DEVNULL)
         macs[name] = int((out / f"{name}.macs").read_text())
@@ -89,7 +93,7 @@ def main():
         for name in nets:
             runs = max(3, a.runs // 5) if macs[name] > 2e9 else a.runs
             for threads in (1, 2):
-                for kind in ["mlrc"] + PEERS:
+                for kind in MLRC + PEERS:
                     m = measure(kind, exe, out, name, threads, runs)
                     cell = results.setdefault((name, threads, kind), {"median": [], "min": [], "load": [], "rss": []})
                     cell["median"].append(m["median_ms"])
@@ -101,25 +105,29 @@ def main():
     best = lambda name, t, k: min(results[(name, t, k)]["median"])  # noqa: E731
     lines = [f"Peak fp32 GEMM on this CPU (mlrc's kernel, 1024^3): {peak[1]:.1f} G MAC/s at 1 thread, "
              f"{peak[2]:.1f} at 2.", "",
-             "| net | threads | mlrc fp32 ms (min) | ORT fp32 | ORT int8 | OpenVINO fp32 | ncnn fp32 | mlrc / best peer |"
-             " mlrc G MAC/s | load ms mlrc / best peer | peak RSS MB mlrc / lowest peer |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Median latency in ms (lowest of the per-round medians); the mlrc columns are int8 unless marked.", "",
+             "| net | threads | mlrc int8 (min) | mlrc fp32 | ORT fp32 | ORT int8 | OpenVINO fp32 | ncnn fp32 |"
+             " mlrc int8 / best peer | mlrc int8 G MAC/s | load ms mlrc / best peer | peak RSS MB mlrc / lowest peer |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in nets:
         for t in (1, 2):
             peers = {k: best(name, t, k) for k in PEERS}
             bp = min(peers, key=peers.get)
-            ml = results[(name, t, "mlrc")]
+            ml = results[(name, t, "mlrc-int8")]
             lowest_rss = min(min(results[(name, t, k)]["rss"]) for k in PEERS)
             best_load = min(min(results[(name, t, k)]["load"]) for k in PEERS)
             lines.append(
-                f"| {name} ({macs[name] / 1e6:.0f} M MAC) | {t} | {best(name, t, 'mlrc'):.2f} ({min(ml['min']):.2f}) | "
+                f"| {name} ({macs[name] / 1e6:.0f} M MAC) | {t} | {best(name, t, 'mlrc-int8'):.2f} ({min(ml['min']):.2f}) | "
+                f"{best(name, t, 'mlrc-fp32'):.2f} | "
                 + " | ".join(f"{peers[k]:.2f}" for k in PEERS)
-                + f" | {best(name, t, 'mlrc') / peers[bp]:.2f} vs {bp} | {macs[name] / best(name, t, 'mlrc') / 1e6:.1f}"
+                + f" | {best(name, t, 'mlrc-int8') / peers[bp]:.2f} vs {bp}"
+                f" | {macs[name] / best(name, t, 'mlrc-int8') / 1e6:.1f}"
                 f" | {min(ml['load']):.0f} / {best_load:.0f} | {min(ml['rss']):.0f} / {lowest_rss:.0f} |")
-    lines += ["", "| net | .mlrc fp32 MB | ONNX fp32 MB | ONNX int8 MB | ncnn MB |", "|---|---|---|---|---|"]
+    lines += ["", "| net | .mlrc int8 MB | .mlrc fp32 MB | ONNX fp32 MB | ONNX int8 MB | ncnn MB |",
+              "|---|---|---|---|---|---|"]
     for name in nets:
         size = lambda f: os.path.getsize(out / f) / 1e6  # noqa: E731
-        lines.append(f"| {name} | {size(name + '.mlrc'):.1f} | {size(name + '.onnx'):.1f} | "
+        lines.append(f"| {name} | {size(name + '.int8.mlrc'):.1f} | {size(name + '.mlrc'):.1f} | {size(name + '.onnx'):.1f} | "
                      f"{size(name + '.int8.onnx'):.1f} | {size(name + '.ncnn.bin'):.1f} |")
     table = "\n".join(lines)
     print(table)

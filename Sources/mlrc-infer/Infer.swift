@@ -84,7 +84,7 @@ struct Infer: ParsableCommand {
         var byKind: [String: (Double, Int)] = [:]
         for (step, ms) in zip(session.model.graph.steps, times) {
             var key = "\(step.node.op)"
-            if step.node.op == .conv {
+            if step.node.op == .conv || step.node.op == .quantizedConv {
                 let g = step.geometry
                 key += g.kernel_h == 1 && g.kernel_w == 1 ? " 1x1" : " \(g.kernel_h)x\(g.kernel_w)"
                 if g.groups > 1 { key += " grouped" }
@@ -95,7 +95,8 @@ struct Infer: ParsableCommand {
         if getenv("MLRC_PROFILE_NODES") != nil {
             for (i, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
                 let shapes = session.model.graph.shapes
-                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) act \(step.activation): \(percent(Float(ms / 100))) ms")
+                let g = step.geometry
+                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation): \(percent(Float(ms / 100))) ms")
             }
         }
         let total = times.reduce(0, +)

@@ -14,11 +14,13 @@
 /* acc + bias wrapping like the SIMD adds (never reached by validated models, but defined behaviour). */
 static inline int32_t mlrc_q8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 
+/* Round half to even by adding and removing 1.5 * 2^23: exact for |v| < 2^22 (v is clamped to +-255 first) in
+ * the default rounding mode, the same result as cvtps2dq / fcvtns and nearbyintf, and it vectorizes. */
 static inline int32_t mlrc_q8_round_clamp(float v, int32_t zero, int32_t lo, int32_t hi) {
-    const float vlo = (float)(lo - zero), vhi = (float)(hi - zero);
+    const float vlo = (float)(lo - zero), vhi = (float)(hi - zero), magic = 12582912.0f;
     v = v < vlo ? vlo : v;
     v = v > vhi ? vhi : v;
-    return (int32_t)nearbyintf(v) + zero;
+    return (int32_t)((v + magic) - magic) + zero; /* no -ffast-math anywhere: this is never folded to v */
 }
 
 static inline uint8_t mlrc_q8_stage_u8(int32_t acc, int32_t bias, float scale, const mlrc_q8_output *out) {

@@ -1,6 +1,7 @@
 /* int8 general and grouped convolution: uint8 im2col rows (padding reads as the zero point, i.e. real 0)
  * gathered a chunk of output pixels at a time, then the dispatched int8 GEMM once per group. A 1x1 stride-1
  * ungrouped convolution is a GEMM on the input itself. */
+#include <omp.h>
 #include <string.h>
 #include "mlrc_kernels.h"
 #include "activation.h"
@@ -38,12 +39,22 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
             const int32_t ix = ox * g->stride_w - g->pad_left + kx, tap = ky * g->kernel_w + kx;
             const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
             const uint8_t *src = input + ((size_t)iy * g->in_w + ix) * g->in_c;
-            for (int32_t grp = 0; grp < g->groups; grp++) {
-                uint8_t *dst = row + ((size_t)grp * taps + tap) * cg;
+            if (g->groups == 1) {
                 if (inside)
-                    memcpy(dst, src + (size_t)grp * cg, (size_t)cg);
+                    memcpy(row + (size_t)tap * cg, src, (size_t)cg);
                 else
-                    memset(dst, pad, (size_t)cg);
+                    memset(row + (size_t)tap * cg, pad, (size_t)cg);
+            } else if (cg == 8 && inside) { /* narrow groups (HSNet): fixed-size copies the compiler inlines */
+                for (int32_t grp = 0; grp < g->groups; grp++)
+                    memcpy(row + ((size_t)grp * taps + tap) * 8, src + (size_t)grp * 8, 8);
+            } else {
+                for (int32_t grp = 0; grp < g->groups; grp++) {
+                    uint8_t *dst = row + ((size_t)grp * taps + tap) * cg;
+                    if (inside)
+                        memcpy(dst, src + (size_t)grp * cg, (size_t)cg);
+                    else
+                        memset(dst, pad, (size_t)cg);
+                }
             }
         }
     }
@@ -70,10 +81,30 @@ void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_
         int nt = mlrc_threads_for(threads, mc / 16 + 1);
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (int32_t i = 0; i < mc; i++) gather_row(g, input, pad, m0 + i, cols + (size_t)i * ktotal);
-        for (int32_t grp = 0; grp < g->groups; grp++) {
-            char *dst = (char *)output + ((size_t)m0 * g->out_c + (size_t)grp * ng) * esize;
-            mlrc_q8_gemm(mc, ng, kg, cols + (size_t)grp * kg, ktotal, in_zero, weights + grp * wbytes,
-                         bias ? bias + grp * ng : NULL, scale + grp * ng, out, dst, g->out_c, scratch, threads);
+        if (g->groups == 1 || threads <= 1) {
+            for (int32_t grp = 0; grp < g->groups; grp++) {
+                char *dst = (char *)output + ((size_t)m0 * g->out_c + (size_t)grp * ng) * esize;
+                mlrc_q8_gemm(mc, ng, kg, cols + (size_t)grp * kg, ktotal, in_zero, weights + grp * wbytes,
+                             bias ? bias + grp * ng : NULL, scale + grp * ng, out, dst, g->out_c, scratch, threads);
+            }
+            continue;
+        }
+        /* Grouped: one parallel region over (group, row slice) tasks, each a one-thread GEMM with that thread's
+         * share of the scratch, instead of a fork/join per (usually narrow) group. */
+        const int32_t slices = threads, tasks = g->groups * slices;
+        const size_t per_thread = mlrc_q8_gemm_scratch_bytes(kg, 1);
+        int nt2 = mlrc_threads_for(threads, tasks);
+#pragma omp parallel for schedule(static) num_threads(nt2)
+        for (int32_t task = 0; task < tasks; task++) {
+            const int32_t grp = task / slices, part = task % slices;
+            const int32_t r0 = (int32_t)((int64_t)mc * part / slices) / 6 * 6;
+            const int32_t r1 = part == slices - 1 ? mc : (int32_t)((int64_t)mc * (part + 1) / slices) / 6 * 6;
+            if (r0 >= r1) continue;
+            char *dst = (char *)output + ((size_t)(m0 + r0) * g->out_c + (size_t)grp * ng) * esize;
+            void *mine = (char *)scratch + per_thread * (size_t)omp_get_thread_num();
+            mlrc_q8_gemm(r1 - r0, ng, kg, cols + (size_t)r0 * ktotal + (size_t)grp * kg, ktotal, in_zero,
+                         weights + grp * wbytes, bias ? bias + grp * ng : NULL, scale + grp * ng, out, dst, g->out_c,
+                         mine, 1);
         }
     }
 }

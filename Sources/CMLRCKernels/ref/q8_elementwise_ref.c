@@ -40,23 +40,32 @@ void mlrc_q8_make_lut(int32_t act, float scale_in, int32_t zero_in, float scale_
     }
 }
 
+/* One portable implementation, vectorized by the compiler (omp simd): the same two-pass statistics as the fp32
+ * LayerNorm, and the quantize in the same loop that writes the normalized value. */
 void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *input, const float *gamma,
                                 const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q,
                                 int32_t threads) {
-    int nt = mlrc_threads_for(threads, pixels / 16);
+    int nt = mlrc_threads_for(threads, pixels / 16 + 1);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t p = 0; p < pixels; p++) {
         const float *x = input + (size_t)p * channels;
         uint8_t *y = q + (size_t)p * channels;
-        float mean = 0.0f, var = 0.0f;
-        for (int32_t c = 0; c < channels; c++) mean += x[c];
-        mean /= (float)channels;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int32_t c = 0; c < channels; c++) sum += x[c];
+        const float mean = sum / (float)channels;
+        float var = 0.0f;
+#pragma omp simd reduction(+ : var)
         for (int32_t c = 0; c < channels; c++) var += (x[c] - mean) * (x[c] - mean);
         const float r = 1.0f / sqrtf(var / (float)channels + eps);
-        for (int32_t c = 0; c < channels; c++) {
-            float v = (x[c] - mean) * r;
-            if (gamma) v = v * gamma[c] + beta[c];
-            y[c] = (uint8_t)mlrc_q8_round_clamp(v * inv_scale, zero, 0, 255);
+        if (gamma && beta) {
+#pragma omp simd
+            for (int32_t c = 0; c < channels; c++)
+                y[c] = (uint8_t)mlrc_q8_round_clamp(((x[c] - mean) * r * gamma[c] + beta[c]) * inv_scale, zero, 0, 255);
+        } else {
+#pragma omp simd
+            for (int32_t c = 0; c < channels; c++)
+                y[c] = (uint8_t)mlrc_q8_round_clamp((x[c] - mean) * r * inv_scale, zero, 0, 255);
         }
     }
 }

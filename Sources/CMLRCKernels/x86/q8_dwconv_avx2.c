@@ -1,9 +1,42 @@
 /* int8 depthwise convolution for AVX2: 16 channels at a time, (x - zero) and the weights widened to int16,
  * their products exact in int16 (|x - zero| <= 255, |w| <= 128, so |p| <= 32640) and widened into two int32
- * accumulators. Only in-bounds taps are visited (padding is real 0). Channel tails use the scalar stage. */
+ * accumulators. Only in-bounds taps are visited (padding is real 0). Loop order: channel block outside, output
+ * column inside, so a block's bias, scales and output-stage constants stay in registers along the row.
+ * Channel tails use the scalar stage. */
 #if defined(__x86_64__)
 #include "q8_output_avx2.h"
 #include "window.h"
+
+/* The output stage for 16 channels with every per-channel constant already loaded. */
+typedef struct stage16 {
+    __m256i b0, b1;
+    __m256 s0, s1, vlo, vhi;
+    __m256i zero;
+} stage16;
+
+MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out,
+                                     char *dst) {
+    __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
+    __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
+    if (out->kind == MLRC_Q8_OUT_F32) {
+        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(v0, out->act));
+        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(v1, out->act));
+        return;
+    }
+    v0 = _mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi);
+    v1 = _mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi);
+    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(v0), st->zero);
+    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(v1), st->zero);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    if (out->lut) {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
+    } else {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    }
+}
 
 MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
@@ -11,10 +44,18 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
     const int32_t C = g->in_c, full = C / 16 * 16;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
-    for (int32_t ox = 0; ox < g->out_w; ox++) {
-        char *row = (char *)output + ((size_t)oy * g->out_w + ox) * C * esize;
-        const mlrc_window win = mlrc_window_at(g, oy, ox);
-        for (int32_t c = 0; c < full; c += 16) {
+    char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
+    for (int32_t c = 0; c < full; c += 16) {
+        stage16 st;
+        st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
+        st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+        st.s0 = _mm256_loadu_ps(scale + c);
+        st.s1 = _mm256_loadu_ps(scale + c + 8);
+        st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
+        st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
+        st.zero = _mm256_set1_epi32(out->zero);
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
             __m256i a0 = _mm256_setzero_si256(), a1 = a0;
             for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
                 const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0) * C + c;
@@ -28,10 +69,12 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
                     a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
                 }
             }
-            mlrc_q8_store8_avx2(a0, c, 8, bias, scale, out, row);
-            mlrc_q8_store8_avx2(a1, c + 8, 8, bias, scale, out, row);
+            store16(&st, a0, a1, out, row_out + ((size_t)ox * C + c) * esize);
         }
-        if (full < C) {
+    }
+    if (full < C) {
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
             int32_t acc[16] = {0};
             for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
                 for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
@@ -39,7 +82,7 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
                     const int8_t *w = weights + ((size_t)ky * g->kernel_w + kx) * C;
                     for (int32_t ch = full; ch < C; ch++) acc[ch - full] += ((int32_t)in[ch] - zero) * w[ch];
                 }
-            mlrc_q8_store_row(acc, full, C - full, bias, scale, out, row);
+            mlrc_q8_store_row(acc, full, C - full, bias, scale, out, row_out + (size_t)ox * C * esize);
         }
     }
 }
