@@ -29,6 +29,8 @@ KERNELS = Sources/CMLRCKernels
 KERNEL_SOURCES = $(shell find $(KERNELS) -name '*.c')
 KERNEL_FLAGS = -O2 -fopenmp -ffp-contract=off -I$(KERNELS)/include -I$(KERNELS)/common
 AARCH64_CC ?= aarch64-linux-gnu-gcc
+# The sdot kernels: compiled for ARMv8.2 + dotprod, called only when the CPU reports it.
+DOTPROD_SOURCES = $(KERNELS)/arm/q8_gemm_dotprod.c
 CLANG ?= clang
 
 .PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
@@ -169,7 +171,9 @@ check-aarch64:
 	@command -v $(AARCH64_CC) >/dev/null && command -v qemu-aarch64 >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user; }
 	mkdir -p $(TEST_DIR)
-	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(KERNEL_SOURCES) Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm \
+	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8.2-a+dotprod -c $(DOTPROD_SOURCES) -o $(TEST_DIR)/q8_gemm_dotprod_aarch64.o
+	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(filter-out $(DOTPROD_SOURCES),$(KERNEL_SOURCES)) \
+	  $(TEST_DIR)/q8_gemm_dotprod_aarch64.o Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm \
 	  -o $(TEST_DIR)/test_kernels_aarch64 2>&1 | grep -v -e "dlopen" -e "goacc_profiling" || true
 	qemu-aarch64 -cpu cortex-a72 $(TEST_DIR)/test_kernels_aarch64
 	qemu-aarch64 -cpu max $(TEST_DIR)/test_kernels_aarch64

@@ -252,8 +252,17 @@ static void test_elementwise(void) {
 }
 
 void test_q8_kernels(void) {
+    const int isa = mlrc_kernels_active_isa();
     test_gemm();
     test_dwconv();
     test_conv();
     test_elementwise();
+    if (isa == MLRC_ISA_NEON_DOTPROD) { /* this CPU has both: the plain NEON int8 kernels too */
+        mlrc_kernels_set_isa(MLRC_ISA_NEON);
+        printf("int8 kernels again as %s\n", mlrc_isa_name(mlrc_kernels_active_isa()));
+        test_gemm();
+        test_dwconv();
+        test_conv();
+        mlrc_kernels_set_isa(isa);
+    }
 }

@@ -1,6 +1,12 @@
 /* Run-time choice between the reference kernels and the ISA variants this CPU supports. */
 #include <omp.h>
 #include "mlrc_kernels.h"
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
 #include "activation.h"
 
 static int forced_isa = MLRC_ISA_AUTO;
@@ -22,11 +28,23 @@ int mlrc_cpu_has_neon(void) {
 #endif
 }
 
+int mlrc_cpu_has_dotprod(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+    return 0;
+#endif
+}
+
+/* Plain NEON and NEON + dotprod share the fp32 kernels. */
+static int is_neon(int isa) { return isa == MLRC_ISA_NEON || isa == MLRC_ISA_NEON_DOTPROD; }
+
 const char *mlrc_isa_name(int isa) {
     switch (isa) {
     case MLRC_ISA_REFERENCE: return "reference";
     case MLRC_ISA_AVX2: return "avx2";
     case MLRC_ISA_NEON: return "neon";
+    case MLRC_ISA_NEON_DOTPROD: return "neon+dotprod";
     default: return "auto";
     }
 }
@@ -34,7 +52,8 @@ const char *mlrc_isa_name(int isa) {
 int mlrc_kernels_set_isa(int isa) {
     if (isa == MLRC_ISA_AVX2 && !mlrc_cpu_has_avx2_fma()) isa = MLRC_ISA_REFERENCE;
     if (isa == MLRC_ISA_NEON && !mlrc_cpu_has_neon()) isa = MLRC_ISA_REFERENCE;
-    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_NEON) isa = MLRC_ISA_AUTO;
+    if (isa == MLRC_ISA_NEON_DOTPROD && !mlrc_cpu_has_dotprod()) isa = mlrc_cpu_has_neon() ? MLRC_ISA_NEON : MLRC_ISA_REFERENCE;
+    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_NEON_DOTPROD) isa = MLRC_ISA_AUTO;
     forced_isa = isa;
     return mlrc_kernels_active_isa();
 }
@@ -43,7 +62,10 @@ int mlrc_kernels_active_isa(void) {
     if (forced_isa != MLRC_ISA_AUTO) return forced_isa;
     static int detected = -1;
     if (detected < 0)
-        detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2 : mlrc_cpu_has_neon() ? MLRC_ISA_NEON : MLRC_ISA_REFERENCE;
+        detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2
+                   : mlrc_cpu_has_dotprod()  ? MLRC_ISA_NEON_DOTPROD
+                   : mlrc_cpu_has_neon()     ? MLRC_ISA_NEON
+                                             : MLRC_ISA_REFERENCE;
     return detected;
 }
 
@@ -59,7 +81,7 @@ void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
     }
 #endif
 #if defined(__aarch64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_NEON) {
+    if (is_neon(mlrc_kernels_active_isa())) {
         mlrc_f32_gemm_neon(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
         return;
     }
@@ -76,7 +98,7 @@ void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const floa
     }
 #endif
 #if defined(__aarch64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_NEON) {
+    if (is_neon(mlrc_kernels_active_isa())) {
         mlrc_f32_dwconv_neon(g, input, weights, bias, output, act, threads);
         return;
     }
@@ -95,6 +117,16 @@ void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda
         return;
     }
 #endif
+#if defined(__aarch64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_NEON_DOTPROD && scratch) {
+        mlrc_q8_gemm_dotprod(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
+        return;
+    }
+    if (is_neon(mlrc_kernels_active_isa()) && scratch) {
+        mlrc_q8_gemm_neon(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
+        return;
+    }
+#endif
     mlrc_q8_gemm_ref(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
 }
 
@@ -103,6 +135,12 @@ void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t i
 #if defined(__x86_64__)
     if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
         mlrc_q8_dwconv_avx2(g, input, in_zero, weights, bias, scale, out, output, threads);
+        return;
+    }
+#endif
+#if defined(__aarch64__)
+    if (is_neon(mlrc_kernels_active_isa())) {
+        mlrc_q8_dwconv_neon(g, input, in_zero, weights, bias, scale, out, output, threads);
         return;
     }
 #endif

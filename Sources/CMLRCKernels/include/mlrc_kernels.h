@@ -28,7 +28,8 @@ typedef enum mlrc_isa {
     MLRC_ISA_AUTO = 0,
     MLRC_ISA_REFERENCE = 1,
     MLRC_ISA_AVX2 = 2,
-    MLRC_ISA_NEON = 3 /* AArch64: Advanced SIMD is architectural, always present */
+    MLRC_ISA_NEON = 3, /* AArch64: Advanced SIMD is architectural, always present */
+    MLRC_ISA_NEON_DOTPROD = 4 /* AArch64 with the dot-product extension (HWCAP_ASIMDDP): sdot int8 kernels */
 } mlrc_isa;
 
 /* Forces an implementation (tests compare reference vs optimized); returns the one now in use. */
@@ -36,7 +37,8 @@ int mlrc_kernels_set_isa(int isa);
 int mlrc_kernels_active_isa(void);
 int mlrc_cpu_has_avx2_fma(void);
 int mlrc_cpu_has_neon(void);
-/* Name of an ISA value ("reference", "avx2", "neon"). */
+int mlrc_cpu_has_dotprod(void);
+/* Name of an ISA value ("reference", "avx2", "neon", "neon+dotprod"). */
 const char *mlrc_isa_name(int isa);
 int mlrc_max_threads(void);
 
@@ -155,6 +157,12 @@ void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t
 void mlrc_q8_gemm_avx2(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, void *scratch, int32_t threads);
+void mlrc_q8_gemm_neon(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                       const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                       int32_t ldc, void *scratch, int32_t threads);
+void mlrc_q8_gemm_dotprod(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                          const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                          void *C, int32_t ldc, void *scratch, int32_t threads);
 
 /* General or grouped convolution: weights are per group a packed GEMM matrix (N = out_c/groups,
  * K = kernel_h * kernel_w * in_c/groups ordered (ky, kx, ci)), groups laid end to end. Padding reads as
@@ -172,6 +180,9 @@ void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32
                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                         int32_t threads);
 void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                         int32_t threads);
+void mlrc_q8_dwconv_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads);
 

@@ -1,0 +1,121 @@
+/* int8 GEMM for NEON with the dot-product extension (ARMv8.2 dotprod, e.g. Cortex-A76): sdot multiplies 4
+ * int8 pairs and adds them to an int32 lane, 16 products per instruction. sdot is int8 x int8, so activations are
+ * packed as a - 128 (exact in int8) and the difference is restored per column:
+ *   sum (a - z) w = sum (a - 128) w + (128 - z) * sum w.
+ * The packed weight quads are already sdot's layout: 16 bytes = 4 columns x 4 consecutive k.
+ * Built with -march=armv8.2-a+dotprod by the Makefile's gcc (GCC cannot inline vdotq under a per-function
+ * target); clang (SwiftPM) gets the feature through a target attribute on every function here. Only called when
+ * the CPU reports dotprod (HWCAP_ASIMDDP). A compiler offering neither falls back to the plain NEON kernel. */
+#if defined(__aarch64__) && (defined(__ARM_FEATURE_DOTPROD) || defined(__clang__))
+#include <omp.h>
+#include "q8_output_neon.h"
+#if !defined(__ARM_FEATURE_DOTPROD)
+#pragma clang attribute push(__attribute__((target("dotprod"))), apply_to = function)
+#define MLRC_DOTPROD_ATTRIBUTE_PUSHED
+#endif
+
+#define MR 6
+#define MC_BLOCKS (MLRC_Q8_PACK_ROWS / MR)
+
+/* int8 rows (a - 128), [MR][kp] bytes (the scratch's int16 rows hold twice that). */
+static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int8_t *dst) {
+    const uint8x16_t flip = vdupq_n_u8(0x80);
+    for (int r = 0; r < MR; r++) {
+        const uint8_t *src = A + (size_t)(r < rows ? r : rows - 1) * lda;
+        int8_t *d = dst + (size_t)r * kp;
+        int32_t k = 0;
+        for (; k + 16 <= K; k += 16) vst1q_s8(d + k, vreinterpretq_s8_u8(veorq_u8(vld1q_u8(src + k), flip)));
+        for (; k < K; k++) d[k] = (int8_t)(src[k] ^ 0x80);
+        for (; k < kp; k++) d[k] = 0;
+    }
+}
+
+static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int8_t *ap, const int8_t *bp, int32_t n0,
+                 int32x4_t corr0, int32x4_t corr1, const int32_t *bias, const float *scale,
+                 const mlrc_q8_output *out, void *C, size_t row_bytes) {
+    int32x4_t lo[MR], hi[MR];
+    for (int r = 0; r < MR; r++) lo[r] = corr0, hi[r] = corr1;
+    for (int32_t q = 0; q < kq; q++) {
+        const int8x16_t w0 = vld1q_s8(bp + (size_t)q * 32), w1 = vld1q_s8(bp + (size_t)q * 32 + 16);
+        for (int r = 0; r < MR; r++) {
+            const int8x16_t a = vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(ap + (size_t)r * kp + 4 * (size_t)q)));
+            lo[r] = vdotq_s32(lo[r], w0, a);
+            hi[r] = vdotq_s32(hi[r], w1, a);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        mlrc_q8_store8_neon(lo[r], hi[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
+}
+
+/* (128 - zero) * (sum over k of each of the panel's 8 columns). */
+static void correction(const int8_t *bp, int32_t kq, int32_t zero, int32x4_t *c0, int32x4_t *c1) {
+    int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+    const int8x16_t ones = vdupq_n_s8(1);
+    for (int32_t q = 0; q < kq; q++) {
+        s0 = vdotq_s32(s0, vld1q_s8(bp + (size_t)q * 32), ones);
+        s1 = vdotq_s32(s1, vld1q_s8(bp + (size_t)q * 32 + 16), ones);
+    }
+    *c0 = vmulq_n_s32(s0, 128 - zero);
+    *c1 = vmulq_n_s32(s1, 128 - zero);
+}
+
+static void block_range(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
+                        const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
+                        const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes, int8_t *pack) {
+    const int32_t kq = (K + 3) / 4, kp = kq * 4;
+    for (int32_t chunk = rb0; chunk < rb1; chunk += MC_BLOCKS) {
+        const int32_t chunk_end = chunk + MC_BLOCKS < rb1 ? chunk + MC_BLOCKS : rb1;
+        for (int32_t rb = chunk; rb < chunk_end; rb++) {
+            const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
+            pack_rows(rows, K, kp, A + (size_t)m * lda, lda, pack + (size_t)(rb - chunk) * MR * kp);
+        }
+        for (int32_t nb = nb0; nb < nb1; nb++) {
+            const int32_t n0 = nb * 8, cols = N - n0 < 8 ? N - n0 : 8;
+            const int8_t *panel = B + (size_t)nb * kq * 32;
+            int32x4_t c0, c1;
+            correction(panel, kq, zero, &c0, &c1);
+            for (int32_t rb = chunk; rb < chunk_end; rb++) {
+                const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
+                tile(rows, cols, kq, kp, pack + (size_t)(rb - chunk) * MR * kp, panel, n0, c0, c1, bias, scale, out,
+                     (char *)C + (size_t)m * row_bytes, row_bytes);
+            }
+        }
+    }
+}
+
+void mlrc_q8_gemm_dotprod(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                          const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                          int32_t ldc, void *scratch, int32_t threads) {
+    if (M <= 0 || N <= 0) return;
+    const int32_t row_blocks = (M + MR - 1) / MR, col_blocks = (N + 7) / 8;
+    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
+    const size_t per_thread = mlrc_q8_gemm_scratch_bytes(K, 1);
+    if (threads < 1) threads = 1;
+    const int split_rows = row_blocks >= 2 * threads || threads == 1;
+    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : col_blocks);
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int8_t *pack = (int8_t *)((char *)scratch + per_thread * t);
+        if (split_rows) {
+            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            block_range(b0, b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes, pack);
+        } else {
+            const int32_t c0 = (int32_t)((int64_t)col_blocks * t / T), c1 = (int32_t)((int64_t)col_blocks * (t + 1) / T);
+            if (c0 < c1)
+                block_range(0, row_blocks, c0, c1, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes, pack);
+        }
+    }
+}
+#ifdef MLRC_DOTPROD_ATTRIBUTE_PUSHED
+#pragma clang attribute pop
+#endif
+#elif defined(__aarch64__)
+#include "mlrc_kernels.h"
+
+void mlrc_q8_gemm_dotprod(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                          const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                          int32_t ldc, void *scratch, int32_t threads) {
+    mlrc_q8_gemm_neon(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
+}
+#endif
