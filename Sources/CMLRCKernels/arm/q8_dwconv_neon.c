@@ -17,9 +17,10 @@ static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t ze
         for (int32_t c = 0; c < full; c += 16) {
             int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
             for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
-                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0) * C + c;
-                const int8_t *w = weights + (size_t)ky * g->kernel_w * C + c;
-                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                /* Row pointers start at the first in-bounds tap: ix0 itself may be negative. */
+                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + (win.ix0 + win.kx_lo)) * C + c;
+                const int8_t *w = weights + ((size_t)ky * g->kernel_w + win.kx_lo) * C + c;
+                for (int32_t kx = 0; kx < win.kx_hi - win.kx_lo; kx++) {
                     const uint8x16_t xb = vld1q_u8(in + (size_t)kx * C);
                     const int8x16_t wb = vld1q_s8(w + (size_t)kx * C);
                     const int16x8_t x0 = vsubq_s16(vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(xb))), z);

@@ -38,7 +38,7 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
         for (int32_t kx = 0; kx < g->kernel_w; kx++) {
             const int32_t ix = ox * g->stride_w - g->pad_left + kx, tap = ky * g->kernel_w + kx;
             const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-            const uint8_t *src = input + ((size_t)iy * g->in_w + ix) * g->in_c;
+            const uint8_t *src = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : input;
             if (g->groups == 1) {
                 if (inside)
                     memcpy(row + (size_t)tap * cg, src, (size_t)cg);

@@ -58,9 +58,10 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
             const mlrc_window win = mlrc_window_at(g, oy, ox);
             __m256i a0 = _mm256_setzero_si256(), a1 = a0;
             for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
-                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0) * C + c;
-                const int8_t *w = weights + (size_t)ky * g->kernel_w * C + c;
-                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                /* Row pointers start at the first in-bounds tap: ix0 itself may be negative. */
+                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + (win.ix0 + win.kx_lo)) * C + c;
+                const int8_t *w = weights + ((size_t)ky * g->kernel_w + win.kx_lo) * C + c;
+                for (int32_t kx = 0; kx < win.kx_hi - win.kx_lo; kx++) {
                     const __m256i x = _mm256_sub_epi16(
                         _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + (size_t)kx * C))), z);
                     const __m256i k = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)kx * C)));
