@@ -1,4 +1,5 @@
-/* int8 kernel tests: every optimized int8 kernel against its reference, bit for bit (uint8 outputs, and float
+/* int8 kernel tests: every optimized int8 kernel (on a CPU with VNNI or dotprod, both the dot-product kernels
+ * and the plain SIMD ones) against its reference, bit for bit (uint8 outputs, and float
  * outputs whose activation is exact), over odd channel counts (1, 3, 7, 17, 33, ...), maps from 1x1 to 57x57,
  * strides 1 and 2 and every padding case; the reference GEMM against a plain triple loop on unpacked weights. */
 #include <math.h>
@@ -123,6 +124,19 @@ static void test_gemm(void) {
                 snprintf(what, sizeof what, "q8 gemm %dx%dx%d %s act %d threads %d", M, N, K, cases[c].name, out->act,
                          threads);
                 expect(same_output(out, ref, opt, (size_t)M * N), what);
+#if defined(__x86_64__)
+                /* Both VNNI encodings where the CPU has them (dispatch picks only one). */
+                const int encodings[2] = {mlrc_cpu_has_avx512vnni() ? 512 : 0, mlrc_cpu_has_avxvnni() ? 256 : 0};
+                for (int e = 0; e < 2; e++) {
+                    if (!encodings[e]) continue;
+                    memset(opt, 0, bytes);
+                    mlrc_q8_gemm_vnni_encoding(encodings[e], M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out,
+                                               opt, N, threads);
+                    snprintf(what, sizeof what, "q8 gemm vnni-%d %dx%dx%d %s act %d threads %d", encodings[e], M, N, K,
+                             cases[c].name, out->act, threads);
+                    expect(same_output(out, ref, opt, (size_t)M * N), what);
+                }
+#endif
                 free(ref), free(opt);
             }
         free(A), free(W), free(P), free(bias), free(scale), free(scratch);
@@ -257,8 +271,8 @@ void test_q8_kernels(void) {
     test_dwconv();
     test_conv();
     test_elementwise();
-    if (isa == MLRC_ISA_NEON_DOTPROD) { /* this CPU has both: the plain NEON int8 kernels too */
-        mlrc_kernels_set_isa(MLRC_ISA_NEON);
+    if (isa == MLRC_ISA_NEON_DOTPROD || isa == MLRC_ISA_AVX2_VNNI) { /* the plain SIMD int8 kernels too */
+        mlrc_kernels_set_isa(isa == MLRC_ISA_AVX2_VNNI ? MLRC_ISA_AVX2 : MLRC_ISA_NEON);
         printf("int8 kernels again as %s\n", mlrc_isa_name(mlrc_kernels_active_isa()));
         test_gemm();
         test_dwconv();

@@ -36,8 +36,15 @@ int mlrc_cpu_has_dotprod(void) {
 #endif
 }
 
-/* Plain NEON and NEON + dotprod share the fp32 kernels. */
+/* Plain NEON and NEON + dotprod share the fp32 kernels; so do AVX2 and AVX2 + VNNI. */
 static int is_neon(int isa) { return isa == MLRC_ISA_NEON || isa == MLRC_ISA_NEON_DOTPROD; }
+static int is_avx2(int isa) { return isa == MLRC_ISA_AVX2 || isa == MLRC_ISA_AVX2_VNNI; }
+
+#if !defined(__x86_64__)
+int mlrc_cpu_has_avx512vnni(void) { return 0; }
+int mlrc_cpu_has_avxvnni(void) { return 0; }
+#endif
+static int has_vnni(void) { return mlrc_cpu_has_avx512vnni() || mlrc_cpu_has_avxvnni(); }
 
 const char *mlrc_isa_name(int isa) {
     switch (isa) {
@@ -45,6 +52,7 @@ const char *mlrc_isa_name(int isa) {
     case MLRC_ISA_AVX2: return "avx2";
     case MLRC_ISA_NEON: return "neon";
     case MLRC_ISA_NEON_DOTPROD: return "neon+dotprod";
+    case MLRC_ISA_AVX2_VNNI: return "avx2+vnni";
     default: return "auto";
     }
 }
@@ -53,7 +61,8 @@ int mlrc_kernels_set_isa(int isa) {
     if (isa == MLRC_ISA_AVX2 && !mlrc_cpu_has_avx2_fma()) isa = MLRC_ISA_REFERENCE;
     if (isa == MLRC_ISA_NEON && !mlrc_cpu_has_neon()) isa = MLRC_ISA_REFERENCE;
     if (isa == MLRC_ISA_NEON_DOTPROD && !mlrc_cpu_has_dotprod()) isa = mlrc_cpu_has_neon() ? MLRC_ISA_NEON : MLRC_ISA_REFERENCE;
-    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_NEON_DOTPROD) isa = MLRC_ISA_AUTO;
+    if (isa == MLRC_ISA_AVX2_VNNI && !has_vnni()) isa = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2 : MLRC_ISA_REFERENCE;
+    if (isa < MLRC_ISA_AUTO || isa > MLRC_ISA_AVX2_VNNI) isa = MLRC_ISA_AUTO;
     forced_isa = isa;
     return mlrc_kernels_active_isa();
 }
@@ -62,7 +71,8 @@ int mlrc_kernels_active_isa(void) {
     if (forced_isa != MLRC_ISA_AUTO) return forced_isa;
     static int detected = -1;
     if (detected < 0)
-        detected = mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2
+        detected = mlrc_cpu_has_avx2_fma() && has_vnni() ? MLRC_ISA_AVX2_VNNI
+                   : mlrc_cpu_has_avx2_fma() ? MLRC_ISA_AVX2
                    : mlrc_cpu_has_dotprod()  ? MLRC_ISA_NEON_DOTPROD
                    : mlrc_cpu_has_neon()     ? MLRC_ISA_NEON
                                              : MLRC_ISA_REFERENCE;
@@ -75,7 +85,7 @@ int mlrc_max_threads(void) { return omp_get_num_procs(); }
 void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                    const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+    if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_f32_gemm_avx2(M, N, K, A, lda, B, ldb, bias, C, ldc, act, threads);
         return;
     }
@@ -92,7 +102,7 @@ void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
 void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                      float *output, int32_t act, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+    if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_f32_dwconv_avx2(g, input, weights, bias, output, act, threads);
         return;
     }
@@ -112,7 +122,11 @@ void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda
                   const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
                   void *scratch, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2 && scratch) {
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI) {
+        mlrc_q8_gemm_vnni(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, threads);
+        return;
+    }
+    if (is_avx2(mlrc_kernels_active_isa()) && scratch) {
         mlrc_q8_gemm_avx2(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
         return;
     }
@@ -133,7 +147,7 @@ void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda
 void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+    if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_dwconv_avx2(g, input, in_zero, weights, bias, scale, out, output, threads);
         return;
     }
@@ -149,7 +163,7 @@ void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t i
 
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+    if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_quantize_avx2(count, x, inv_scale, zero, q, threads);
         return;
     }
@@ -160,7 +174,7 @@ void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zer
 void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
                  int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2) {
+    if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_add_avx2(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
         return;
     }

@@ -29,7 +29,8 @@ typedef enum mlrc_isa {
     MLRC_ISA_REFERENCE = 1,
     MLRC_ISA_AVX2 = 2,
     MLRC_ISA_NEON = 3, /* AArch64: Advanced SIMD is architectural, always present */
-    MLRC_ISA_NEON_DOTPROD = 4 /* AArch64 with the dot-product extension (HWCAP_ASIMDDP): sdot int8 kernels */
+    MLRC_ISA_NEON_DOTPROD = 4, /* AArch64 with the dot-product extension (HWCAP_ASIMDDP): sdot int8 kernels */
+    MLRC_ISA_AVX2_VNNI = 5     /* x86 AVX2 plus VNNI (AVX512-VNNI or AVX-VNNI): vpdpbusd int8 GEMM */
 } mlrc_isa;
 
 /* Forces an implementation (tests compare reference vs optimized); returns the one now in use. */
@@ -38,7 +39,9 @@ int mlrc_kernels_active_isa(void);
 int mlrc_cpu_has_avx2_fma(void);
 int mlrc_cpu_has_neon(void);
 int mlrc_cpu_has_dotprod(void);
-/* Name of an ISA value ("reference", "avx2", "neon", "neon+dotprod"). */
+int mlrc_cpu_has_avx512vnni(void);
+int mlrc_cpu_has_avxvnni(void);
+/* Name of an ISA value ("reference", "avx2", "avx2+vnni", "neon", "neon+dotprod"). */
 const char *mlrc_isa_name(int isa);
 int mlrc_max_threads(void);
 
@@ -157,6 +160,14 @@ void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t
 void mlrc_q8_gemm_avx2(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, void *scratch, int32_t threads);
+/* VNNI: needs no scratch (activations are used in place). */
+void mlrc_q8_gemm_vnni(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                       const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
+                       int32_t ldc, int32_t threads);
+/* One encoding explicitly (tests): 512 = AVX512-VNNI on ymm, 256 = AVX-VNNI; the CPU must have it. */
+void mlrc_q8_gemm_vnni_encoding(int encoding, int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda,
+                                int32_t a_zero, const int8_t *B, const int32_t *bias, const float *scale,
+                                const mlrc_q8_output *out, void *C, int32_t ldc, int32_t threads);
 void mlrc_q8_gemm_neon(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, void *scratch, int32_t threads);

@@ -48,7 +48,8 @@ void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float 
         return;
     }
 #if defined(__x86_64__)
-    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2 && mlrc_f32_conv_indirect_supported(g)) {
+    const int isa = mlrc_kernels_active_isa();
+    if ((isa == MLRC_ISA_AVX2 || isa == MLRC_ISA_AVX2_VNNI) && mlrc_f32_conv_indirect_supported(g)) {
         mlrc_f32_conv_indirect_avx2(g, input, weights, bias, output, act, threads);
         return;
     }

@@ -32,5 +32,10 @@ MLRC_AVX2 static inline void mlrc_q8_store8_avx2(__m256i acc, int32_t n0, int32_
         memcpy(y, bytes, (size_t)cols);
 }
 
+/* The same stage when the bias is already in the accumulators. */
+MLRC_AVX2 static inline void mlrc_q8_store8_with_bias_avx2(__m256i acc, int32_t n0, int32_t cols, const float *scale,
+                                                        const mlrc_q8_output *out, void *row) {
+    mlrc_q8_store8_avx2(acc, n0, cols, NULL, scale, out, row);
+}
 #endif
 #endif

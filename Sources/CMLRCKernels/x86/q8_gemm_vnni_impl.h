@@ -1,0 +1,108 @@
+/* Body of the VNNI int8 GEMM, included by q8_gemm_vnni.c once per encoding (AVX512-VNNI on ymm, AVX-VNNI):
+ * VNNI_TARGET is the target attribute, VNNI_DPBUSD the dot-product intrinsic, VNNI_NAME(x) suffixes names.
+ *
+ * vpdpbusd adds four uint8 x int8 products to each int32 lane with no intermediate rounding or saturation, and
+ * the packed weight quads are already its layout (one 32-byte quad row = 8 columns x 4 consecutive k). So the
+ * activations are used as they are (no widening, no packing): each row's 4 bytes of a quad are broadcast, and
+ * the zero point comes off per column afterwards, sum (a - z) w = sum a w - z * sum w. Exact in int32 for
+ * K <= 65536 (the graph validator's bound), so the result equals the reference bit for bit. 6 x 16 tile. */
+
+/* 4 bytes of a row at k (the last, partial quad zero-filled: the weights there are zero, but reading past the
+ * row could leave the buffer). */
+VNNI_TARGET static inline __m256i VNNI_NAME(quad)(const uint8_t *row, int32_t k, int32_t K) {
+    int32_t v = 0;
+    if (k + 4 <= K)
+        memcpy(&v, row + k, 4);
+    else
+        memcpy(&v, row + k, (size_t)(K - k));
+    return _mm256_set1_epi32(v);
+}
+
+/* bias - zero * (sum over k of each column) for one 8-column panel. */
+VNNI_TARGET static inline __m256i VNNI_NAME(panel_bias)(const int8_t *panel, int32_t kq, int32_t n0, int32_t cols,
+                                                       const int32_t *bias, int32_t zero) {
+    __m256i sum = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int32_t q = 0; q < kq; q++) sum = VNNI_DPBUSD(sum, ones, _mm256_loadu_si256((const __m256i *)(panel + (size_t)q * 32)));
+    const __m256i mask = mlrc_avx2_tail_mask(cols);
+    const __m256i b = bias ? _mm256_maskload_epi32(bias + n0, mask) : _mm256_setzero_si256();
+    return _mm256_sub_epi32(b, _mm256_mullo_epi32(sum, _mm256_set1_epi32(zero)));
+}
+
+#define VNNI_ROW(r)                                                                     \
+    {                                                                                   \
+        const __m256i x = VNNI_NAME(quad)(a[r], 4 * q, K);                              \
+        c##r##0 = VNNI_DPBUSD(c##r##0, x, w0);                                          \
+        c##r##1 = VNNI_DPBUSD(c##r##1, x, w1);                                          \
+    }
+
+/* Rows [m, m + rows) x the panels nb (and nb + 1 when two > 0). */
+VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
+                                        const int8_t *p1, int two, int32_t kq, const __m256i *b0, const __m256i *b1,
+                                        int32_t n0, int32_t N, const float *scale, const mlrc_q8_output *out, void *C,
+                                        size_t row_bytes) {
+    const uint8_t *a[6];
+    for (int r = 0; r < 6; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int32_t q = 0; q < kq; q++) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
+        const __m256i w1 = two ? _mm256_loadu_si256((const __m256i *)(p1 + (size_t)q * 32)) : w0;
+        VNNI_ROW(0) VNNI_ROW(1) VNNI_ROW(2) VNNI_ROW(3) VNNI_ROW(4) VNNI_ROW(5)
+    }
+    const __m256i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
+    const int32_t cols0 = N - n0 < 8 ? N - n0 : 8, cols1 = N - n0 - 8 < 8 ? N - n0 - 8 : 8;
+    for (int r = 0; r < rows; r++) {
+        char *row = (char *)C + (size_t)r * row_bytes;
+        /* The per-panel bias already holds bias - zero * column sum; the output stage adds it. */
+        mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(lo[r], *b0), n0, cols0, scale, out, row);
+        if (two) mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(hi[r], *b1), n0 + 8, cols1, scale, out, row);
+    }
+}
+#undef VNNI_ROW
+
+VNNI_TARGET static void VNNI_NAME(range)(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
+                             const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
+                             const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
+    const int32_t kq = (K + 3) / 4;
+    for (int32_t nb = nb0; nb < nb1; nb += 2) {
+        const int two = nb + 1 < nb1;
+        const int8_t *p0 = B + (size_t)nb * kq * 32, *p1 = two ? p0 + (size_t)kq * 32 : p0;
+        const int32_t n0 = nb * 8;
+        const __m256i b0 = VNNI_NAME(panel_bias)(p0, kq, n0, N - n0 < 8 ? N - n0 : 8, bias, zero);
+        const __m256i b1 = two ? VNNI_NAME(panel_bias)(p1, kq, n0 + 8, N - n0 - 8 < 8 ? N - n0 - 8 : 8, bias, zero) : b0;
+        for (int32_t rb = rb0; rb < rb1; rb++) {
+            const int32_t m = rb * 6, rows = M - m < 6 ? M - m : 6;
+            VNNI_NAME(tile)(rows, A + (size_t)m * lda, lda, K, p0, p1, two, kq, &b0, &b1, n0, N, scale, out,
+                            (char *)C + (size_t)m * row_bytes, row_bytes);
+        }
+    }
+}
+
+static void VNNI_NAME(gemm)(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
+                            const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                            void *C, int32_t ldc, int32_t threads) {
+    if (M <= 0 || N <= 0) return;
+    const int32_t row_blocks = (M + 5) / 6, col_blocks = (N + 7) / 8;
+    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
+    if (threads < 1) threads = 1;
+    const int split_rows = row_blocks >= 2 * threads || threads == 1;
+    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : (col_blocks + 1) / 2);
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        if (split_rows) {
+            /* Rows in chunks of 16 blocks, every column panel pair passing over a chunk while it is in cache. */
+            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            for (int32_t c = b0; c < b1; c += 16)
+                VNNI_NAME(range)(c, c + 16 < b1 ? c + 16 : b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale,
+                                 out, C, row_bytes);
+        } else {
+            const int32_t pairs = (col_blocks + 1) / 2;
+            const int32_t c0 = (int32_t)((int64_t)pairs * t / T) * 2, c1 = (int32_t)((int64_t)pairs * (t + 1) / T) * 2;
+            if (c0 < c1)
+                VNNI_NAME(range)(0, row_blocks, c0, c1 < col_blocks ? c1 : col_blocks, M, N, K, A, lda, a_zero, B,
+                                 bias, scale, out, C, row_bytes);
+        }
+    }
+}
