@@ -33,8 +33,15 @@ size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) 
 static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t pad, int32_t p, uint8_t *row) {
     const int32_t oy = p / g->out_w, ox = p % g->out_w, cg = g->in_c / g->groups;
     const int32_t taps = g->kernel_h * g->kernel_w;
+    const int32_t ix0 = ox * g->stride_w - g->pad_left;
     for (int32_t ky = 0; ky < g->kernel_h; ky++) {
         const int32_t iy = oy * g->stride_h - g->pad_top + ky;
+        /* Ungrouped, whole kernel row inside: its kw taps are kw * C contiguous input bytes (one copy). */
+        if (g->groups == 1 && iy >= 0 && iy < g->in_h && ix0 >= 0 && ix0 + g->kernel_w <= g->in_w) {
+            memcpy(row + (size_t)ky * g->kernel_w * cg, input + ((size_t)iy * g->in_w + ix0) * g->in_c,
+                   (size_t)g->kernel_w * cg);
+            continue;
+        }
         for (int32_t kx = 0; kx < g->kernel_w; kx++) {
             const int32_t ix = ox * g->stride_w - g->pad_left + kx, tap = ky * g->kernel_w + kx;
             const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;

@@ -29,26 +29,64 @@ VNNI_TARGET static inline __m256i VNNI_NAME(panel_bias)(const int8_t *panel, int
     return _mm256_sub_epi32(b, _mm256_mullo_epi32(sum, _mm256_set1_epi32(zero)));
 }
 
-#define VNNI_ROW(r)                                                                     \
-    {                                                                                   \
-        const __m256i x = VNNI_NAME(quad)(a[r], 4 * q, K);                              \
-        c##r##0 = VNNI_DPBUSD(c##r##0, x, w0);                                          \
-        c##r##1 = VNNI_DPBUSD(c##r##1, x, w1);                                          \
-    }
+static inline int32_t VNNI_NAME(load4)(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
-/* Rows [m, m + rows) x the panels nb (and nb + 1 when two > 0). */
+/* One quad step for 6 rows: X(r) yields row r's broadcast quad; two panels or one. */
+#define VNNI_STEP2(X)                                                                                          \
+    {                                                                                                          \
+        __m256i x;                                                                                             \
+        x = X(0); c00 = VNNI_DPBUSD(c00, x, w0); c01 = VNNI_DPBUSD(c01, x, w1);                                \
+        x = X(1); c10 = VNNI_DPBUSD(c10, x, w0); c11 = VNNI_DPBUSD(c11, x, w1);                                \
+        x = X(2); c20 = VNNI_DPBUSD(c20, x, w0); c21 = VNNI_DPBUSD(c21, x, w1);                                \
+        x = X(3); c30 = VNNI_DPBUSD(c30, x, w0); c31 = VNNI_DPBUSD(c31, x, w1);                                \
+        x = X(4); c40 = VNNI_DPBUSD(c40, x, w0); c41 = VNNI_DPBUSD(c41, x, w1);                                \
+        x = X(5); c50 = VNNI_DPBUSD(c50, x, w0); c51 = VNNI_DPBUSD(c51, x, w1);                                \
+    }
+#define VNNI_STEP1(X)                                                                                          \
+    {                                                                                                          \
+        c00 = VNNI_DPBUSD(c00, X(0), w0); c10 = VNNI_DPBUSD(c10, X(1), w0); c20 = VNNI_DPBUSD(c20, X(2), w0);  \
+        c30 = VNNI_DPBUSD(c30, X(3), w0); c40 = VNNI_DPBUSD(c40, X(4), w0); c50 = VNNI_DPBUSD(c50, X(5), w0);  \
+    }
+#define VNNI_FULL(r) _mm256_set1_epi32(VNNI_NAME(load4)(a##r + 4 * (size_t)q))
+#define VNNI_TAIL(r) VNNI_NAME(quad)(a##r, 4 * q, K)
+
+/* Rows [m, m + rows) x the panels nb (and nb + 1 when two > 0). Full quads load 4 bytes straight from the rows;
+ * only the last, partial quad goes through the bounded copy. */
 VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
                                         const int8_t *p1, int two, int32_t kq, const __m256i *b0, const __m256i *b1,
                                         int32_t n0, int32_t N, const float *scale, const mlrc_q8_output *out, void *C,
                                         size_t row_bytes) {
-    const uint8_t *a[6];
-    for (int r = 0; r < 6; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
+#define VNNI_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
+    VNNI_ROWPTR(0) VNNI_ROWPTR(1) VNNI_ROWPTR(2) VNNI_ROWPTR(3) VNNI_ROWPTR(4) VNNI_ROWPTR(5)
+#undef VNNI_ROWPTR
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int32_t q = 0; q < kq; q++) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
-        const __m256i w1 = two ? _mm256_loadu_si256((const __m256i *)(p1 + (size_t)q * 32)) : w0;
-        VNNI_ROW(0) VNNI_ROW(1) VNNI_ROW(2) VNNI_ROW(3) VNNI_ROW(4) VNNI_ROW(5)
+    const int32_t full = K / 4;
+    int32_t q = 0;
+    if (two) {
+        for (; q < full; q++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(p1 + (size_t)q * 32));
+            VNNI_STEP2(VNNI_FULL)
+        }
+        for (; q < kq; q++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(p1 + (size_t)q * 32));
+            VNNI_STEP2(VNNI_TAIL)
+        }
+    } else { /* a single (last or only) panel: narrow groups must not pay for a second one */
+        for (; q < full; q++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
+            VNNI_STEP1(VNNI_FULL)
+        }
+        for (; q < kq; q++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p0 + (size_t)q * 32));
+            VNNI_STEP1(VNNI_TAIL)
+        }
     }
     const __m256i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
     const int32_t cols0 = N - n0 < 8 ? N - n0 : 8, cols1 = N - n0 - 8 < 8 ? N - n0 - 8 : 8;
@@ -59,7 +97,10 @@ VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
         if (two) mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(hi[r], *b1), n0 + 8, cols1, scale, out, row);
     }
 }
-#undef VNNI_ROW
+#undef VNNI_STEP2
+#undef VNNI_STEP1
+#undef VNNI_FULL
+#undef VNNI_TAIL
 
 VNNI_TARGET static void VNNI_NAME(range)(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
                              const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
