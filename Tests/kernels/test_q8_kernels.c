@@ -126,8 +126,9 @@ static void test_gemm(void) {
                 expect(same_output(out, ref, opt, (size_t)M * N), what);
 #if defined(__x86_64__)
                 /* Both VNNI encodings where the CPU has them (dispatch picks only one). */
-                const int encodings[2] = {mlrc_cpu_has_avx512vnni() ? 512 : 0, mlrc_cpu_has_avxvnni() ? 256 : 0};
-                for (int e = 0; e < 2; e++) {
+                const int encodings[3] = {mlrc_cpu_has_avx512vnni() ? 512 : 0, mlrc_cpu_has_avx512vnni() ? 257 : 0,
+                                          mlrc_cpu_has_avxvnni() ? 256 : 0};
+                for (int e = 0; e < 3; e++) {
                     if (!encodings[e]) continue;
                     memset(opt, 0, bytes);
                     mlrc_q8_gemm_vnni_encoding(encodings[e], M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out,

@@ -43,6 +43,7 @@ static int is_avx2(int isa) { return isa == MLRC_ISA_AVX2 || isa == MLRC_ISA_AVX
 #if !defined(__x86_64__)
 int mlrc_cpu_has_avx512vnni(void) { return 0; }
 int mlrc_cpu_has_avxvnni(void) { return 0; }
+int mlrc_cpu_has_avx512bw(void) { return 0; }
 #endif
 static int has_vnni(void) { return mlrc_cpu_has_avx512vnni() || mlrc_cpu_has_avxvnni(); }
 

@@ -41,6 +41,7 @@ int mlrc_cpu_has_neon(void);
 int mlrc_cpu_has_dotprod(void);
 int mlrc_cpu_has_avx512vnni(void);
 int mlrc_cpu_has_avxvnni(void);
+int mlrc_cpu_has_avx512bw(void);
 /* Name of an ISA value ("reference", "avx2", "avx2+vnni", "neon", "neon+dotprod"). */
 const char *mlrc_isa_name(int isa);
 int mlrc_max_threads(void);
@@ -164,7 +165,8 @@ void mlrc_q8_gemm_avx2(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_
 void mlrc_q8_gemm_vnni(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, int32_t threads);
-/* One encoding explicitly (tests): 512 = AVX512-VNNI on ymm, 256 = AVX-VNNI; the CPU must have it. */
+/* One encoding explicitly (tests): 512 = AVX512-VNNI (zmm tiles), 257 = AVX512-VNNI on ymm only, 256 = AVX-VNNI;
+ * the CPU must have it. */
 void mlrc_q8_gemm_vnni_encoding(int encoding, int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda,
                                 int32_t a_zero, const int8_t *B, const int32_t *bias, const float *scale,
                                 const mlrc_q8_output *out, void *C, int32_t ldc, int32_t threads);

@@ -1,6 +1,7 @@
 /* int8 depthwise convolution for AVX2: 16 channels at a time, (x - zero) and the weights widened to int16,
  * their products exact in int16 (|x - zero| <= 255, |w| <= 128, so |p| <= 32640) and widened into two int32
- * accumulators. Only in-bounds taps are visited (padding is real 0). Loop order: channel block outside, output
+ * accumulators (32 channels in 512-bit registers where the CPU has AVX-512BW). Only in-bounds taps are visited
+ * (padding is real 0). Loop order: channel block outside, output
  * column inside, so a block's bias, scales and output-stage constants stay in registers along the row.
  * Channel tails use the scalar stage. */
 #if defined(__x86_64__)
@@ -38,22 +39,61 @@ MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, 
     }
 }
 
+static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c);
+
+/* AVX-512BW: 32 channels per step (the 16-channel blocks below take the rest). Channels [0, wide) of a row. */
+#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
+ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
+                                  const int8_t *weights, const int32_t *bias, const float *scale,
+                                  const mlrc_q8_output *out, char *row_out, size_t esize, int32_t oy, int32_t wide) {
+    const int32_t C = g->in_c;
+    const __m512i z = _mm512_set1_epi16((int16_t)zero);
+    for (int32_t c = 0; c < wide; c += 32) {
+        const stage16 st0 = stage_for(bias, scale, out, c), st1 = stage_for(bias, scale, out, c + 16);
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + (win.ix0 + win.kx_lo)) * C + c;
+                const int8_t *w = weights + ((size_t)ky * g->kernel_w + win.kx_lo) * C + c;
+                for (int32_t kx = 0; kx < win.kx_hi - win.kx_lo; kx++) {
+                    const __m512i x = _mm512_sub_epi16(
+                        _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(in + (size_t)kx * C))), z);
+                    const __m512i k = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(w + (size_t)kx * C)));
+                    const __m512i p = _mm512_mullo_epi16(x, k);
+                    a0 = _mm512_add_epi32(a0, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(p)));
+                    a1 = _mm512_add_epi32(a1, _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(p, 1)));
+                }
+            }
+            char *dst = row_out + ((size_t)ox * C + c) * esize;
+            store16(&st0, _mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1), out, dst);
+            store16(&st1, _mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1), out, dst + 16 * esize);
+        }
+    }
+}
+
+MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c) {
+    stage16 st;
+    st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
+    st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+    st.s0 = _mm256_loadu_ps(scale + c);
+    st.s1 = _mm256_loadu_ps(scale + c + 8);
+    st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
+    st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
+    st.zero = _mm256_set1_epi32(out->zero);
+    return st;
+}
+
 MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                             int32_t oy) {
-    const int32_t C = g->in_c, full = C / 16 * 16;
+                             int32_t oy, int wide_ok) {
+    const int32_t C = g->in_c, full = C / 16 * 16, wide = wide_ok ? C / 32 * 32 : 0;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
     char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
-    for (int32_t c = 0; c < full; c += 16) {
-        stage16 st;
-        st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
-        st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
-        st.s0 = _mm256_loadu_ps(scale + c);
-        st.s1 = _mm256_loadu_ps(scale + c + 8);
-        st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
-        st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
-        st.zero = _mm256_set1_epi32(out->zero);
+    if (wide) dw_row_zmm(g, input, zero, weights, bias, scale, out, row_out, esize, oy, wide);
+    for (int32_t c = wide; c < full; c += 16) {
+        const stage16 st = stage_for(bias, scale, out, c);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             const mlrc_window win = mlrc_window_at(g, oy, ox);
             __m256i a0 = _mm256_setzero_si256(), a1 = a0;
@@ -91,8 +131,10 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
 void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads) {
+    /* 512-bit blocks only on the VNNI ISA level (set where the CPU has AVX-512; forcing plain AVX2 tests the rest). */
+    const int wide = mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_cpu_has_avx512bw();
     int nt = mlrc_threads_for(threads, g->out_h);
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy);
+    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, wide);
 }
 #endif

@@ -1,6 +1,6 @@
-/* int8 GEMM with VNNI (vpdpbusd): AVX512-VNNI on 256-bit registers (Ice Lake, Zen 4/5, Sapphire Rapids) and
- * AVX-VNNI (Alder Lake and later, Intel N100-class mini-PCs, Zen 5). One body, q8_gemm_vnni_impl.h, compiled
- * for each encoding. */
+/* int8 GEMM with VNNI (vpdpbusd): AVX512-VNNI (Ice Lake, Zen 4/5, Sapphire Rapids; 512-bit tiles with 256-bit
+ * ones for leftover columns) and AVX-VNNI (Alder Lake and later, Intel N100-class mini-PCs, Zen 5). The 256-bit
+ * body, q8_gemm_vnni_impl.h, is compiled for each encoding. */
 #if defined(__x86_64__)
 #include <omp.h>
 #include <string.h>
@@ -22,9 +22,116 @@
 #undef VNNI_DPBUSD
 #undef VNNI_NAME
 
+/* AVX512-VNNI on 512-bit registers: four panels (32 columns) per 6-row tile, the two panels of each zmm joined
+ * from the packed layout with one insert. Where the core has full-width 512-bit units (Zen 5, Intel server cores)
+ * this doubles the products per instruction; leftover panels go through the 256-bit tile above. */
+#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+ZMM_TARGET static inline __m512i zmm_panels(const int8_t *pa, const int8_t *pb, int32_t q) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(pa + (size_t)q * 32))),
+                              _mm256_loadu_si256((const __m256i *)(pb + (size_t)q * 32)), 1);
+}
+
+#define ZMM_STEP(X)                                                                                            \
+    {                                                                                                          \
+        __m512i x;                                                                                             \
+        x = X(0); c00 = _mm512_dpbusd_epi32(c00, x, w0); c01 = _mm512_dpbusd_epi32(c01, x, w1);                \
+        x = X(1); c10 = _mm512_dpbusd_epi32(c10, x, w0); c11 = _mm512_dpbusd_epi32(c11, x, w1);                \
+        x = X(2); c20 = _mm512_dpbusd_epi32(c20, x, w0); c21 = _mm512_dpbusd_epi32(c21, x, w1);                \
+        x = X(3); c30 = _mm512_dpbusd_epi32(c30, x, w0); c31 = _mm512_dpbusd_epi32(c31, x, w1);                \
+        x = X(4); c40 = _mm512_dpbusd_epi32(c40, x, w0); c41 = _mm512_dpbusd_epi32(c41, x, w1);                \
+        x = X(5); c50 = _mm512_dpbusd_epi32(c50, x, w0); c51 = _mm512_dpbusd_epi32(c51, x, w1);                \
+    }
+#define ZMM_FULL(r) _mm512_set1_epi32(load4_avx512vnni(a##r + 4 * (size_t)q))
+#define ZMM_TAIL(r) _mm512_broadcast_i32x4(_mm256_castsi256_si128(quad_avx512vnni(a##r, 4 * q, K)))
+
+ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p, int32_t kq,
+                                const __m256i bias4[4], int32_t n0, const float *scale, const mlrc_q8_output *out,
+                                void *C, size_t row_bytes) {
+#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
+    ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
+#undef ZMM_ROWPTR
+    const size_t panel = (size_t)kq * 32;
+    const int8_t *p0 = p, *p1 = p + panel, *p2 = p + 2 * panel, *p3 = p + 3 * panel;
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const int32_t full = K / 4;
+    int32_t q = 0;
+    for (; q < full; q++) {
+        const __m512i w0 = zmm_panels(p0, p1, q), w1 = zmm_panels(p2, p3, q);
+        ZMM_STEP(ZMM_FULL)
+    }
+    for (; q < kq; q++) {
+        const __m512i w0 = zmm_panels(p0, p1, q), w1 = zmm_panels(p2, p3, q);
+        ZMM_STEP(ZMM_TAIL)
+    }
+    const __m512i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
+    for (int r = 0; r < rows; r++) {
+        char *row = (char *)C + (size_t)r * row_bytes;
+        const __m256i parts[4] = {_mm512_castsi512_si256(lo[r]), _mm512_extracti64x4_epi64(lo[r], 1),
+                                  _mm512_castsi512_si256(hi[r]), _mm512_extracti64x4_epi64(hi[r], 1)};
+        for (int j = 0; j < 4; j++)
+            mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(parts[j], bias4[j]), n0 + 8 * j, 8, scale, out, row);
+    }
+}
+#undef ZMM_STEP
+#undef ZMM_FULL
+#undef ZMM_TAIL
+
+/* Row blocks [rb0, rb1) x panels [nb0, nb1): groups of four panels in zmm tiles, the rest in ymm tiles. */
+ZMM_TARGET static void range_zmm(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
+                                 const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
+                                 const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
+    const int32_t kq = (K + 3) / 4;
+    int32_t nb = nb0;
+    for (; nb + 4 <= nb1 && (nb + 4) * 8 <= N; nb += 4) {
+        const int8_t *p = B + (size_t)nb * kq * 32;
+        __m256i b[4];
+        for (int j = 0; j < 4; j++) b[j] = panel_bias_avx512vnni(p + (size_t)j * kq * 32, kq, (nb + j) * 8, 8, bias, zero);
+        for (int32_t rb = rb0; rb < rb1; rb++) {
+            const int32_t m = rb * 6, rows = M - m < 6 ? M - m : 6;
+            tile_zmm(rows, A + (size_t)m * lda, lda, K, p, kq, b, nb * 8, scale, out, (char *)C + (size_t)m * row_bytes,
+                     row_bytes);
+        }
+    }
+    if (nb < nb1) range_avx512vnni(rb0, rb1, nb, nb1, M, N, K, A, lda, zero, B, bias, scale, out, C, row_bytes);
+}
+
+static void gemm_zmm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
+                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                     int32_t threads) {
+    if (M <= 0 || N <= 0) return;
+    const int32_t row_blocks = (M + 5) / 6, col_blocks = (N + 7) / 8;
+    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
+    if (threads < 1) threads = 1;
+    const int split_rows = row_blocks >= 2 * threads || threads == 1;
+    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : (col_blocks + 3) / 4);
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        if (split_rows) {
+            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            for (int32_t c = b0; c < b1; c += 16)
+                range_zmm(c, c + 16 < b1 ? c + 16 : b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale, out, C,
+                          row_bytes);
+        } else {
+            const int32_t quads = (col_blocks + 3) / 4;
+            const int32_t c0 = (int32_t)((int64_t)quads * t / T) * 4, c1 = (int32_t)((int64_t)quads * (t + 1) / T) * 4;
+            if (c0 < c1)
+                range_zmm(0, row_blocks, c0, c1 < col_blocks ? c1 : col_blocks, M, N, K, A, lda, a_zero, B, bias,
+                          scale, out, C, row_bytes);
+        }
+    }
+}
+
 int mlrc_cpu_has_avx512vnni(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && mlrc_cpu_has_avx2_fma();
+}
+
+int mlrc_cpu_has_avx512bw(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && mlrc_cpu_has_avx2_fma();
 }
 
 int mlrc_cpu_has_avxvnni(void) {
@@ -36,6 +143,8 @@ void mlrc_q8_gemm_vnni_encoding(int encoding, int32_t M, int32_t N, int32_t K, c
                                 int32_t a_zero, const int8_t *B, const int32_t *bias, const float *scale,
                                 const mlrc_q8_output *out, void *C, int32_t ldc, int32_t threads) {
     if (encoding == 512)
+        gemm_zmm(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, threads);
+    else if (encoding == 257)
         gemm_avx512vnni(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, threads);
     else
         gemm_avxvnni(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, threads);
