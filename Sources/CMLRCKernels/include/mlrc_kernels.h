@@ -186,6 +186,14 @@ void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_
                   const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
                   int32_t threads);
 
+/* The VNNI convolution behind mlrc_q8_conv for in_c / groups a multiple of 4 and at most 64 taps: reads the
+ * input through per-pixel tap pointers instead of an im2col copy. Scratch: ..._scratch_bytes(g), 32-byte aligned. */
+int mlrc_q8_conv_indirect_vnni_supported(const mlrc_conv_geometry *g);
+size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g);
+void mlrc_q8_conv_indirect_vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                const int8_t *weights, const int32_t *bias, const float *scale,
+                                const mlrc_q8_output *out, void *output, void *scratch, int32_t threads);
+
 /* Depthwise convolution, weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing. */
 void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads);

@@ -21,12 +21,27 @@ static int is_pointwise(const mlrc_conv_geometry *g) {
            g->pad_left == 0 && g->groups == 1 && g->in_h == g->out_h && g->in_w == g->out_w;
 }
 
+/* The im2col-free VNNI path applies (the dispatcher decides at run time, so scratch covers both). */
+static int use_indirect(const mlrc_conv_geometry *g) {
+#if defined(__x86_64__)
+    return mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_q8_conv_indirect_vnni_supported(g);
+#else
+    (void)g;
+    return 0;
+#endif
+}
+
 size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) {
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
     const size_t gemm = mlrc_q8_gemm_scratch_bytes(kg, threads);
     if (is_pointwise(g)) return gemm;
     const size_t im2col = (size_t)chunk_rows(g) * g->kernel_h * g->kernel_w * g->in_c;
-    return gemm + ((im2col + 63) & ~(size_t)63);
+    size_t need = gemm + ((im2col + 63) & ~(size_t)63);
+#if defined(__x86_64__)
+    const size_t indirect = mlrc_q8_conv_indirect_vnni_scratch_bytes(g);
+    if (indirect > need) need = indirect;
+#endif
+    return need;
 }
 
 /* Row p (output pixel) of the im2col matrix, ordered [group][ky][kx][ci of the group]. */
@@ -76,6 +91,12 @@ void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_
                      scratch, threads);
         return;
     }
+#if defined(__x86_64__)
+    if (use_indirect(g)) {
+        mlrc_q8_conv_indirect_vnni(g, input, in_zero, weights, bias, scale, out, output, scratch, threads);
+        return;
+    }
+#endif
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups), ng = g->out_c / g->groups;
     const int32_t ktotal = kg * g->groups, rows = chunk_rows(g);
     const size_t gemm_bytes = mlrc_q8_gemm_scratch_bytes(kg, threads);

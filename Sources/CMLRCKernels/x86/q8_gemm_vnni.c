@@ -150,6 +150,25 @@ void mlrc_q8_gemm_vnni_encoding(int encoding, int32_t M, int32_t N, int32_t K, c
         gemm_avxvnni(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, threads);
 }
 
+int mlrc_q8_conv_indirect_vnni_supported(const mlrc_conv_geometry *g) {
+    const int32_t cg = g->in_c / g->groups;
+    return cg % 4 == 0 && g->kernel_h * g->kernel_w <= 64 && (mlrc_cpu_has_avx512vnni() || mlrc_cpu_has_avxvnni());
+}
+
+size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g) {
+    const size_t panels = (size_t)g->groups * (size_t)((g->out_c / g->groups + 7) / 8);
+    return panels * 32 + (size_t)g->in_c + 64;
+}
+
+void mlrc_q8_conv_indirect_vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                const int8_t *weights, const int32_t *bias, const float *scale,
+                                const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
+    if (mlrc_cpu_has_avx512vnni())
+        conv_indirect_avx512vnni(g, input, in_zero, weights, bias, scale, out, output, scratch, threads);
+    else
+        conv_indirect_avxvnni(g, input, in_zero, weights, bias, scale, out, output, scratch, threads);
+}
+
 void mlrc_q8_gemm_vnni(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, int32_t threads) {

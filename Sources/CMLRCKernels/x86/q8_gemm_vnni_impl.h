@@ -147,3 +147,87 @@ static void VNNI_NAME(gemm)(int32_t M, int32_t N, int32_t K, const uint8_t *A, i
         }
     }
 }
+
+/* Convolution read straight from the input, no im2col (cg = in_c / groups a multiple of 4, so every quad of K =
+ * (ky, kx, ci) is 4 contiguous input bytes): for each block of 6 output pixels a table holds, per tap, where that
+ * pixel's window reads (or a buffer of zero-point bytes for padding), and every group and panel walks it. */
+VNNI_TARGET static void VNNI_NAME(conv_block)(const mlrc_conv_geometry *g, const uint8_t *const *ptr, int32_t taps,
+                                              int32_t rows, const int8_t *weights, const __m256i *pbias,
+                                              int32_t p0, const float *scale, const mlrc_q8_output *out, void *output,
+                                              size_t esize) {
+    const int32_t cg = g->in_c / g->groups, ng = g->out_c / g->groups, qpt = cg / 4, kq = taps * qpt;
+    const int32_t panels = (ng + 7) / 8;
+    const size_t wbytes = mlrc_q8_packed_bytes(ng, taps * cg), row_bytes = (size_t)g->out_c * esize;
+    for (int32_t grp = 0; grp < g->groups; grp++) {
+        for (int32_t pn = 0; pn < panels; pn++) {
+            const int8_t *panel = weights + grp * wbytes + (size_t)pn * kq * 32;
+            __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+            const size_t off = (size_t)grp * cg;
+            for (int32_t t = 0; t < taps; t++) {
+                const uint8_t *r0 = ptr[t] + off, *r1 = ptr[64 + t] + off, *r2 = ptr[128 + t] + off;
+                const uint8_t *r3 = ptr[192 + t] + off, *r4 = ptr[256 + t] + off, *r5 = ptr[320 + t] + off;
+                for (int32_t j = 0; j < qpt; j++) {
+                    const __m256i w = _mm256_loadu_si256((const __m256i *)(panel + ((size_t)t * qpt + j) * 32));
+                    c0 = VNNI_DPBUSD(c0, _mm256_set1_epi32(VNNI_NAME(load4)(r0 + 4 * j)), w);
+                    c1 = VNNI_DPBUSD(c1, _mm256_set1_epi32(VNNI_NAME(load4)(r1 + 4 * j)), w);
+                    c2 = VNNI_DPBUSD(c2, _mm256_set1_epi32(VNNI_NAME(load4)(r2 + 4 * j)), w);
+                    c3 = VNNI_DPBUSD(c3, _mm256_set1_epi32(VNNI_NAME(load4)(r3 + 4 * j)), w);
+                    c4 = VNNI_DPBUSD(c4, _mm256_set1_epi32(VNNI_NAME(load4)(r4 + 4 * j)), w);
+                    c5 = VNNI_DPBUSD(c5, _mm256_set1_epi32(VNNI_NAME(load4)(r5 + 4 * j)), w);
+                }
+            }
+            const __m256i acc[6] = {c0, c1, c2, c3, c4, c5};
+            const __m256i b = pbias[grp * panels + pn];
+            const int32_t n0 = grp * ng + pn * 8, cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
+            for (int r = 0; r < rows; r++)
+                mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(acc[r], b), n0, cols, scale, out,
+                                              (char *)output + (size_t)(p0 + r) * row_bytes);
+        }
+    }
+}
+
+/* pbias: groups * panels vectors (bias - zero * column sums), filled here. */
+VNNI_TARGET static void VNNI_NAME(conv_bias)(const mlrc_conv_geometry *g, const int8_t *weights, const int32_t *bias,
+                                             int32_t zero, __m256i *pbias) {
+    const int32_t cg = g->in_c / g->groups, ng = g->out_c / g->groups, kg = g->kernel_h * g->kernel_w * cg;
+    const int32_t panels = (ng + 7) / 8, kq = kg / 4;
+    const size_t wbytes = mlrc_q8_packed_bytes(ng, kg);
+    for (int32_t grp = 0; grp < g->groups; grp++)
+        for (int32_t pn = 0; pn < panels; pn++) {
+            const int32_t cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
+            pbias[grp * panels + pn] = VNNI_NAME(panel_bias)(weights + grp * wbytes + (size_t)pn * kq * 32, kq,
+                                                             grp * ng + pn * 8, cols, bias, zero);
+            /* panel_bias reads bias at n0 = grp * ng + pn * 8: the group's own channels. */
+        }
+}
+
+static void VNNI_NAME(conv_indirect)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
+                                     const int8_t *weights, const int32_t *bias, const float *scale,
+                                     const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
+    const int32_t taps = g->kernel_h * g->kernel_w, M = g->out_h * g->out_w, blocks = (M + 5) / 6;
+    const int32_t panels = (g->out_c / g->groups + 7) / 8;
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    /* scratch: the per-panel bias vectors, then in_c bytes of zero point for padded taps. */
+    __m256i *pbias = (__m256i *)scratch;
+    uint8_t *pad = (uint8_t *)(pbias + (size_t)g->groups * panels);
+    memset(pad, zero, (size_t)g->in_c);
+    VNNI_NAME(conv_bias)(g, weights, bias, zero, pbias);
+    int nt = mlrc_threads_for(threads, blocks);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t blk = 0; blk < blocks; blk++) {
+        const uint8_t *ptr[6 * 64];
+        const int32_t p0 = blk * 6, rows = M - p0 < 6 ? M - p0 : 6;
+        for (int r = 0; r < 6; r++) {
+            const int32_t p = p0 + (r < rows ? r : rows - 1), oy = p / g->out_w, ox = p % g->out_w;
+            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
+                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
+                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
+                    const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+                    ptr[r * 64 + ky * g->kernel_w + kx] = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : pad;
+                }
+            }
+        }
+        VNNI_NAME(conv_block)(g, ptr, taps, rows, weights, pbias, p0, scale, out, output, esize);
+    }
+}
