@@ -47,8 +47,11 @@ struct Quantize: ParsableCommand {
             help: "Convolutions to keep in fp32, by checkpoint module name (as --report lists them).")
     var keepFP32: [String] = []
 
-    @Option(name: .customLong("sqnr-threshold"), help: "Layers adding noise above this level (local SQNR under it, dB) stay fp32.")
+    @Option(name: .customLong("sqnr-threshold"), help: "Layers adding noise above this level (local SQNR under it, dB) stay fp32 ...")
     var sqnrThreshold: Double = QuantizeOptions().sqnrThreshold
+
+    @Option(name: .customLong("target-cosine"), help: "... while the mean logit cosine against fp32 on the calibration images is under this.")
+    var targetCosine: Double = QuantizeOptions().targetCosine
 
     @Flag(name: .customLong("no-fallback"), help: "Quantize every convolution, whatever its SQNR.")
     var noFallback = false
@@ -74,6 +77,9 @@ struct Quantize: ParsableCommand {
         if let n = inputSize, n < 32 || n > 2048 { throw ValidationError("--input-size must be in 32...2048") }
         guard calibLimit >= 1 else { throw ValidationError("--calib-limit must be at least 1") }
         guard sqnrThreshold.isFinite else { throw ValidationError("--sqnr-threshold must be a number") }
+        guard targetCosine.isFinite, targetCosine >= -1, targetCosine <= 1.000001 else {
+            throw ValidationError("--target-cosine must be in [-1, 1]")
+        }
     }
 
     func run() throws {
@@ -123,6 +129,7 @@ struct Quantize: ParsableCommand {
         q.method = CalibrationMethod(rawValue: calibration) ?? q.method
         q.keepFP32 = keepFP32
         q.sqnrThreshold = sqnrThreshold
+        q.targetCosine = targetCosine
         q.autoFallback = !noFallback
         q.biasCorrection = !noBiasCorrection
         return try Quantizer.quantize(net, labels: labels, images: set.inputs, options: q) { bar.show($0, $1, $2) }

@@ -62,15 +62,21 @@ final class QuantizationTests: XCTestCase {
         XCTAssertThrowsError(try Self.quantize("convnext_small_zip", options))
     }
 
-    /// A threshold no layer can meet sends every layer back to fp32 (the fallback works, the report says why).
+    /// A threshold no layer can meet, under a fidelity target no int8 model can meet, sends every layer back to
+    /// fp32 (the fallback works, the report says why); a reachable target keeps them all in int8.
     func testSQNRThresholdFallsBackToFP32() throws {
         var options = QuantizeOptions()
         options.sqnrThreshold = 500
+        options.targetCosine = 1.0001
         options.maxRounds = 2
         let (outcome, _) = try Self.quantize("mlrc_k7_safetensors_bf16", options)
         XCTAssertEqual(outcome.quantizedLayers, 0)
         XCTAssertEqual(outcome.kept.count, outcome.totalLayers)
         XCTAssertGreaterThan(outcome.fidelity.meanCosine, 0.99999)
+        options.targetCosine = 0.99
+        let (met, _) = try Self.quantize("mlrc_k7_safetensors_bf16", options)
+        XCTAssertEqual(met.quantizedLayers, met.totalLayers)
+        XCTAssertTrue(met.kept.isEmpty)
     }
 
     static func statistics(_ x: [Float]) -> ActivationStatistics {

@@ -3,8 +3,11 @@ import MLRCRuntime
 /// How `quantize --precision int8` works; the defaults are what measured best (docs/QUANTIZATION.md).
 public struct QuantizeOptions: Sendable {
     public var method: CalibrationMethod = .mse
-    /// Layers that add more noise than this (local SQNR below it, dB) fall back to fp32.
+    /// Layers that add more noise than this (local SQNR below it, dB) fall back to fp32 ...
     public var sqnrThreshold: Double = 32
+    /// ... while the int8 model's mean logit cosine against fp32 on the calibration images is below this. 0.998 is
+    /// where EfficientNet-Lite0 starts agreeing with fp32 on >= 95% of held-out photos (docs/QUANTIZATION.md).
+    public var targetCosine: Double = 0.998
     public var autoFallback = true
     /// Checkpoint module names of convolutions kept in fp32 ("_conv_stem", "stages.0.1.pwconv1").
     public var keepFP32: [String] = []
@@ -28,7 +31,8 @@ public struct QuantizationOutcome {
 }
 
 /// Post-training int8 quantization: calibrate activation ranges on real images, quantize every convolution,
-/// measure each layer's noise against fp32 on the same images, and keep the noisiest layers in fp32.
+/// measure each layer's noise against fp32 on the same images, and, while the model misses the fidelity target,
+/// keep the noisiest layers in fp32.
 public enum Quantizer {
     /// `progress(stage, done, total)` reports the long passes.
     public static func quantize(_ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
@@ -64,13 +68,15 @@ public enum Quantizer {
             let fidelity = try FidelityMeter.measure(fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
                                                      inputs: images) { progress("measuring (round \(round))", $0, $1) }
             let noisy = fidelity.layers.filter { $0.quantized && $0.localSQNR < options.sqnrThreshold }
-            if !options.autoFallback || noisy.isEmpty || round >= options.maxRounds {
+            let faithful = fidelity.meanCosine >= options.targetCosine
+            if !options.autoFallback || faithful || noisy.isEmpty || round >= options.maxRounds {
                 return QuantizationOutcome(bytes: bytes, fidelity: fidelity, kept: kept, quantizedLayers: quantized.count,
                                            totalLayers: convs.count)
             }
             for layer in noisy {
                 quantized.remove(layer.node)
-                kept.append((layer.name, "local SQNR \(format(layer.localSQNR)) dB < \(format(options.sqnrThreshold)) dB"))
+                kept.append((layer.name, "local SQNR \(format(layer.localSQNR)) dB < \(format(options.sqnrThreshold)) dB"
+                             + " while the logit cosine was \(String(fidelity.meanCosine).prefix(6)) < \(options.targetCosine)"))
             }
         }
     }
