@@ -169,6 +169,12 @@ void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zer
         return;
     }
 #endif
+#if defined(__aarch64__)
+    if (is_neon(mlrc_kernels_active_isa())) {
+        mlrc_q8_quantize_neon(count, x, inv_scale, zero, q, threads);
+        return;
+    }
+#endif
     mlrc_q8_quantize_ref(count, x, inv_scale, zero, q, threads);
 }
 
@@ -177,6 +183,12 @@ void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uin
 #if defined(__x86_64__)
     if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_add_avx2(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
+        return;
+    }
+#endif
+#if defined(__aarch64__)
+    if (is_neon(mlrc_kernels_active_isa())) {
+        mlrc_q8_add_neon(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
         return;
     }
 #endif

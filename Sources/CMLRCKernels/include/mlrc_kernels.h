@@ -212,6 +212,8 @@ void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zer
 void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
 void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
                            int32_t threads);
+void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
+                           int32_t threads);
 /* x = scale * (q - zero). */
 void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads);
 /* Residual add with requantization: v = (a - za) * ma + (b - zb) * mb (ma = scale_a / scale_out, ...), then the
@@ -221,6 +223,8 @@ void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uin
 void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
 void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+void mlrc_q8_add_neon(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
                       float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
 /* Element-wise activation on uint8 values through a 256-entry table (any function of one value). */
 void mlrc_q8_lut(size_t count, const uint8_t *x, const uint8_t *lut, uint8_t *y, int32_t threads);
