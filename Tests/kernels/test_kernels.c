@@ -61,13 +61,6 @@ static void test_gemm(void) {
             }
 }
 
-static mlrc_conv_geometry geometry(int h, int w, int cin, int cout, int groups, int kh, int kw, int s, int pt, int pl,
-                                   int pb, int pr) {
-    mlrc_conv_geometry g = {h, w, cin, (h + pt + pb - kh) / s + 1, (w + pl + pr - kw) / s + 1, cout, kh, kw, s, s, pt, pl,
-                            groups};
-    return g;
-}
-
 static void test_dwconv(void) {
     /* h, w, c, kh, kw, stride, pad top/left/bottom/right */
     const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},

@@ -35,16 +35,8 @@ static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t ze
             mlrc_q8_store8_neon(a0, a1, c, 8, bias, scale, out, px);
             mlrc_q8_store8_neon(a2, a3, c + 8, 8, bias, scale, out, px);
         }
-        if (full < C) {
-            int32_t acc[16] = {0};
-            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
-                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
-                    const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C;
-                    const int8_t *w = weights + ((size_t)ky * g->kernel_w + kx) * C;
-                    for (int32_t ch = full; ch < C; ch++) acc[ch - full] += ((int32_t)in[ch] - zero) * w[ch];
-                }
-            mlrc_q8_store_row(acc, full, C - full, bias, scale, out, px);
-        }
+        if (full < C) /* channel tail: the reference */
+            mlrc_q8_dwconv_ref_pixel(g, input, zero, weights, bias, scale, out, px, oy, ox, full, C);
     }
 }
 

@@ -7,8 +7,8 @@
  * target); clang (SwiftPM) gets the feature through a target attribute on every function here. Only called when
  * the CPU reports dotprod (HWCAP_ASIMDDP). A compiler offering neither falls back to the plain NEON kernel. */
 #if defined(__aarch64__) && (defined(__ARM_FEATURE_DOTPROD) || defined(__clang__))
-#include <omp.h>
 #include "q8_output_neon.h"
+#include "q8_gemm_driver.h"
 #if !defined(__ARM_FEATURE_DOTPROD)
 #pragma clang attribute push(__attribute__((target("dotprod"))), apply_to = function)
 #define MLRC_DOTPROD_ATTRIBUTE_PUSHED
@@ -59,9 +59,10 @@ static void correction(const int8_t *bp, int32_t kq, int32_t zero, int32x4_t *c0
     *c1 = vmulq_n_s32(s1, 128 - zero);
 }
 
-static void block_range(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
-                        const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
-                        const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes, int8_t *pack) {
+static void block_range(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int thread) {
+    const int32_t M = g->M, N = g->N, K = g->K, lda = g->lda, zero = g->zero;
+    const uint8_t *A = g->A;
+    int8_t *pack = (int8_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
     const int32_t kq = (K + 3) / 4, kp = kq * 4;
     for (int32_t chunk = rb0; chunk < rb1; chunk += MC_BLOCKS) {
         const int32_t chunk_end = chunk + MC_BLOCKS < rb1 ? chunk + MC_BLOCKS : rb1;
@@ -71,13 +72,13 @@ static void block_range(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int3
         }
         for (int32_t nb = nb0; nb < nb1; nb++) {
             const int32_t n0 = nb * 8, cols = N - n0 < 8 ? N - n0 : 8;
-            const int8_t *panel = B + (size_t)nb * kq * 32;
+            const int8_t *panel = g->B + (size_t)nb * kq * 32;
             int32x4_t c0, c1;
             correction(panel, kq, zero, &c0, &c1);
             for (int32_t rb = chunk; rb < chunk_end; rb++) {
                 const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-                tile(rows, cols, kq, kp, pack + (size_t)(rb - chunk) * MR * kp, panel, n0, c0, c1, bias, scale, out,
-                     (char *)C + (size_t)m * row_bytes, row_bytes);
+                tile(rows, cols, kq, kp, pack + (size_t)(rb - chunk) * MR * kp, panel, n0, c0, c1, g->bias, g->scale,
+                     g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
             }
         }
     }
@@ -86,26 +87,9 @@ static void block_range(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int3
 void mlrc_q8_gemm_dotprod(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                           const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                           int32_t ldc, void *scratch, int32_t threads) {
-    if (M <= 0 || N <= 0) return;
-    const int32_t row_blocks = (M + MR - 1) / MR, col_blocks = (N + 7) / 8;
-    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
-    const size_t per_thread = mlrc_q8_gemm_scratch_bytes(K, 1);
-    if (threads < 1) threads = 1;
-    const int split_rows = row_blocks >= 2 * threads || threads == 1;
-    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : col_blocks);
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        int8_t *pack = (int8_t *)((char *)scratch + per_thread * t);
-        if (split_rows) {
-            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
-            block_range(b0, b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes, pack);
-        } else {
-            const int32_t c0 = (int32_t)((int64_t)col_blocks * t / T), c1 = (int32_t)((int64_t)col_blocks * (t + 1) / T);
-            if (c0 < c1)
-                block_range(0, row_blocks, c0, c1, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes, pack);
-        }
-    }
+    const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch,
+                                                      mlrc_q8_gemm_scratch_bytes(K, 1));
+    mlrc_q8_gemm_parallel(&a, 1, threads, block_range);
 }
 #ifdef MLRC_DOTPROD_ATTRIBUTE_PUSHED
 #pragma clang attribute pop

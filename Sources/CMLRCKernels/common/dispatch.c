@@ -37,7 +37,9 @@ int mlrc_cpu_has_dotprod(void) {
 }
 
 /* Plain NEON and NEON + dotprod share the fp32 kernels; so do AVX2 and AVX2 + VNNI. */
+#if defined(__aarch64__)
 static int is_neon(int isa) { return isa == MLRC_ISA_NEON || isa == MLRC_ISA_NEON_DOTPROD; }
+#endif
 static int is_avx2(int isa) { return isa == MLRC_ISA_AVX2 || isa == MLRC_ISA_AVX2_VNNI; }
 
 #if !defined(__x86_64__)

@@ -200,6 +200,11 @@ void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t i
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                         int32_t threads);
+/* One output pixel of the reference, channels [c0, c1) (pixel_out: that pixel's output row): the channel tail of
+ * the SIMD variants. */
+void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                              const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                              void *pixel_out, int32_t oy, int32_t ox, int32_t c0, int32_t c1);
 void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include "mlrc_kernels.h"
 #include "activation.h"
+#include "layernorm_stats.h"
 
 void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, const float *gamma, const float *beta,
                         float eps, float *output, int32_t threads) {
@@ -10,14 +11,8 @@ void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, co
     for (int32_t p = 0; p < pixels; p++) {
         const float *x = input + (size_t)p * channels;
         float *y = output + (size_t)p * channels;
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int32_t c = 0; c < channels; c++) sum += x[c];
-        const float mean = sum / (float)channels;
-        float var = 0.0f;
-#pragma omp simd reduction(+ : var)
-        for (int32_t c = 0; c < channels; c++) var += (x[c] - mean) * (x[c] - mean);
-        const float rstd = 1.0f / sqrtf(var / (float)channels + eps);
+        float mean, rstd;
+        mlrc_layernorm_stats(x, channels, eps, &mean, &rstd);
         if (gamma && beta) {
 #pragma omp simd
             for (int32_t c = 0; c < channels; c++) y[c] = (x[c] - mean) * rstd * gamma[c] + beta[c];

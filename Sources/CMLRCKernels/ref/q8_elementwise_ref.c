@@ -4,6 +4,7 @@
 #include "mlrc_kernels.h"
 #include "q8_requantize.h"
 #include "window.h"
+#include "layernorm_stats.h"
 
 void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
     int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
@@ -50,14 +51,8 @@ void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *i
     for (int32_t p = 0; p < pixels; p++) {
         const float *x = input + (size_t)p * channels;
         uint8_t *y = q + (size_t)p * channels;
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int32_t c = 0; c < channels; c++) sum += x[c];
-        const float mean = sum / (float)channels;
-        float var = 0.0f;
-#pragma omp simd reduction(+ : var)
-        for (int32_t c = 0; c < channels; c++) var += (x[c] - mean) * (x[c] - mean);
-        const float r = 1.0f / sqrtf(var / (float)channels + eps);
+        float mean, r;
+        mlrc_layernorm_stats(x, channels, eps, &mean, &r);
         if (gamma && beta) {
 #pragma omp simd
             for (int32_t c = 0; c < channels; c++)

@@ -113,19 +113,10 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
             store16(&st, a0, a1, out, row_out + ((size_t)ox * C + c) * esize);
         }
     }
-    if (full < C) {
-        for (int32_t ox = 0; ox < g->out_w; ox++) {
-            const mlrc_window win = mlrc_window_at(g, oy, ox);
-            int32_t acc[16] = {0};
-            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
-                for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
-                    const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C;
-                    const int8_t *w = weights + ((size_t)ky * g->kernel_w + kx) * C;
-                    for (int32_t ch = full; ch < C; ch++) acc[ch - full] += ((int32_t)in[ch] - zero) * w[ch];
-                }
-            mlrc_q8_store_row(acc, full, C - full, bias, scale, out, row_out + (size_t)ox * C * esize);
-        }
-    }
+    if (full < C) /* channel tail: the reference */
+        for (int32_t ox = 0; ox < g->out_w; ox++)
+            mlrc_q8_dwconv_ref_pixel(g, input, zero, weights, bias, scale, out, row_out + (size_t)ox * C * esize, oy, ox,
+                                     full, C);
 }
 
 void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,

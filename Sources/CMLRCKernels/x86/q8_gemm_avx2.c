@@ -2,15 +2,15 @@
  * [-255, 255]), weights are widened from the packed quads on the fly, and vpmaddwd multiplies pairs into exact
  * int32 sums: no int16 saturation can occur (unlike vpmaddubsw on full-range uint8 x int8), so weights keep all
  * 8 bits. Micro-kernel: 6 rows x 8 columns, 12 accumulators each holding two k-pairs per column, reduced by one
- * hadd at the end. Blocking: a chunk of MC_BLOCKS row blocks is packed into the thread's scratch, then every
- * column panel (K x 8 bytes of weights) passes over the whole chunk while it is in L1/L2. */
+ * hadd at the end. Blocking and threading: common/q8_gemm_driver.h (chunks of 24 packed rows, every column panel
+ * passing over a chunk while it is in L1/L2). */
 #if defined(__x86_64__)
 #include <omp.h>
 #include <string.h>
 #include "q8_output_avx2.h"
+#include "q8_gemm_driver.h"
 
 #define MR 6
-#define MC_BLOCKS (MLRC_Q8_PACK_ROWS / MR)
 
 /* Rows [m, m + rows) of A as int16 (a - zero), [MR][kp]; missing rows repeat the last one (computed, never stored). */
 MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int32_t zero,
@@ -60,56 +60,15 @@ MLRC_AVX2 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, c
     for (int r = 0; r < rows; r++) mlrc_q8_store8_avx2(sums[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
 }
 
-/* Row blocks [rb0, rb1) x column panels [nb0, nb1), packing chunks of MC_BLOCKS row blocks into `pack`. */
-static void block_range(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
-                        const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
-                        const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes, int16_t *pack) {
-    const int32_t kq = (K + 3) / 4, kp = kq * 4;
-    for (int32_t chunk = rb0; chunk < rb1; chunk += MC_BLOCKS) {
-        const int32_t chunk_end = chunk + MC_BLOCKS < rb1 ? chunk + MC_BLOCKS : rb1;
-        for (int32_t rb = chunk; rb < chunk_end; rb++) {
-            const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-            pack_rows(rows, K, kp, A + (size_t)m * lda, lda, zero, pack + (size_t)(rb - chunk) * MR * kp);
-        }
-        for (int32_t nb = nb0; nb < nb1; nb++) {
-            const int32_t n0 = nb * 8, cols = N - n0 < 8 ? N - n0 : 8;
-            for (int32_t rb = chunk; rb < chunk_end; rb++) {
-                const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-                tile(rows, cols, kq, kp, pack + (size_t)(rb - chunk) * MR * kp, B + (size_t)nb * kq * 32, n0, bias,
-                     scale, out, (char *)C + (size_t)m * row_bytes, row_bytes);
-            }
-        }
-    }
+static void block_range(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int thread) {
+    mlrc_q8_gemm_int16_range(g, rb0, rb1, nb0, nb1, thread, pack_rows, tile);
 }
 
 void mlrc_q8_gemm_avx2(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                        const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
                        int32_t ldc, void *scratch, int32_t threads) {
-    if (M <= 0 || N <= 0) return;
-    const int32_t row_blocks = (M + MR - 1) / MR, col_blocks = (N + 7) / 8;
-    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
-    const size_t per_thread = mlrc_q8_gemm_scratch_bytes(K, 1);
-    if (threads < 1) threads = 1;
-    if (row_blocks >= 2 * threads || threads == 1) {
-        int nt = mlrc_threads_for(threads, row_blocks);
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
-            block_range(b0, b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes,
-                        (int16_t *)((char *)scratch + per_thread * t));
-        }
-    } else {
-        /* Few rows (the classifier head): split the column panels; each thread packs the rows itself. */
-        int nt = mlrc_threads_for(threads, col_blocks);
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            const int32_t c0 = (int32_t)((int64_t)col_blocks * t / T), c1 = (int32_t)((int64_t)col_blocks * (t + 1) / T);
-            if (c0 < c1)
-                block_range(0, row_blocks, c0, c1, M, N, K, A, lda, a_zero, B, bias, scale, out, C, row_bytes,
-                            (int16_t *)((char *)scratch + per_thread * t));
-        }
-    }
+    const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch,
+                                                      mlrc_q8_gemm_scratch_bytes(K, 1));
+    mlrc_q8_gemm_parallel(&a, 1, threads, block_range);
 }
 #endif

@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <string.h>
 #include "q8_output_avx2.h"
+#include "q8_gemm_driver.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
 #define VNNI_DPBUSD _mm256_dpbusd_epi32
@@ -97,31 +98,19 @@ ZMM_TARGET static void range_zmm(int32_t rb0, int32_t rb1, int32_t nb0, int32_t 
     if (nb < nb1) range_avx512vnni(rb0, rb1, nb, nb1, M, N, K, A, lda, zero, B, bias, scale, out, C, row_bytes);
 }
 
+static void zmm_driver_range(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                             int thread) {
+    (void)thread;
+    for (int32_t c = rb0; c < rb1; c += 16)
+        range_zmm(c, c + 16 < rb1 ? c + 16 : rb1, nb0, nb1, g->M, g->N, g->K, g->A, g->lda, g->zero, g->B, g->bias,
+                  g->scale, g->out, g->C, g->row_bytes);
+}
+
 static void gemm_zmm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
                      const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
                      int32_t threads) {
-    if (M <= 0 || N <= 0) return;
-    const int32_t row_blocks = (M + 5) / 6, col_blocks = (N + 7) / 8;
-    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
-    if (threads < 1) threads = 1;
-    const int split_rows = row_blocks >= 2 * threads || threads == 1;
-    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : (col_blocks + 3) / 4);
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        if (split_rows) {
-            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
-            for (int32_t c = b0; c < b1; c += 16)
-                range_zmm(c, c + 16 < b1 ? c + 16 : b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale, out, C,
-                          row_bytes);
-        } else {
-            const int32_t quads = (col_blocks + 3) / 4;
-            const int32_t c0 = (int32_t)((int64_t)quads * t / T) * 4, c1 = (int32_t)((int64_t)quads * (t + 1) / T) * 4;
-            if (c0 < c1)
-                range_zmm(0, row_blocks, c0, c1 < col_blocks ? c1 : col_blocks, M, N, K, A, lda, a_zero, B, bias,
-                          scale, out, C, row_bytes);
-        }
-    }
+    const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, NULL, 0);
+    mlrc_q8_gemm_parallel(&a, 4, threads, zmm_driver_range);
 }
 
 int mlrc_cpu_has_avx512vnni(void) {

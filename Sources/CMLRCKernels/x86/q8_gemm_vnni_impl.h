@@ -120,32 +120,20 @@ VNNI_TARGET static void VNNI_NAME(range)(int32_t rb0, int32_t rb1, int32_t nb0, 
     }
 }
 
+/* Driver range: row blocks in chunks of 16, every panel pair passing over a chunk while it is in cache. */
+static void VNNI_NAME(driver_range)(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                    int thread) {
+    (void)thread;
+    for (int32_t c = rb0; c < rb1; c += 16)
+        VNNI_NAME(range)(c, c + 16 < rb1 ? c + 16 : rb1, nb0, nb1, g->M, g->N, g->K, g->A, g->lda, g->zero, g->B,
+                         g->bias, g->scale, g->out, g->C, g->row_bytes);
+}
+
 static void VNNI_NAME(gemm)(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                             const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
                             void *C, int32_t ldc, int32_t threads) {
-    if (M <= 0 || N <= 0) return;
-    const int32_t row_blocks = (M + 5) / 6, col_blocks = (N + 7) / 8;
-    const size_t row_bytes = (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1);
-    if (threads < 1) threads = 1;
-    const int split_rows = row_blocks >= 2 * threads || threads == 1;
-    int nt = mlrc_threads_for(threads, split_rows ? row_blocks : (col_blocks + 1) / 2);
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        if (split_rows) {
-            /* Rows in chunks of 16 blocks, every column panel pair passing over a chunk while it is in cache. */
-            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
-            for (int32_t c = b0; c < b1; c += 16)
-                VNNI_NAME(range)(c, c + 16 < b1 ? c + 16 : b1, 0, col_blocks, M, N, K, A, lda, a_zero, B, bias, scale,
-                                 out, C, row_bytes);
-        } else {
-            const int32_t pairs = (col_blocks + 1) / 2;
-            const int32_t c0 = (int32_t)((int64_t)pairs * t / T) * 2, c1 = (int32_t)((int64_t)pairs * (t + 1) / T) * 2;
-            if (c0 < c1)
-                VNNI_NAME(range)(0, row_blocks, c0, c1 < col_blocks ? c1 : col_blocks, M, N, K, A, lda, a_zero, B,
-                                 bias, scale, out, C, row_bytes);
-        }
-    }
+    const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, NULL, 0);
+    mlrc_q8_gemm_parallel(&a, 2, threads, VNNI_NAME(driver_range));
 }
 
 /* Convolution read straight from the input, no im2col (cg = in_c / groups a multiple of 4, so every quad of K =
