@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CMLRCKernels
 import MLRCRuntime
 
 /// How the range of an activation is chosen from its calibration statistics.
@@ -35,25 +36,14 @@ final class ActivationStatistics {
         channelSums = [Double](repeating: 0, count: self.channels)
     }
 
-    /// Pass 1: range and per-channel sums of an NHWC tensor.
+    /// Pass 1: range and per-channel sums of an NHWC tensor (the loop is C: quick even in a debug build).
     func observeRange(_ x: UnsafePointer<Float>, count: Int) {
+        let pixelsHere = count / channels
         var lo = minValue, hi = maxValue
-        let c = channels
-        var sums = [Double](repeating: 0, count: c)
-        let pixelsHere = count / c
-        for p in 0..<pixelsHere {
-            let row = x + p * c
-            for j in 0..<c {
-                let v = row[j]
-                lo = min(lo, v)
-                hi = max(hi, v)
-                sums[j] += Double(v)
-            }
-        }
-        for j in 0..<c { channelSums[j] += sums[j] }
-        pixels += pixelsHere
+        mlrc_calib_range(x, pixelsHere, Int32(channels), &lo, &hi, &channelSums)
         minValue = lo
         maxValue = hi
+        pixels += pixelsHere
     }
 
     /// The mean of each channel over everything observed in pass 1.
@@ -75,13 +65,7 @@ final class ActivationStatistics {
 
     /// Pass 2.
     func observeHistogram(_ x: UnsafePointer<Float>, count: Int) {
-        let inv = 1 / binWidth, lo = histLo, last = Self.bins - 1
-        histogram.withUnsafeMutableBufferPointer { h in
-            for i in 0..<count {
-                let b = Int(((x[i] - lo) * inv).rounded(.down))
-                h[min(max(b, 0), last)] += 1
-            }
-        }
+        mlrc_calib_histogram(x, count, histLo, 1 / binWidth, Int32(Self.bins), &histogram)
     }
 
     /// The chosen range [lo, hi] (lo <= 0 <= hi).

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CMLRCKernels
 import MLRCRuntime
 
 /// How one convolution fares in the int8 model against the fp32 model.
@@ -53,18 +54,11 @@ enum FidelityMeter {
             var s = 0.0, e = 0.0
             ref.withUnsafeBufferPointer { r in
                 if let f = o.floats {
-                    for i in 0..<o.count { let d = Double(r[i] - f[i]); s += Double(r[i]) * Double(r[i]); e += d * d }
+                    mlrc_noise_f32(r.baseAddress!, f, o.count, &s, &e)
                     if isolate { f.update(from: r.baseAddress!, count: o.count) }
                 } else if let b = o.bytes, let q = o.quant {
-                    for i in 0..<o.count {
-                        let x = Float(Int32(b[i]) - q.zero) * q.scale
-                        let d = Double(r[i] - x); s += Double(r[i]) * Double(r[i]); e += d * d
-                    }
-                    if isolate {
-                        for i in 0..<o.count {
-                            b[i] = UInt8(min(max((r[i] / q.scale).rounded() + Float(q.zero), 0), 255))
-                        }
-                    }
+                    mlrc_noise_u8(r.baseAddress!, b, q.scale, q.zero, o.count, &s, &e)
+                    if isolate { mlrc_quantize_ref_u8(r.baseAddress!, o.count, q.scale, q.zero, b) }
                 }
             }
             if isolate {

@@ -109,21 +109,17 @@ enum QuantizedGraphBuilder {
         let outC = depthwise ? w.count / max(kh * kw, 1) : Int(n.ints[9])
         let groups = depthwise ? outC : Int(n.ints[8])
         let coG = outC / groups, k = w.count / max(groups * coG, 1), cinG = k / max(kh * kw, 1)
-        // Element i of the fp32 layout: depthwise [kh][kw][C]; general [group][k = (ky, kx, ci)][co of the group].
-        let channelOf: (Int) -> Int = depthwise ? { $0 % outC } : { ($0 / (k * coG)) * coG + $0 % coG }
-        let inputChannelOf: (Int) -> Int = depthwise ? { $0 % outC } : { ($0 / (k * coG)) * cinG + (($0 / coG) % k) % cinG }
-        let qw = WeightQuantizer.quantize(w, channels: outC, search: weightSearch, channelOf: channelOf)
+        // The fp32 layouts: depthwise [kh][kw][C] (coG = C, k = taps); general [group][k = (ky, kx, ci)][co of the group].
+        let (layoutCoG, layoutK) = depthwise ? (outC, kh * kw) : (coG, k)
+        let qw = WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch)
 
         var bias = n.weights.count > 1 && n.weights[1] != Node.absent ? host[n.weights[1]].data
             : [Float](repeating: 0, count: outC)
         // Bias correction: the rounded weights shift each output's mean by sum((Wq - W) * E[x]); take it back.
         if biasCorrection, let means = calibration.channelMeans[n.inputs[0]] {
             var shift = [Double](repeating: 0, count: outC)
-            for i in 0..<w.count {
-                let c = channelOf(i), ci = inputChannelOf(i)
-                guard ci < means.count else { continue }
-                shift[c] += Double(Float(qw.values[i]) * qw.scales[c] - w[i]) * Double(means[ci])
-            }
+            mlrc_weight_mean_shift(w, qw.values, qw.scales, w.count, Int32(layoutCoG), Int32(max(layoutK, 1)),
+                                   Int32(cinG), depthwise ? 1 : 0, means, Int32(means.count), &shift)
             for c in 0..<outC { bias[c] -= Float(shift[c]) }
         }
 
