@@ -254,6 +254,40 @@ static void test_elementwise(void) {
     ok = 1;
     for (size_t i = 0; i < sizeof pooled; i++) ok &= pooled[i] == 90;
     expect(ok, "q8 avgpool constant");
+    /* Max pooling of codes equals the fp32 max pool of the dequantized values (it is exact), every padding. */
+    {
+        const int shapes[][6] = {{9, 9, 16, 3, 1, 1}, {57, 57, 17, 3, 2, 1}, {8, 8, 64, 2, 2, 0}, {5, 7, 70, 3, 1, 0}};
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            const int *v = shapes[k];
+            mlrc_conv_geometry pg = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[3], v[4], v[5], v[5], v[5], v[5]);
+            const size_t nin = (size_t)v[0] * v[1] * v[2], nout = (size_t)pg.out_h * pg.out_w * v[2];
+            uint8_t *q = bytes_u8(nin), *qo = malloc(nout), *expect_q = malloc(nout);
+            float *f = malloc(nin * 4), *fo = malloc(nout * 4);
+            mlrc_q8_dequantize(nin, q, 0.1f, 17, f, 1);
+            mlrc_f32_maxpool(&pg, f, fo, 1);
+            mlrc_q8_quantize_ref(nout, fo, 10.0f, 17, expect_q, 1);
+            mlrc_q8_maxpool(&pg, q, qo, 2);
+            char what[96];
+            snprintf(what, sizeof what, "q8 maxpool %dx%dx%d k%d s%d p%d", v[0], v[1], v[2], v[3], v[4], v[5]);
+            expect(memcmp(qo, expect_q, nout) == 0, what);
+            free(q), free(qo), free(expect_q), free(f), free(fo);
+        }
+    }
+    /* A uint8 tensor dequantized into a channel slice of a wider float tensor. */
+    {
+        uint8_t src[3 * 5];
+        float dst[3 * 8];
+        for (int i = 0; i < 15; i++) src[i] = (uint8_t)(i * 17);
+        for (int i = 0; i < 24; i++) dst[i] = -1.0f;
+        mlrc_q8_dequantize_channels(3, src, 5, 0.5f, 3, dst, 8, 2, 1);
+        int ok2 = 1;
+        for (int p = 0; p < 3; p++)
+            for (int c = 0; c < 8; c++) {
+                const float want = c >= 2 && c < 7 ? (float)((int)src[p * 5 + c - 2] - 3) * 0.5f : -1.0f;
+                ok2 &= dst[p * 8 + c] == want;
+            }
+        expect(ok2, "q8 dequantize into channels");
+    }
     float mean[5];
     mlrc_q8_global_avgpool(81, 5, in, 10, 0.5f, mean);
     expect(fabsf(mean[0] - 40.0f) < 1e-5f && fabsf(mean[4] - 40.0f) < 1e-5f, "q8 global avgpool");

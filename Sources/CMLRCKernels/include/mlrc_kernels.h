@@ -221,6 +221,10 @@ void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_
                            int32_t threads);
 /* x = scale * (q - zero). */
 void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads);
+/* A [pixels][src_c] uint8 tensor dequantized into channels [offset, offset + src_c) of a [pixels][dst_c] float one
+ * (a concat whose inputs were written as uint8). */
+void mlrc_q8_dequantize_channels(int32_t pixels, const uint8_t *src, int32_t src_c, float scale, int32_t zero,
+                                 float *dst, int32_t dst_c, int32_t offset, int32_t threads);
 /* Residual add with requantization: v = (a - za) * ma + (b - zb) * mb (ma = scale_a / scale_out, ...), then the
  * U8 stage's clamp to [lo, hi] around zero_out. */
 void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
@@ -239,6 +243,8 @@ void mlrc_q8_make_lut(int32_t act, float scale_in, int32_t zero_in, float scale_
 void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *input, const float *gamma,
                                 const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q,
                                 int32_t threads);
+/* Max pooling of uint8 values: exact (max commutes with quantization), output quantized as the input. */
+void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
 /* Average pooling of uint8 values (window as the geometry, padding cells not counted): the window sum in
  * int32, then the U8 stage with scale = in_scale / (count * out_scale) and zero = out zero. */
 void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, float scale_ratio,

@@ -1,6 +1,7 @@
 /* int8 element-wise kernels: quantize / dequantize, requantizing add, table activations, LayerNorm fused
  * with its quantize, pooling. Reference versions, plus the ones simple enough to need no SIMD variant. */
 #include <math.h>
+#include <string.h>
 #include "mlrc_kernels.h"
 #include "q8_requantize.h"
 #include "window.h"
@@ -16,6 +17,18 @@ void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zer
     int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (size_t i = 0; i < count; i++) x[i] = (float)((int32_t)q[i] - zero) * scale;
+}
+
+void mlrc_q8_dequantize_channels(int32_t pixels, const uint8_t *src, int32_t src_c, float scale, int32_t zero,
+                                 float *dst, int32_t dst_c, int32_t offset, int32_t threads) {
+    int nt = mlrc_threads_for(threads, pixels / 64 + 1);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t p = 0; p < pixels; p++) {
+        const uint8_t *in = src + (size_t)p * src_c;
+        float *out = dst + (size_t)p * dst_c + offset;
+#pragma omp simd
+        for (int32_t c = 0; c < src_c; c++) out[c] = (float)((int32_t)in[c] - zero) * scale;
+    }
 }
 
 void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
@@ -63,6 +76,37 @@ void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *i
                 y[c] = (uint8_t)mlrc_q8_round_clamp((x[c] - mean) * r * inv_scale, zero, 0, 255);
         }
     }
+}
+
+/* Max commutes with the (monotonic) quantization, so uint8 codes pool exactly: output code = max of input codes,
+ * same scale and zero point. Padding cells are skipped, as in the fp32 max pool. */
+void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+    const int32_t C = g->in_c;
+    int nt = mlrc_threads_for(threads, g->out_h);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t oy = 0; oy < g->out_h; oy++)
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            uint8_t *restrict out = output + ((size_t)oy * g->out_w + ox) * C;
+            /* 64 channels at a time in a local block the compiler keeps in vector registers */
+            for (int32_t c0 = 0; c0 < C; c0 += 64) {
+                const int32_t n = C - c0 < 64 ? C - c0 : 64;
+                uint8_t m[64] = {0};
+                for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
+                    for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
+                        const uint8_t *restrict in =
+                            input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C + c0;
+                        if (n == 64) {
+                            for (int32_t c = 0; c < 64; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
+                        } else if (n == 16) {
+                            for (int32_t c = 0; c < 16; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
+                        } else {
+                            for (int32_t c = 0; c < n; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
+                        }
+                    }
+                memcpy(out + c0, m, (size_t)n);
+            }
+        }
 }
 
 void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, float scale_ratio,

@@ -22,15 +22,24 @@ struct QuantizedGraph {
 /// as the kernels read them, int32 biases, float requantization scales); quantize ops appear only where a float
 /// value feeds an int8 op, and an int8 op writes uint8 only when every reader of its output is int8 too
 /// (otherwise it writes float, dequantized in the same pass). A LayerNorm read only by int8 ops quantizes its
-/// own output. Everything else stays fp32.
+/// own output; a max pool read only by int8 ops pools the uint8 codes. Everything else stays fp32.
 enum QuantizedGraphBuilder {
     static func build(_ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
                       weightSearch: Bool) throws -> QuantizedGraph {
         let nodes = net.builder.nodes, host = net.builder.tensors
         var consumers = [[Int]](repeating: [], count: nodes.count + 1)
         for (i, n) in nodes.enumerated() { for v in Set(n.inputs) { consumers[v].append(i) } }
+        // Readers that take uint8 as well as float: a concat (it dequantizes into its output) and a max pool read
+        // only by such readers (max of uint8 codes is exact, so the pool runs on the codes).
+        let concats = Set(nodes.indices.filter { nodes[$0].op == .concat })
+        let uint8Pools = Set(nodes.indices.filter { i in
+            nodes[i].op == .maxPool && i + 1 != net.output && !consumers[i + 1].isEmpty
+                && consumers[i + 1].allSatisfy { quantized.contains($0) || concats.contains($0) }
+        })
+        /// Whether an int8 op's output can stay uint8: every reader takes uint8.
         func readOnlyByInt8(_ v: Int) -> Bool {
-            v != net.output && !consumers[v].isEmpty && consumers[v].allSatisfy { quantized.contains($0) }
+            v != net.output && !consumers[v].isEmpty
+                && consumers[v].allSatisfy { quantized.contains($0) || uint8Pools.contains($0) || concats.contains($0) }
         }
 
         var out: [Node] = [], tensors: [StoredTensor] = []
@@ -45,7 +54,9 @@ enum QuantizedGraphBuilder {
             copied[t] = c
             return c
         }
+        var inherited: [Int: QuantParams] = [:]  // a uint8 max pool's output keeps its input's quantization
         func params(_ v: Int) throws -> QuantParams {
+            if let p = inherited[v] { return p }
             guard let p = calibration.params[v] else { throw MLRCError(.internal, "value \(v) was not calibrated") }
             return p
         }
@@ -74,7 +85,21 @@ enum QuantizedGraphBuilder {
                 let nv = emit(q)
                 origin[nv] = v
                 if toUInt8 { uint8Of[v] = nv } else { floatOf[v] = nv }
-            } else if n.op == .layerNorm && readOnlyByInt8(v) {
+            } else if uint8Pools.contains(i) {
+                var pool = n
+                pool.inputs = [try uint8(n.inputs[0])]
+                inherited[v] = try params(n.inputs[0])
+                let nv = emit(pool)
+                uint8Of[v] = nv
+                origin[nv] = v
+            } else if n.op == .concat {
+                var cat = n
+                cat.inputs = try n.inputs.map { v in try floatOf[v] ?? uint8(v) }
+                let nv = emit(cat)
+                floatOf[v] = nv
+                origin[nv] = v
+            } else if n.op == .layerNorm && !consumers[v].isEmpty && v != net.output
+                        && consumers[v].allSatisfy({ quantized.contains($0) }) {
                 let p = try params(v)
                 var ln = n
                 ln.inputs = try n.inputs.map(float)

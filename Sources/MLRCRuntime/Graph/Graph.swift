@@ -13,9 +13,10 @@ public enum OpKind: UInt32, Sendable, CaseIterable {
     case layerNorm = 3
     /// ints: [act]; two inputs of one shape
     case add = 4
-    /// inputs of one spatial size, concatenated along channels
+    /// inputs of one spatial size, concatenated along channels; float32 output (uint8 inputs are dequantized)
     case concat = 5
-    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight]
+    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight]. On a uint8 input the output
+    /// is uint8 with the same quantization (max commutes with quantization).
     case maxPool = 6
     /// ints: as maxPool, then countIncludePad
     case avgPool = 7

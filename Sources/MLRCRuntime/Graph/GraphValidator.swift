@@ -171,7 +171,13 @@ public enum GraphValidator {
         if node.op != .add && node.op != .concat && node.inputs.count != 1 {
             throw MLRCError.format("\(ctx): expects one input")
         }
-        try inputsAre(quantized: node.op == .quantizedConv || node.op == .quantizedDepthwiseConv)
+        if node.op == .maxPool, let q = quant[node.inputs[0]] {
+            outQuant = q  // max pooling of uint8 codes is exact: the output keeps the input's quantization
+        } else if node.op == .concat {
+            // float32 output; uint8 inputs are dequantized into their channels
+        } else {
+            try inputsAre(quantized: node.op == .quantizedConv || node.op == .quantizedDepthwiseConv)
+        }
         switch node.op {
         case .conv:
             try needInts(11)

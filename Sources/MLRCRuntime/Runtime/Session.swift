@@ -133,12 +133,21 @@ public final class Session {
                 var offset = 0
                 for v in node.inputs {
                     let c = shapes[v].channels
-                    mlrc_f32_copy_channels(Int32(outShape.pixels), buffer(v), Int32(c), y, Int32(outShape.channels),
-                                           Int32(offset), t)
+                    if let q = model.graph.quant[v] {
+                        mlrc_q8_dequantize_channels(Int32(outShape.pixels), bytes(v), Int32(c), q.scale, q.zero, y,
+                                                    Int32(outShape.channels), Int32(offset), t)
+                    } else {
+                        mlrc_f32_copy_channels(Int32(outShape.pixels), buffer(v), Int32(c), y, Int32(outShape.channels),
+                                               Int32(offset), t)
+                    }
                     offset += c
                 }
             case .maxPool:
-                mlrc_f32_maxpool(&g, x, y, t)
+                if step.outputQuant != nil {
+                    mlrc_q8_maxpool(&g, bytes(node.inputs[0]), bytes(step.output), t)
+                } else {
+                    mlrc_f32_maxpool(&g, x, y, t)
+                }
             case .avgPool:
                 mlrc_f32_avgpool(&g, x, y, step.countIncludePad ? 1 : 0, t)
             case .globalAvgPool:
