@@ -108,6 +108,7 @@ struct Quantize: ParsableCommand {
     }
 
     private func quantizeInt8(_ net: BuiltNetwork, labels: [String]) throws -> QuantizationOutcome {
+        _ = try Quantizer.layers(named: keepFP32, in: net)
         let dir: String
         if let calib {
             dir = calib

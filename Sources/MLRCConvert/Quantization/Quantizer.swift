@@ -42,15 +42,9 @@ public enum Quantizer {
         let fp32 = try fp32Bytes.withUnsafeBytes { try Model(copying: $0) }
         let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
 
-        // Which module names exist, for --keep-fp32.
         var keep = Set<Int>()
         var kept: [(name: String, reason: String)] = []
-        for name in options.keepFP32 {
-            let matches = convs.filter { net.builder.nodeNames[$0] == name }
-            guard !matches.isEmpty else {
-                let known = convs.compactMap { net.builder.nodeNames[$0] }.prefix(8).joined(separator: ", ")
-                throw MLRCError.argument("--keep-fp32 \(name): no convolution of that name (names look like: \(known), ...)")
-            }
+        for (name, matches) in try layers(named: options.keepFP32, in: net) {
             for m in matches where !keep.contains(m) { keep.insert(m); kept.append((name, "--keep-fp32")) }
         }
 
@@ -78,6 +72,21 @@ public enum Quantizer {
                 kept.append((layer.name, "local SQNR \(format(layer.localSQNR)) dB < \(format(options.sqnrThreshold)) dB"
                              + " while the logit cosine was \(String(fidelity.meanCosine).prefix(6)) < \(options.targetCosine)"))
             }
+        }
+    }
+
+    /// The convolutions each name (a checkpoint module name, as --report prints them) stands for; an unknown name
+    /// is an error that shows real ones. quantize calls this before the long passes, so a typo fails at once.
+    public static func layers(named names: [String], in net: BuiltNetwork) throws -> [(String, [Int])] {
+        let nodes = net.builder.nodes
+        let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
+        return try names.map { name in
+            let matches = convs.filter { net.builder.nodeNames[$0] == name }
+            guard !matches.isEmpty else {
+                let known = convs.compactMap { net.builder.nodeNames[$0] }.prefix(8).joined(separator: ", ")
+                throw MLRCError.argument("--keep-fp32 \(name): no convolution of that name (names look like: \(known), ...)")
+            }
+            return (name, matches)
         }
     }
 

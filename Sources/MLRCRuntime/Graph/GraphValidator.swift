@@ -25,8 +25,6 @@ public struct ValidatedGraph: Sendable {
         public let lutTensor: Int?
         public let outputQuant: QuantParams?
 
-        /// Bytes per element of the output value.
-        public var outputElementBytes: Int { outputQuant == nil ? 4 : 1 }
     }
 
     /// Bytes per element of value v.
