@@ -79,38 +79,33 @@ ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int
 #undef ZMM_FULL
 #undef ZMM_TAIL
 
-/* Row blocks [rb0, rb1) x panels [nb0, nb1): groups of four panels in zmm tiles, the rest in ymm tiles. */
-ZMM_TARGET static void range_zmm(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
-                                 const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
-                                 const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
-    const int32_t kq = (K + 3) / 4;
-    int32_t nb = nb0;
-    for (; nb + 4 <= nb1 && (nb + 4) * 8 <= N; nb += 4) {
-        const int8_t *p = B + (size_t)nb * kq * 32;
-        __m256i b[4];
-        for (int j = 0; j < 4; j++) b[j] = panel_bias_avx512vnni(p + (size_t)j * kq * 32, kq, (nb + j) * 8, 8, bias, zero);
-        for (int32_t rb = rb0; rb < rb1; rb++) {
-            const int32_t m = rb * 6, rows = M - m < 6 ? M - m : 6;
-            tile_zmm(rows, A + (size_t)m * lda, lda, K, p, kq, b, nb * 8, scale, out, (char *)C + (size_t)m * row_bytes,
-                     row_bytes);
+/* The driver's range: row blocks in chunks of 16; groups of four panels in zmm tiles, the rest in ymm tiles. */
+ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                 int thread) {
+    const int32_t kq = (g->K + 3) / 4;
+    for (int32_t c0 = rb0; c0 < rb1; c0 += 16) {
+        const int32_t c1 = c0 + 16 < rb1 ? c0 + 16 : rb1;
+        int32_t nb = nb0;
+        for (; nb + 4 <= nb1 && (nb + 4) * 8 <= g->N; nb += 4) {
+            const int8_t *p = g->B + (size_t)nb * kq * 32;
+            __m256i b[4];
+            for (int j = 0; j < 4; j++)
+                b[j] = panel_bias_avx512vnni(p + (size_t)j * kq * 32, kq, (nb + j) * 8, 8, g->bias, g->zero);
+            for (int32_t rb = c0; rb < c1; rb++) {
+                const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
+                tile_zmm(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, kq, b, nb * 8, g->scale, g->out,
+                         (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+            }
         }
+        if (nb < nb1) range_avx512vnni(g, c0, c1, nb, nb1, thread);
     }
-    if (nb < nb1) range_avx512vnni(rb0, rb1, nb, nb1, M, N, K, A, lda, zero, B, bias, scale, out, C, row_bytes);
-}
-
-static void zmm_driver_range(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                             int thread) {
-    (void)thread;
-    for (int32_t c = rb0; c < rb1; c += 16)
-        range_zmm(c, c + 16 < rb1 ? c + 16 : rb1, nb0, nb1, g->M, g->N, g->K, g->A, g->lda, g->zero, g->B, g->bias,
-                  g->scale, g->out, g->C, g->row_bytes);
 }
 
 static void gemm_zmm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
                      const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
                      int32_t threads) {
     const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, NULL, 0);
-    mlrc_q8_gemm_parallel(&a, 4, threads, zmm_driver_range);
+    mlrc_q8_gemm_parallel(&a, 4, threads, range_zmm);
 }
 
 int mlrc_cpu_has_avx512vnni(void) {

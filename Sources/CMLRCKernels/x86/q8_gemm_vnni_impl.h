@@ -102,38 +102,34 @@ VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
 #undef VNNI_FULL
 #undef VNNI_TAIL
 
-VNNI_TARGET static void VNNI_NAME(range)(int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int32_t M, int32_t N, int32_t K,
-                             const uint8_t *A, int32_t lda, int32_t zero, const int8_t *B, const int32_t *bias,
-                             const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
-    const int32_t kq = (K + 3) / 4;
-    for (int32_t nb = nb0; nb < nb1; nb += 2) {
-        const int two = nb + 1 < nb1;
-        const int8_t *p0 = B + (size_t)nb * kq * 32, *p1 = two ? p0 + (size_t)kq * 32 : p0;
-        const int32_t n0 = nb * 8;
-        const __m256i b0 = VNNI_NAME(panel_bias)(p0, kq, n0, N - n0 < 8 ? N - n0 : 8, bias, zero);
-        const __m256i b1 = two ? VNNI_NAME(panel_bias)(p1, kq, n0 + 8, N - n0 - 8 < 8 ? N - n0 - 8 : 8, bias, zero) : b0;
-        for (int32_t rb = rb0; rb < rb1; rb++) {
-            const int32_t m = rb * 6, rows = M - m < 6 ? M - m : 6;
-            VNNI_NAME(tile)(rows, A + (size_t)m * lda, lda, K, p0, p1, two, kq, &b0, &b1, n0, N, scale, out,
-                            (char *)C + (size_t)m * row_bytes, row_bytes);
+/* The driver's range: row blocks in chunks of 16, every panel pair passing over a chunk while it is in cache. */
+VNNI_TARGET static void VNNI_NAME(range)(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                         int thread) {
+    (void)thread;
+    const int32_t kq = (g->K + 3) / 4;
+    for (int32_t c0 = rb0; c0 < rb1; c0 += 16) {
+        const int32_t c1 = c0 + 16 < rb1 ? c0 + 16 : rb1;
+        for (int32_t nb = nb0; nb < nb1; nb += 2) {
+            const int two = nb + 1 < nb1;
+            const int8_t *p0 = g->B + (size_t)nb * kq * 32, *p1 = two ? p0 + (size_t)kq * 32 : p0;
+            const int32_t n0 = nb * 8;
+            const __m256i b0 = VNNI_NAME(panel_bias)(p0, kq, n0, g->N - n0 < 8 ? g->N - n0 : 8, g->bias, g->zero);
+            const __m256i b1 =
+                two ? VNNI_NAME(panel_bias)(p1, kq, n0 + 8, g->N - n0 - 8 < 8 ? g->N - n0 - 8 : 8, g->bias, g->zero) : b0;
+            for (int32_t rb = c0; rb < c1; rb++) {
+                const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
+                VNNI_NAME(tile)(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, two, kq, &b0, &b1, n0, g->N,
+                                g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+            }
         }
     }
-}
-
-/* Driver range: row blocks in chunks of 16, every panel pair passing over a chunk while it is in cache. */
-static void VNNI_NAME(driver_range)(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                    int thread) {
-    (void)thread;
-    for (int32_t c = rb0; c < rb1; c += 16)
-        VNNI_NAME(range)(c, c + 16 < rb1 ? c + 16 : rb1, nb0, nb1, g->M, g->N, g->K, g->A, g->lda, g->zero, g->B,
-                         g->bias, g->scale, g->out, g->C, g->row_bytes);
 }
 
 static void VNNI_NAME(gemm)(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
                             const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
                             void *C, int32_t ldc, int32_t threads) {
     const mlrc_q8_gemm_args a = mlrc_q8_gemm_pack_args(M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, NULL, 0);
-    mlrc_q8_gemm_parallel(&a, 2, threads, VNNI_NAME(driver_range));
+    mlrc_q8_gemm_parallel(&a, 2, threads, VNNI_NAME(range));
 }
 
 /* Convolution read straight from the input, no im2col (cg = in_c / groups a multiple of 4, so every quad of K =
