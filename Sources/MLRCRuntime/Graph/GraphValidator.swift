@@ -166,6 +166,18 @@ public enum GraphValidator {
                 stride_h: Int32(sh), stride_w: Int32(sw), pad_top: Int32(pt), pad_left: Int32(pl), groups: 1)
         }
 
+        /// Window, groups (ints[8]) and output channels (ints[9]) of a general convolution; returns the
+        /// reduction length per output (kernel taps x input channels per group).
+        func groupedWindow() throws -> (groups: Int, outC: Int, k: Int) {
+            let groups = Int(node.ints[8]), outC = Int(node.ints[9])
+            guard groups >= 1, outC >= 1, outC <= maxDim, x.channels % groups == 0, outC % groups == 0 else {
+                throw MLRCError.format("\(ctx): groups \(groups) / channels \(x.channels)->\(outC) inconsistent")
+            }
+            try window(x.channels, outC)
+            geometry.groups = Int32(groups)
+            return (groups, outC, Int(geometry.kernel_h) * Int(geometry.kernel_w) * (x.channels / groups))
+        }
+
         if node.op != .add && node.op != .concat && node.inputs.count != 1 {
             throw MLRCError.format("\(ctx): expects one input")
         }
@@ -179,14 +191,8 @@ public enum GraphValidator {
         switch node.op {
         case .conv:
             try needInts(11)
-            let groups = Int(node.ints[8]), outC = Int(node.ints[9])
-            guard groups >= 1, outC >= 1, outC <= maxDim, x.channels % groups == 0, outC % groups == 0 else {
-                throw MLRCError.format("\(ctx): groups \(groups) / channels \(x.channels)->\(outC) inconsistent")
-            }
-            try window(x.channels, outC)
-            geometry.groups = Int32(groups)
+            let (groups, outC, k) = try groupedWindow()
             act = try activation(node.ints[10])
-            let k = Int(geometry.kernel_h) * Int(geometry.kernel_w) * (x.channels / groups)
             try tensor(0, count: try checkedCount([groups, k, outC / groups], ctx))
             try tensor(1, count: outC, optional: true)
         case .depthwiseConv:
@@ -249,13 +255,7 @@ public enum GraphValidator {
             outQuant = try quantParams(scale: node.floats[0], zero: node.ints[0])
         case .quantizedConv:
             try needInts(10 + QuantizedOutputFields.count)
-            let groups = Int(node.ints[8]), outC = Int(node.ints[9])
-            guard groups >= 1, outC >= 1, outC <= maxDim, x.channels % groups == 0, outC % groups == 0 else {
-                throw MLRCError.format("\(ctx): groups \(groups) / channels \(x.channels)->\(outC) inconsistent")
-            }
-            try window(x.channels, outC)
-            geometry.groups = Int32(groups)
-            let k = Int(geometry.kernel_h) * Int(geometry.kernel_w) * (x.channels / groups)
+            let (groups, outC, k) = try groupedWindow()
             guard k <= maxReduction else { throw MLRCError.format("\(ctx): reduction of \(k) products too long") }
             let packed = mlrc_q8_packed_bytes(Int32(outC / groups), Int32(k))
             try tensor(0, count: try checkedMul(groups, packed, ctx), dtype: .int8)
