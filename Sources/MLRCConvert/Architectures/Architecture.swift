@@ -25,6 +25,11 @@ public struct BuiltNetwork {
     public var output: Int
     public var numClasses: Int
     public var preprocessing: Preprocessing
+
+    /// Indices of the graph's convolution nodes (general and depthwise): what int8 quantization works on.
+    public var convolutionNodes: [Int] {
+        builder.nodes.indices.filter { builder.nodes[$0].op == .conv || builder.nodes[$0].op == .depthwiseConv }
+    }
 }
 
 public enum Family: String, CaseIterable {

@@ -37,7 +37,7 @@ enum FidelityMeter {
     static func measure(fp32: Model, int8: Model, graph: QuantizedGraph, net: BuiltNetwork, quantized: Set<Int>,
                         inputs: [[Float]], progress: (Int, Int) -> Void) throws -> Fidelity {
         let nodes = net.builder.nodes
-        let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
+        let convs = net.convolutionNodes
         var interest = Set<Int>()
         for i in convs { interest.insert(i + 1); interest.insert(nodes[i].inputs[0]) }
         let reference = try Session(model: fp32, threads: 0), candidate = try Session(model: int8, threads: 0)

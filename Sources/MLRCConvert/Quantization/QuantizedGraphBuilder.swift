@@ -31,15 +31,17 @@ enum QuantizedGraphBuilder {
         for (i, n) in nodes.enumerated() { for v in Set(n.inputs) { consumers[v].append(i) } }
         // Readers that take uint8 as well as float: a concat (it dequantizes into its output) and a max pool read
         // only by such readers (max of uint8 codes is exact, so the pool runs on the codes).
+        /// Whether value v has readers and every one of them is `accepted` (the logits always stay float).
+        func readOnly(_ v: Int, by accepted: (Int) -> Bool) -> Bool {
+            v != net.output && !consumers[v].isEmpty && consumers[v].allSatisfy(accepted)
+        }
         let concats = Set(nodes.indices.filter { nodes[$0].op == .concat })
         let uint8Pools = Set(nodes.indices.filter { i in
-            nodes[i].op == .maxPool && i + 1 != net.output && !consumers[i + 1].isEmpty
-                && consumers[i + 1].allSatisfy { quantized.contains($0) || concats.contains($0) }
+            nodes[i].op == .maxPool && readOnly(i + 1) { quantized.contains($0) || concats.contains($0) }
         })
         /// Whether an int8 op's output can stay uint8: every reader takes uint8.
         func readOnlyByInt8(_ v: Int) -> Bool {
-            v != net.output && !consumers[v].isEmpty
-                && consumers[v].allSatisfy { quantized.contains($0) || uint8Pools.contains($0) || concats.contains($0) }
+            readOnly(v) { quantized.contains($0) || uint8Pools.contains($0) || concats.contains($0) }
         }
 
         var out: [Node] = [], tensors: [StoredTensor] = []
@@ -98,8 +100,7 @@ enum QuantizedGraphBuilder {
                 let nv = emit(cat)
                 floatOf[v] = nv
                 origin[nv] = v
-            } else if n.op == .layerNorm && !consumers[v].isEmpty && v != net.output
-                        && consumers[v].allSatisfy({ quantized.contains($0) }) {
+            } else if n.op == .layerNorm && readOnly(v, by: { quantized.contains($0) }) {
                 let p = try params(v)
                 var ln = n
                 ln.inputs = try n.inputs.map(float)

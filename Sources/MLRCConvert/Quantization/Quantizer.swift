@@ -37,10 +37,9 @@ public enum Quantizer {
     /// `progress(stage, done, total)` reports the long passes.
     public static func quantize(_ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
                                 progress: (String, Int, Int) -> Void) throws -> QuantizationOutcome {
-        let nodes = net.builder.nodes
         let fp32Bytes = try ModelWriter.serialize(net, labels: labels)
         let fp32 = try fp32Bytes.withUnsafeBytes { try Model(copying: $0) }
-        let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
+        let convs = net.convolutionNodes
 
         var keep = Set<Int>()
         var kept: [(name: String, reason: String)] = []
@@ -78,8 +77,7 @@ public enum Quantizer {
     /// The convolutions each name (a checkpoint module name, as --report prints them) stands for; an unknown name
     /// is an error that shows real ones. quantize calls this before the long passes, so a typo fails at once.
     public static func layers(named names: [String], in net: BuiltNetwork) throws -> [(String, [Int])] {
-        let nodes = net.builder.nodes
-        let convs = nodes.indices.filter { nodes[$0].op == .conv || nodes[$0].op == .depthwiseConv }
+        let convs = net.convolutionNodes
         return try names.map { name in
             let matches = convs.filter { net.builder.nodeNames[$0] == name }
             guard !matches.isEmpty else {
