@@ -181,17 +181,10 @@ static void test_dwconv(void) {
 }
 
 static void test_conv(void) {
-    /* h, w, cin, cout, groups, kh, kw, stride, pad top/left/bottom/right */
-    const int shapes[][12] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     {9, 7, 3, 17, 1, 3, 3, 2, 1, 1, 1, 1},
-                              {17, 17, 32, 32, 4, 3, 3, 1, 1, 1, 1, 1}, {15, 15, 44, 44, 4, 3, 3, 1, 1, 1, 1, 1},
-                              {57, 57, 3, 32, 1, 3, 3, 2, 0, 0, 1, 1},  {33, 33, 8, 33, 1, 4, 4, 4, 0, 0, 0, 0},
-                              {14, 14, 7, 9, 1, 2, 2, 2, 0, 0, 0, 0},   {5, 11, 6, 6, 3, 1, 7, 1, 0, 3, 0, 3},
-                              {21, 21, 16, 24, 2, 5, 5, 2, 1, 2, 2, 1}, {3, 3, 400, 100, 4, 3, 3, 1, 1, 1, 1, 1},
-                              {7, 7, 40, 160, 1, 1, 1, 1, 0, 0, 0, 0},  {28, 28, 17, 33, 1, 1, 1, 2, 0, 0, 0, 0}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const int *v = shapes[s];
+    for (size_t s = 0; s < CONV_SHAPES; s++) {
+        const int *v = conv_shapes[s];
         mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
         const int32_t ng = v[3] / v[4], kg = v[5] * v[6] * (v[2] / v[4]);
         const size_t n = (size_t)g.out_h * g.out_w * g.out_c, wbytes = mlrc_q8_packed_bytes(ng, kg);
