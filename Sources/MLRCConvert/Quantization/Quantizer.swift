@@ -68,8 +68,8 @@ public enum Quantizer {
             }
             for layer in noisy {
                 quantized.remove(layer.node)
-                kept.append((layer.name, "local SQNR \(format(layer.localSQNR)) dB < \(format(options.sqnrThreshold)) dB"
-                             + " while the logit cosine was \(String(fidelity.meanCosine).prefix(6)) < \(options.targetCosine)"))
+                kept.append((layer.name, "local SQNR \(fixed(layer.localSQNR)) dB < \(fixed(options.sqnrThreshold)) dB"
+                             + " while the logit cosine was \(fixed(fidelity.meanCosine, 4)) < \(options.targetCosine)"))
             }
         }
     }
@@ -123,10 +123,5 @@ public enum Quantizer {
             result.preActivation[v] = quantParams(lo: r.lo, hi: r.hi)
         }
         return result
-    }
-
-    static func format(_ x: Double) -> String {
-        let r = (x * 10).rounded() / 10
-        return "\(r)"
     }
 }
