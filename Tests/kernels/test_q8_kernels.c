@@ -145,14 +145,17 @@ static void test_gemm(void) {
 }
 
 static void test_dwconv(void) {
-    /* h, w, c, kh, kw, stride, pad top/left/bottom/right: 1..57 maps, 1/3/7/17/33+ channels, strips, every padding */
+    /* h, w, c, kh, kw, stride, pad top/left/bottom/right: 1..57 maps, 1/3/7/17/33..280 channels, strips, every padding */
     const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
                               {57, 57, 33, 7, 7, 1, 3, 3, 3, 3},  {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
                               {14, 14, 33, 1, 3, 1, 0, 1, 0, 1},  {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
                               {28, 28, 24, 5, 5, 2, 1, 1, 2, 2},  {3, 3, 48, 3, 3, 1, 1, 1, 1, 1},
                               {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},   {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},
                               {57, 57, 17, 3, 3, 2, 1, 1, 1, 1},  {7, 7, 64, 7, 7, 1, 3, 3, 3, 3},
-                              {1, 1, 33, 3, 3, 1, 1, 1, 1, 1},    {9, 9, 16, 3, 3, 2, 1, 1, 0, 0}};
+                              {1, 1, 33, 3, 3, 1, 1, 1, 1, 1},    {9, 9, 16, 3, 3, 2, 1, 1, 0, 0},
+                              /* more than one 128-channel chunk, with a tail; 5x5 stride 2; 81 taps (> 64) */
+                              {10, 9, 280, 5, 5, 1, 2, 2, 2, 2},  {11, 11, 144, 5, 5, 2, 1, 1, 2, 2},
+                              {6, 7, 40, 9, 9, 1, 4, 4, 4, 4},    {5, 5, 130, 3, 3, 1, 0, 0, 0, 0}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {

@@ -150,6 +150,10 @@ void mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda
 void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads) {
 #if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_q8_dwconv_vnni_supported(g)) {
+        mlrc_q8_dwconv_vnni(g, input, in_zero, weights, bias, scale, out, output, threads);
+        return;
+    }
     if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_dwconv_avx2(g, input, in_zero, weights, bias, scale, out, output, threads);
         return;

@@ -208,6 +208,11 @@ void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input,
 void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads);
+/* AVX512-VNNI + VBMI (vpdpbusd over four taps per channel): kernels up to 64 taps on CPUs that have them. */
+int mlrc_q8_dwconv_vnni_supported(const mlrc_conv_geometry *g);
+void mlrc_q8_dwconv_vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                         int32_t threads);
 void mlrc_q8_dwconv_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads);
