@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <string.h>
 #include "q8_output_avx2.h"
+#include "q8_output_avx512.h"
 #include "q8_gemm_driver.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
@@ -47,7 +48,7 @@ ZMM_TARGET static inline __m512i zmm_panels(const int8_t *pa, const int8_t *pb, 
 #define ZMM_TAIL(r) _mm512_broadcast_i32x4(_mm256_castsi256_si128(quad_avx512vnni(a##r, 4 * q, K)))
 
 ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p, int32_t kq,
-                                const __m256i bias4[4], int32_t n0, const float *scale, const mlrc_q8_output *out,
+                                const __m512i bias2[2], int32_t n0, const float *scale, const mlrc_q8_output *out,
                                 void *C, size_t row_bytes) {
 #define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
     ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
@@ -67,19 +68,51 @@ ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int
         ZMM_STEP(ZMM_TAIL)
     }
     const __m512i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
+    /* 16 columns per output stage: the tile's 32 columns' constants are loaded once. */
+    const mlrc_q8_stage16 st0 = mlrc_q8_stage16_at(scale, n0, 0xFFFF, out);
+    const mlrc_q8_stage16 st1 = mlrc_q8_stage16_at(scale, n0 + 16, 0xFFFF, out);
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     for (int r = 0; r < rows; r++) {
-        char *row = (char *)C + (size_t)r * row_bytes;
-        const __m256i parts[4] = {_mm512_castsi512_si256(lo[r]), _mm512_extracti64x4_epi64(lo[r], 1),
-                                  _mm512_castsi512_si256(hi[r]), _mm512_extracti64x4_epi64(hi[r], 1)};
-        for (int j = 0; j < 4; j++)
-            mlrc_q8_store8_with_bias_avx2(_mm256_add_epi32(parts[j], bias4[j]), n0 + 8 * j, 8, scale, out, row);
+        char *row = (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize;
+        mlrc_q8_store16_avx512(&st0, _mm512_add_epi32(lo[r], bias2[0]), out, row);
+        mlrc_q8_store16_avx512(&st1, _mm512_add_epi32(hi[r], bias2[1]), out, row + 16 * esize);
     }
 }
+/* Two panels (16 columns, the second possibly partial or absent) per 6-row tile: one zmm accumulator a row. */
+ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
+                                  const int8_t *p1, int32_t kq, __m512i bias, int32_t n0, int32_t cols,
+                                  const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
+#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
+    ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
+#undef ZMM_ROWPTR
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    const int32_t full = K / 4;
+    int32_t q = 0;
+#define ZMM_STEP16(X)                                                                                          \
+    {                                                                                                          \
+        const __m512i w = zmm_panels(p0, p1, q);                                                               \
+        c0 = _mm512_dpbusd_epi32(c0, X(0), w); c1 = _mm512_dpbusd_epi32(c1, X(1), w);                          \
+        c2 = _mm512_dpbusd_epi32(c2, X(2), w); c3 = _mm512_dpbusd_epi32(c3, X(3), w);                          \
+        c4 = _mm512_dpbusd_epi32(c4, X(4), w); c5 = _mm512_dpbusd_epi32(c5, X(5), w);                          \
+    }
+    for (; q < full; q++) ZMM_STEP16(ZMM_FULL)
+    for (; q < kq; q++) ZMM_STEP16(ZMM_TAIL)
+#undef ZMM_STEP16
+    const __m512i acc[6] = {c0, c1, c2, c3, c4, c5};
+    const __mmask16 lanes = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    const mlrc_q8_stage16 st = mlrc_q8_stage16_at(scale, n0, lanes, out);
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    for (int r = 0; r < rows; r++)
+        mlrc_q8_store16_avx512(&st, _mm512_add_epi32(acc[r], bias), out,
+                               (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize);
+}
+
 #undef ZMM_STEP
 #undef ZMM_FULL
 #undef ZMM_TAIL
 
-/* The driver's range: row blocks in chunks of 16; groups of four panels in zmm tiles, the rest in ymm tiles. */
+/* The driver's range: row blocks in chunks of 16; groups of four panels in 32-column zmm tiles, then pairs of
+ * panels in 16-column ones. */
 ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                  int thread) {
     const int32_t kq = (g->K + 3) / 4;
@@ -88,16 +121,31 @@ ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_
         int32_t nb = nb0;
         for (; nb + 4 <= nb1 && (nb + 4) * 8 <= g->N; nb += 4) {
             const int8_t *p = g->B + (size_t)nb * kq * 32;
-            __m256i b[4];
+            __m256i b4[4];
             for (int j = 0; j < 4; j++)
-                b[j] = panel_bias_avx512vnni(p + (size_t)j * kq * 32, kq, (nb + j) * 8, 8, g->bias, g->zero);
+                b4[j] = panel_bias_avx512vnni(p + (size_t)j * kq * 32, kq, (nb + j) * 8, 8, g->bias, g->zero);
+            const __m512i b[2] = {_mm512_inserti64x4(_mm512_castsi256_si512(b4[0]), b4[1], 1),
+                                  _mm512_inserti64x4(_mm512_castsi256_si512(b4[2]), b4[3], 1)};
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
                 tile_zmm(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, kq, b, nb * 8, g->scale, g->out,
                          (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
             }
         }
-        if (nb < nb1) range_avx512vnni(g, c0, c1, nb, nb1, thread);
+        for (; nb < nb1; nb += 2) {
+            const int32_t n0 = nb * 8, cols = g->N - n0 < 16 ? g->N - n0 : 16;
+            const int two = nb + 1 < nb1;
+            const int8_t *p0 = g->B + (size_t)nb * kq * 32, *p1 = two ? p0 + (size_t)kq * 32 : p0;
+            const __m256i b0 = panel_bias_avx512vnni(p0, kq, n0, cols < 8 ? cols : 8, g->bias, g->zero);
+            /* A missing second panel reads the first again; its lanes are masked off at the store. */
+            const __m256i b1 = two ? panel_bias_avx512vnni(p1, kq, n0 + 8, cols - 8, g->bias, g->zero) : b0;
+            const __m512i b = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
+            for (int32_t rb = c0; rb < c1; rb++) {
+                const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
+                tile_zmm16(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, kq, b, n0, two ? cols : (cols < 8 ? cols : 8),
+                           g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 #include "f32_vmath_avx2.h"
 #include "q8_requantize.h"
 
-#define MLRC_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
+#define MLRC_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
 
 typedef struct mlrc_q8_stage16 {
     __m512 scale, lo, hi;  /* lo, hi: the clamp bounds relative to the zero point */
@@ -16,7 +16,7 @@ typedef struct mlrc_q8_stage16 {
     __mmask16 lanes;       /* the channels present (a tail block has fewer than 16) */
 } mlrc_q8_stage16;
 
-MLRC_AVX512 static inline mlrc_q8_stage16 mlrc_q8_stage16_at(const float *scale, int32_t c, __mmask16 lanes,
+__attribute__((always_inline)) MLRC_AVX512 static inline mlrc_q8_stage16 mlrc_q8_stage16_at(const float *scale, int32_t c, __mmask16 lanes,
                                                           const mlrc_q8_output *out) {
     mlrc_q8_stage16 st;
     st.scale = _mm512_maskz_loadu_ps(lanes, scale + c);
@@ -28,7 +28,7 @@ MLRC_AVX512 static inline mlrc_q8_stage16 mlrc_q8_stage16_at(const float *scale,
 }
 
 /* acc already holds acc + bias. dst: the first of the 16 channels' output elements (uint8 or float). */
-MLRC_AVX512 static inline void mlrc_q8_store16_avx512(const mlrc_q8_stage16 *st, __m512i acc, const mlrc_q8_output *out,
+__attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store16_avx512(const mlrc_q8_stage16 *st, __m512i acc, const mlrc_q8_output *out,
                                                       void *dst) {
     const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), st->scale);
     if (out->kind == MLRC_Q8_OUT_F32) {
