@@ -252,7 +252,8 @@ static void test_elementwise(void) {
     expect(ok, "q8 avgpool constant");
     /* Max pooling of codes equals the fp32 max pool of the dequantized values (it is exact), every padding. */
     {
-        const int shapes[][6] = {{9, 9, 16, 3, 1, 1}, {57, 57, 17, 3, 2, 1}, {8, 8, 64, 2, 2, 0}, {5, 7, 70, 3, 1, 0}};
+        const int shapes[][6] = {{9, 9, 16, 3, 1, 1}, {57, 57, 17, 3, 2, 1}, {8, 8, 64, 2, 2, 0}, {5, 7, 70, 3, 1, 0},
+                                 {6, 6, 51, 3, 2, 1}};
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
             const int *v = shapes[k];
             mlrc_conv_geometry pg = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[3], v[4], v[5], v[5], v[5], v[5]);
@@ -266,6 +267,8 @@ static void test_elementwise(void) {
             char what[96];
             snprintf(what, sizeof what, "q8 maxpool %dx%dx%d k%d s%d p%d", v[0], v[1], v[2], v[3], v[4], v[5]);
             expect(memcmp(qo, expect_q, nout) == 0, what);
+            mlrc_q8_maxpool_ref(&pg, q, qo, 2);
+            expect(memcmp(qo, expect_q, nout) == 0, "q8 maxpool reference");
             free(q), free(qo), free(expect_q), free(f), free(fo);
         }
     }

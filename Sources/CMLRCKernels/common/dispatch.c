@@ -168,6 +168,16 @@ void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t i
     mlrc_q8_dwconv_ref(g, input, in_zero, weights, bias, scale, out, output, threads);
 }
 
+void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+#if defined(__x86_64__)
+    if (is_avx2(mlrc_kernels_active_isa())) {
+        mlrc_q8_maxpool_avx2(g, input, output, threads);
+        return;
+    }
+#endif
+    mlrc_q8_maxpool_ref(g, input, output, threads);
+}
+
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
 #if defined(__x86_64__)
     if (is_avx2(mlrc_kernels_active_isa())) {

@@ -250,6 +250,8 @@ void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *i
                                 int32_t threads);
 /* Max pooling of uint8 values: exact (max commutes with quantization), output quantized as the input. */
 void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
+void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
+void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
 /* Average pooling of uint8 values (window as the geometry, padding cells not counted): the window sum in
  * int32, then the U8 stage with scale = in_scale / (count * out_scale) and zero = out zero. */
 void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, float scale_ratio,

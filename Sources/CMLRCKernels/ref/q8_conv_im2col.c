@@ -6,9 +6,16 @@
 #include "mlrc_kernels.h"
 #include "activation.h"
 
+/* Bytes of one im2col row. Ungrouped rows are padded to whole quads of K (the packed weights there are zero,
+ * and K = 27 and K = 28 pack alike), so the GEMM never takes its partial-quad path (stems: 3 channels x 9 taps). */
+static int32_t row_bytes(const mlrc_conv_geometry *g) {
+    const int32_t k = g->kernel_h * g->kernel_w * g->in_c;
+    return g->groups == 1 ? (k + 3) / 4 * 4 : k;
+}
+
 /* Output pixels per im2col chunk: about 512 KB of rows, a multiple of the GEMM's 6-row tile. */
 static int32_t chunk_rows(const mlrc_conv_geometry *g) {
-    const int64_t k = (int64_t)g->kernel_h * g->kernel_w * g->in_c;
+    const int64_t k = row_bytes(g);
     int64_t rows = ((int64_t)1 << 19) / (k > 0 ? k : 1);
     rows = rows < 48 ? 48 : rows;
     rows -= rows % 6;
@@ -33,15 +40,27 @@ static int use_indirect(const mlrc_conv_geometry *g) {
 
 size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) {
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
-    const size_t gemm = mlrc_q8_gemm_scratch_bytes(kg, threads);
+    const size_t gemm = mlrc_q8_gemm_scratch_bytes(g->groups == 1 ? row_bytes(g) : kg, threads);
     if (is_pointwise(g)) return gemm;
-    const size_t im2col = (size_t)chunk_rows(g) * g->kernel_h * g->kernel_w * g->in_c;
+    const size_t im2col = (size_t)chunk_rows(g) * row_bytes(g);
     size_t need = gemm + ((im2col + 63) & ~(size_t)63);
 #if defined(__x86_64__)
     const size_t indirect = mlrc_q8_conv_indirect_vnni_scratch_bytes(g);
     if (indirect > need) need = indirect;
 #endif
     return need;
+}
+
+/* memcpy for the few bytes of narrow inputs (a stem's 9-byte kernel rows), without a library call. */
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n) {
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) { /* two overlapping fixed-size copies: plain loads and stores */
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    }
 }
 
 /* Row p (output pixel) of the im2col matrix, ordered [group][ky][kx][ci of the group]. */
@@ -53,8 +72,8 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
         const int32_t iy = oy * g->stride_h - g->pad_top + ky;
         /* Ungrouped, whole kernel row inside: its kw taps are kw * C contiguous input bytes (one copy). */
         if (g->groups == 1 && iy >= 0 && iy < g->in_h && ix0 >= 0 && ix0 + g->kernel_w <= g->in_w) {
-            memcpy(row + (size_t)ky * g->kernel_w * cg, input + ((size_t)iy * g->in_w + ix0) * g->in_c,
-                   (size_t)g->kernel_w * cg);
+            copy_bytes(row + (size_t)ky * g->kernel_w * cg, input + ((size_t)iy * g->in_w + ix0) * g->in_c,
+                       (size_t)g->kernel_w * cg);
             continue;
         }
         for (int32_t kx = 0; kx < g->kernel_w; kx++) {
@@ -63,7 +82,7 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
             const uint8_t *src = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : input;
             if (g->groups == 1) {
                 if (inside)
-                    memcpy(row + (size_t)tap * cg, src, (size_t)cg);
+                    copy_bytes(row + (size_t)tap * cg, src, (size_t)cg);
                 else
                     memset(row + (size_t)tap * cg, pad, (size_t)cg);
             } else if (cg == 8 && inside) { /* narrow groups (HSNet): fixed-size copies the compiler inlines */
@@ -98,8 +117,10 @@ void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_
     }
 #endif
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups), ng = g->out_c / g->groups;
-    const int32_t ktotal = kg * g->groups, rows = chunk_rows(g);
-    const size_t gemm_bytes = mlrc_q8_gemm_scratch_bytes(kg, threads);
+    const int32_t ktotal = row_bytes(g), rows = chunk_rows(g);
+    /* Ungrouped: the GEMM runs over the whole padded row (K rounded up to a quad). */
+    const int32_t kgemm = g->groups == 1 ? ktotal : kg;
+    const size_t gemm_bytes = mlrc_q8_gemm_scratch_bytes(kgemm, threads);
     uint8_t *cols = (uint8_t *)scratch + gemm_bytes;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     const size_t wbytes = mlrc_q8_packed_bytes(ng, kg);
@@ -108,11 +129,15 @@ void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_
         const int32_t mc = M - m0 < rows ? M - m0 : rows;
         int nt = mlrc_threads_for(threads, mc / 16 + 1);
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int32_t i = 0; i < mc; i++) gather_row(g, input, pad, m0 + i, cols + (size_t)i * ktotal);
+        for (int32_t i = 0; i < mc; i++) {
+            uint8_t *row = cols + (size_t)i * ktotal;
+            gather_row(g, input, pad, m0 + i, row);
+            for (int32_t k = kg * g->groups; k < ktotal; k++) row[k] = pad; /* meets zero weights */
+        }
         if (g->groups == 1 || threads <= 1) {
             for (int32_t grp = 0; grp < g->groups; grp++) {
                 char *dst = (char *)output + ((size_t)m0 * g->out_c + (size_t)grp * ng) * esize;
-                mlrc_q8_gemm(mc, ng, kg, cols + (size_t)grp * kg, ktotal, in_zero, weights + grp * wbytes,
+                mlrc_q8_gemm(mc, ng, kgemm, cols + (size_t)grp * kg, ktotal, in_zero, weights + grp * wbytes,
                              bias ? bias + grp * ng : NULL, scale + grp * ng, out, dst, g->out_c, scratch, threads);
             }
             continue;

@@ -80,7 +80,7 @@ void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *i
 
 /* Max commutes with the (monotonic) quantization, so uint8 codes pool exactly: output code = max of input codes,
  * same scale and zero point. Padding cells are skipped, as in the fp32 max pool. */
-void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
     const int32_t C = g->in_c;
     int nt = mlrc_threads_for(threads, g->out_h);
 #pragma omp parallel for schedule(static) num_threads(nt)

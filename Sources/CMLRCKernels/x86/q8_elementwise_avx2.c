@@ -1,7 +1,9 @@
 /* AVX2 quantize (fp32 -> uint8) and requantizing add: the same float operations as the reference, 16 lanes at a
- * time, so results are bit-identical. */
+ * time, so results are bit-identical. Max pooling of uint8 codes: vpmaxub over the window's valid taps. */
 #if defined(__x86_64__)
+#include <string.h>
 #include "q8_output_avx2.h"
+#include "window.h"
 
 /* 16 int32 (two vectors, already clamped to 0..255) to 16 bytes in order. */
 MLRC_AVX2 static inline __m128i pack16(__m256i a, __m256i b) {
@@ -71,6 +73,142 @@ void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, cons
     for (size_t blk = 0; blk < blocks; blk++) {
         const size_t i1 = (blk + 1) * 4096 < count ? (blk + 1) * 4096 : count;
         add_range(blk * 4096, i1, a, za, ma, b, zb, mb, zero_out, lo, hi, out);
+    }
+}
+MLRC_AVX2 static void maxpool_pixel(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *out, int32_t oy,
+                                   int32_t ox) {
+    const int32_t C = g->in_c;
+    const mlrc_window win = mlrc_window_at(g, oy, ox);
+    const uint8_t *base = input + ((size_t)(win.iy0 + win.ky_lo) * g->in_w + (win.ix0 + win.kx_lo)) * C;
+    const int32_t rows = win.ky_hi - win.ky_lo, cols = win.kx_hi - win.kx_lo;
+    const size_t row_step = (size_t)g->in_w * C;
+    int32_t c = 0;
+    for (; c + 32 <= C; c += 32) {
+        __m256i m = _mm256_setzero_si256();
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++)
+                m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(base + r * row_step + (size_t)k * C + c)));
+        _mm256_storeu_si256((__m256i *)(out + c), m);
+    }
+    for (; c + 16 <= C; c += 16) {
+        __m128i m = _mm_setzero_si128();
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++)
+                m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(base + r * row_step + (size_t)k * C + c)));
+        _mm_storeu_si128((__m128i *)(out + c), m);
+    }
+    for (; c < C; c++) {
+        uint8_t m = 0;
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++) {
+                const uint8_t v = base[r * row_step + (size_t)k * C + c];
+                m = v > m ? v : m;
+            }
+        out[c] = m;
+    }
+}
+
+/* Element-wise max of n bytes: dst = max(dst, src). */
+MLRC_AVX2 static inline void max_bytes(uint8_t *dst, const uint8_t *src, size_t n) {
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(dst + i)),
+                                                                 _mm256_loadu_si256((const __m256i *)(src + i))));
+    for (; i + 16 <= n; i += 16)
+        _mm_storeu_si128((__m128i *)(dst + i),
+                         _mm_max_epu8(_mm_loadu_si128((const __m128i *)(dst + i)), _mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = src[i] > dst[i] ? src[i] : dst[i];
+}
+
+enum { MAXPOOL_BUF = 8192 }; /* bytes of column maxima held per segment of an output row */
+
+/* Separable: the max over the window's rows of a segment of input columns (contiguous bytes, so plain vector
+ * code whatever the channel count), then per output pixel the max over its columns. Pixels per segment are
+ * bounded by the buffer; a row wider than it takes several segments. */
+MLRC_AVX2 static void maxpool_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy) {
+    const int32_t C = g->in_c, sw = g->stride_w, kw = g->kernel_w;
+    const mlrc_window w0 = mlrc_window_at(g, oy, 0);
+    const int32_t seg_px = (MAXPOOL_BUF / C - kw) / sw + 1;
+    uint8_t buf[MAXPOOL_BUF];
+    for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
+        const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
+        int32_t ia = ox0 * sw - g->pad_left, ib = (ox1 - 1) * sw - g->pad_left + kw;
+        ia = ia < 0 ? 0 : ia;
+        ib = ib > g->in_w ? g->in_w : ib;
+        const size_t n = ib > ia ? (size_t)(ib - ia) * C : 0;
+        memset(buf, 0, n);
+        for (int32_t ky = w0.ky_lo; ky < w0.ky_hi; ky++)
+            max_bytes(buf, input + ((size_t)(w0.iy0 + ky) * g->in_w + ia) * C, n);
+        int32_t in0 = ox1, in1 = ox1; /* stride 1: pixels whose window is inside the row, done below as bytes */
+        if (sw == 1) {
+            in0 = g->pad_left > ox0 ? g->pad_left : ox0;
+            in1 = g->in_w - kw + g->pad_left + 1 < ox1 ? g->in_w - kw + g->pad_left + 1 : ox1;
+            if (in1 < in0) in0 = in1 = ox1;
+        }
+        if (in0 < in1) {
+            /* out[ox][c] = max over kx of columns ox - pad_left + kx: kw shifted runs of contiguous bytes. */
+            uint8_t *out = output + ((size_t)oy * g->out_w + in0) * C;
+            const uint8_t *src = buf + (size_t)(in0 - g->pad_left - ia) * C;
+            const size_t bytes = (size_t)(in1 - in0) * C;
+            size_t i = 0;
+            for (; i + 32 <= bytes; i += 32) {
+                __m256i m = _mm256_loadu_si256((const __m256i *)(src + i));
+                for (int32_t k = 1; k < kw; k++)
+                    m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(src + (size_t)k * C + i)));
+                _mm256_storeu_si256((__m256i *)(out + i), m);
+            }
+            for (; i < bytes; i++) {
+                uint8_t m = src[i];
+                for (int32_t k = 1; k < kw; k++) m = src[(size_t)k * C + i] > m ? src[(size_t)k * C + i] : m;
+                out[i] = m;
+            }
+        }
+        for (int32_t ox = ox0; ox < ox1; ox++) {
+            if (ox == in0) ox = in1;
+            if (ox >= ox1) break;
+            int32_t lo = ox * sw - g->pad_left, hi = lo + kw;
+            lo = lo < 0 ? 0 : lo;
+            hi = hi > g->in_w ? g->in_w : hi;
+            uint8_t *out = output + ((size_t)oy * g->out_w + ox) * C;
+            if (hi <= lo) {
+                memset(out, 0, (size_t)C);
+                continue;
+            }
+            const uint8_t *col = buf + (size_t)(lo - ia) * C;
+            const int32_t taps = hi - lo;
+            int32_t c = 0;
+            for (; c + 32 <= C; c += 32) {
+                __m256i m = _mm256_loadu_si256((const __m256i *)(col + c));
+                for (int32_t k = 1; k < taps; k++)
+                    m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(col + (size_t)k * C + c)));
+                _mm256_storeu_si256((__m256i *)(out + c), m);
+            }
+            for (; c + 16 <= C; c += 16) {
+                __m128i m = _mm_loadu_si128((const __m128i *)(col + c));
+                for (int32_t k = 1; k < taps; k++)
+                    m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(col + (size_t)k * C + c)));
+                _mm_storeu_si128((__m128i *)(out + c), m);
+            }
+            for (; c < C; c++) {
+                uint8_t m = col[c];
+                for (int32_t k = 1; k < taps; k++) m = col[(size_t)k * C + c] > m ? col[(size_t)k * C + c] : m;
+                out[c] = m;
+            }
+        }
+    }
+}
+
+void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+    const int separable = g->in_c > 0 && MAXPOOL_BUF / g->in_c >= g->kernel_w;
+    int nt = mlrc_threads_for(threads, g->out_h);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        if (separable) {
+            maxpool_row(g, input, output, oy);
+            continue;
+        }
+        for (int32_t ox = 0; ox < g->out_w; ox++)
+            maxpool_pixel(g, input, output + ((size_t)oy * g->out_w + ox) * g->in_c, oy, ox);
     }
 }
 #endif
