@@ -6,7 +6,9 @@
  * input column: for each output row it is built once per input column ("column vectors": the four rows' 16-channel
  * vectors in one 512-bit register, [row0 | row1 | row2 | row3], and one vpermb putting channel c's four bytes in
  * lane c) and then read by every output pixel whose window covers that column (k_w of them at stride 1). Kernels of
- * 5-8 rows take two column vectors per column. The weights get the same interleave once per channel block.
+ * 5-8 rows take two column vectors per column. The weights get the same interleave once per channel block. At
+ * stride 1 the vectors' spare row (k_h = 3, 5, 7 in 4 or 8 rows) serves the next output row too, with the weights
+ * shifted down a row, so each column is built once per two output rows.
  *
  * The zero point comes off per channel afterwards (sum (x - z) w = sum x w - z sum w, exact in int32), so padding
  * reads zero-point bytes: a padded column is a broadcast, a padded row a masked load that touches nothing, and
@@ -20,10 +22,10 @@
 
 enum {
     DW_MAX_KH = 8,     /* two column vectors per column */
-    DW_MAX_KW = 16,
+    DW_MAX_KW = 8,
     DW_MAX_STRIDE = 4,
     DW_SEG_COLS = 64,  /* input columns whose vectors are held at once (8 KB): a row is done in segments */
-    DW_CHUNK = 4       /* channel blocks whose interleaved weights are held at once (up to 8 KB) */
+    DW_CHUNK = 4       /* channel blocks whose interleaved weights are held at once (2 x up to 4 KB) */
 };
 
 int mlrc_q8_dwconv_vnni_supported(const mlrc_conv_geometry *g) {
@@ -58,15 +60,16 @@ typedef struct segment {
     __m512i bias;
     const mlrc_q8_stage16 *st;
     const mlrc_q8_output *out;
-    char *row_out;
-    const __m512i (*w)[2]; /* [kx][v] */
+    char *row_out, *row_out2; /* row_out2: the next output row, when a pair is done (else NULL) */
+    const __m512i (*w)[2];  /* [kx][v] */
+    const __m512i (*w2)[2]; /* the same weights one row down: the next output row's, from the same columns */
     __m512i (*col)[2];
     __m128i zfill;
     __m512i zcol, idx;
 } segment;
 
 __attribute__((always_inline)) DW_TARGET static inline void dw_segment(const segment *s, const int32_t kw,
-                                                                         const int32_t nv) {
+                                                                         const int32_t nv, const int pair) {
     const mlrc_conv_geometry *g = s->g;
     const int32_t C = g->in_c, sw = g->stride_w, ncol = (s->ox1 - 1 - s->ox0) * sw + kw;
     for (int32_t j = 0; j < ncol; j++) {
@@ -76,12 +79,20 @@ __attribute__((always_inline)) DW_TARGET static inline void dw_segment(const seg
     }
     for (int32_t ox = s->ox0; ox < s->ox1; ox++) {
         const __m512i(*cw)[2] = s->col + (ox - s->ox0) * sw;
-        __m512i acc = s->bias;
+        __m512i acc = s->bias, acc2 = s->bias;
         for (int32_t kx = 0; kx < kw; kx++)
-            for (int32_t v = 0; v < nv; v++) acc = _mm512_dpbusd_epi32(acc, cw[kx][v], s->w[kx][v]);
-        mlrc_q8_store16_avx512(s->st, acc, s->out, s->row_out + ((size_t)ox * C + s->c) * s->esize);
+            for (int32_t v = 0; v < nv; v++) {
+                acc = _mm512_dpbusd_epi32(acc, cw[kx][v], s->w[kx][v]);
+                if (pair) acc2 = _mm512_dpbusd_epi32(acc2, cw[kx][v], s->w2[kx][v]);
+            }
+        const size_t at = ((size_t)ox * C + s->c) * s->esize;
+        mlrc_q8_store16_avx512(s->st, acc, s->out, s->row_out + at);
+        if (pair) mlrc_q8_store16_avx512(s->st, acc2, s->out, s->row_out2 + at);
     }
 }
+
+/* Whether output rows oy and oy + 1 are done together. */
+static inline int pair_here(int pairs, int32_t oy, int32_t oy1) { return pairs && oy + 1 < oy1; }
 
 /* Output rows [oy0, oy1). */
 DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
@@ -93,7 +104,10 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     const __m512i idx = interleave_index(), ones = _mm512_set1_epi8(1), zcol = _mm512_set1_epi8((char)zero);
     const __m128i zfill = _mm_set1_epi8((char)zero);
-    __m512i wq[DW_CHUNK][DW_MAX_KW][2], bq[DW_CHUNK], col[DW_SEG_COLS][2];
+    /* Stride 1 with a spare row in the column vectors (k_h = 3, 5, 7): two output rows per pass over the columns,
+     * the second with the weights shifted down one row. */
+    const int pairs = g->stride_h == 1 && kh < 4 * nv;
+    __m512i wq[DW_CHUNK][DW_MAX_KW][2], wq2[DW_CHUNK][DW_MAX_KW][2], bq[DW_CHUNK], col[DW_SEG_COLS][2];
     for (int32_t c0 = 0; c0 < blocks; c0 += DW_CHUNK) {
         const int32_t c1 = c0 + DW_CHUNK < blocks ? c0 + DW_CHUNK : blocks;
         /* The chunk's weights as column vectors, and bias - zero * (sum of each channel's weights). */
@@ -113,13 +127,23 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
                     wq[b - c0][kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
                     sum = _mm512_dpbusd_epi32(sum, ones, wq[b - c0][kx][v]);
                 }
+                if (!pairs) continue;
+                for (int r = 0; r < 4; r++) { /* lane row 4v + r holds kernel row 4v + r - 1 */
+                    const int32_t ky = 4 * v + r - 1;
+                    k[r] = ky >= 0 && ky < kh ? lanes : 0;
+                    p[r] = (const uint8_t *)weights + (ky >= 0 && ky < kh ? (size_t)ky * kw * C : 0);
+                }
+                for (int32_t kx = 0; kx < kw; kx++)
+                    wq2[b - c0][kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
             }
             const __m512i bv = bias ? _mm512_maskz_loadu_epi32(lanes, bias + c) : _mm512_setzero_si512();
             bq[b - c0] = _mm512_sub_epi32(bv, _mm512_mullo_epi32(sum, _mm512_set1_epi32(zero)));
         }
-        for (int32_t oy = oy0; oy < oy1; oy++) {
+        for (int32_t oy = oy0; oy < oy1; oy += 1 + pair_here(pairs, oy, oy1)) {
+            const int pair = pair_here(pairs, oy, oy1);
             const int32_t iy0 = oy * g->stride_h - g->pad_top;
             char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
+            char *row_out2 = pair ? row_out + (size_t)g->out_w * C * esize : NULL;
             for (int32_t b = c0; b < c1; b++) {
                 const int32_t c = b * 16;
                 const __mmask16 lanes = C - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (C - c)) - 1);
@@ -129,7 +153,7 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
                 for (int32_t v = 0; v < nv; v++)
                     for (int r = 0; r < 4; r++) {
                         const int32_t iy = iy0 + 4 * v + r;
-                        const int inside = 4 * v + r < kh && iy >= 0 && iy < g->in_h;
+                        const int inside = 4 * v + r < kh + pair && iy >= 0 && iy < g->in_h;
                         k[v][r] = inside ? lanes : 0;
                         p[v][r] = input + (inside ? (size_t)iy * g->in_w * C : 0) + c;
                     }
@@ -138,18 +162,18 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
                 for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
                     const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
                     const segment sg = {g, p, k, ox0, ox1, ox0 * sw - g->pad_left, c, esize, bias_c, &st, out,
-                                        row_out, wq[b - c0], col, zfill, zcol, idx};
+                                        row_out, row_out2, wq[b - c0], wq2[b - c0], col, zfill, zcol, idx};
                     /* The common kernel shapes get loops the compiler unrolls, with the weights in registers. */
                     if (kw == 3 && nv == 1)
-                        dw_segment(&sg, 3, 1);
+                        pair ? dw_segment(&sg, 3, 1, 1) : dw_segment(&sg, 3, 1, 0);
                     else if (kw == 5 && nv == 2)
-                        dw_segment(&sg, 5, 2);
+                        pair ? dw_segment(&sg, 5, 2, 1) : dw_segment(&sg, 5, 2, 0);
                     else if (kw == 7 && nv == 2)
-                        dw_segment(&sg, 7, 2);
+                        pair ? dw_segment(&sg, 7, 2, 1) : dw_segment(&sg, 7, 2, 0);
                     else if (kw == 1 && nv == 1)
-                        dw_segment(&sg, 1, 1);
+                        pair ? dw_segment(&sg, 1, 1, 1) : dw_segment(&sg, 1, 1, 0);
                     else
-                        dw_segment(&sg, kw, nv);
+                        dw_segment(&sg, kw, nv, pair);
                 }
             }
         }
