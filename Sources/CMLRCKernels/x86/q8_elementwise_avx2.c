@@ -1,7 +1,6 @@
 /* AVX2 quantize (fp32 -> uint8) and requantizing add: the same float operations as the reference, 16 lanes at a
  * time, so results are bit-identical. Max pooling of uint8 codes: vpmaxub over the window's valid taps. */
 #if defined(__x86_64__)
-#include <string.h>
 #include "q8_output_avx2.h"
 #include "window.h"
 
@@ -75,49 +74,43 @@ void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, cons
         add_range(blk * 4096, i1, a, za, ma, b, zb, mb, zero_out, lo, hi, out);
     }
 }
+/* out[i] = max(0, base[r * row_step + k * col_step + i] over r < rows, k < cols) for i < width: every max pooling
+ * pass below is this, on a pixel's channels or on runs of contiguous bytes. */
+MLRC_AVX2 static void max_grid(const uint8_t *base, int32_t rows, size_t row_step, int32_t cols, size_t col_step,
+                               size_t width, uint8_t *out) {
+    size_t i = 0;
+    for (; i + 32 <= width; i += 32) {
+        __m256i m = _mm256_setzero_si256();
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++)
+                m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(base + r * row_step + k * col_step + i)));
+        _mm256_storeu_si256((__m256i *)(out + i), m);
+    }
+    for (; i + 16 <= width; i += 16) {
+        __m128i m = _mm_setzero_si128();
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++)
+                m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(base + r * row_step + k * col_step + i)));
+        _mm_storeu_si128((__m128i *)(out + i), m);
+    }
+    for (; i < width; i++) {
+        uint8_t m = 0;
+        for (int32_t r = 0; r < rows; r++)
+            for (int32_t k = 0; k < cols; k++) {
+                const uint8_t v = base[r * row_step + k * col_step + i];
+                m = v > m ? v : m;
+            }
+        out[i] = m;
+    }
+}
+
+/* One output pixel straight from the input: its window's valid taps. */
 MLRC_AVX2 static void maxpool_pixel(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *out, int32_t oy,
                                    int32_t ox) {
     const int32_t C = g->in_c;
     const mlrc_window win = mlrc_window_at(g, oy, ox);
     const uint8_t *base = input + ((size_t)(win.iy0 + win.ky_lo) * g->in_w + (win.ix0 + win.kx_lo)) * C;
-    const int32_t rows = win.ky_hi - win.ky_lo, cols = win.kx_hi - win.kx_lo;
-    const size_t row_step = (size_t)g->in_w * C;
-    int32_t c = 0;
-    for (; c + 32 <= C; c += 32) {
-        __m256i m = _mm256_setzero_si256();
-        for (int32_t r = 0; r < rows; r++)
-            for (int32_t k = 0; k < cols; k++)
-                m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(base + r * row_step + (size_t)k * C + c)));
-        _mm256_storeu_si256((__m256i *)(out + c), m);
-    }
-    for (; c + 16 <= C; c += 16) {
-        __m128i m = _mm_setzero_si128();
-        for (int32_t r = 0; r < rows; r++)
-            for (int32_t k = 0; k < cols; k++)
-                m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(base + r * row_step + (size_t)k * C + c)));
-        _mm_storeu_si128((__m128i *)(out + c), m);
-    }
-    for (; c < C; c++) {
-        uint8_t m = 0;
-        for (int32_t r = 0; r < rows; r++)
-            for (int32_t k = 0; k < cols; k++) {
-                const uint8_t v = base[r * row_step + (size_t)k * C + c];
-                m = v > m ? v : m;
-            }
-        out[c] = m;
-    }
-}
-
-/* Element-wise max of n bytes: dst = max(dst, src). */
-MLRC_AVX2 static inline void max_bytes(uint8_t *dst, const uint8_t *src, size_t n) {
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(dst + i)),
-                                                                 _mm256_loadu_si256((const __m256i *)(src + i))));
-    for (; i + 16 <= n; i += 16)
-        _mm_storeu_si128((__m128i *)(dst + i),
-                         _mm_max_epu8(_mm_loadu_si128((const __m128i *)(dst + i)), _mm_loadu_si128((const __m128i *)(src + i))));
-    for (; i < n; i++) dst[i] = src[i] > dst[i] ? src[i] : dst[i];
+    max_grid(base, win.ky_hi - win.ky_lo, (size_t)g->in_w * C, win.kx_hi - win.kx_lo, (size_t)C, (size_t)C, out);
 }
 
 enum { MAXPOOL_BUF = 8192 }; /* bytes of column maxima held per segment of an output row */
@@ -128,7 +121,7 @@ enum { MAXPOOL_BUF = 8192 }; /* bytes of column maxima held per segment of an ou
 MLRC_AVX2 static void maxpool_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy) {
     const int32_t C = g->in_c, sw = g->stride_w, kw = g->kernel_w;
     const mlrc_window w0 = mlrc_window_at(g, oy, 0);
-    const int32_t seg_px = (MAXPOOL_BUF / C - kw) / sw + 1;
+    const int32_t seg_px = (MAXPOOL_BUF / C - kw) / sw + 1, rows = w0.ky_hi - w0.ky_lo;
     uint8_t buf[MAXPOOL_BUF];
     for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
         const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
@@ -136,64 +129,26 @@ MLRC_AVX2 static void maxpool_row(const mlrc_conv_geometry *g, const uint8_t *in
         ia = ia < 0 ? 0 : ia;
         ib = ib > g->in_w ? g->in_w : ib;
         const size_t n = ib > ia ? (size_t)(ib - ia) * C : 0;
-        memset(buf, 0, n);
-        for (int32_t ky = w0.ky_lo; ky < w0.ky_hi; ky++)
-            max_bytes(buf, input + ((size_t)(w0.iy0 + ky) * g->in_w + ia) * C, n);
+        const uint8_t *first = rows > 0 ? input + ((size_t)(w0.iy0 + w0.ky_lo) * g->in_w + ia) * C : input;
+        max_grid(first, rows, (size_t)g->in_w * C, 1, 0, n, buf);
         int32_t in0 = ox1, in1 = ox1; /* stride 1: pixels whose window is inside the row, done below as bytes */
         if (sw == 1) {
             in0 = g->pad_left > ox0 ? g->pad_left : ox0;
             in1 = g->in_w - kw + g->pad_left + 1 < ox1 ? g->in_w - kw + g->pad_left + 1 : ox1;
             if (in1 < in0) in0 = in1 = ox1;
         }
-        if (in0 < in1) {
-            /* out[ox][c] = max over kx of columns ox - pad_left + kx: kw shifted runs of contiguous bytes. */
-            uint8_t *out = output + ((size_t)oy * g->out_w + in0) * C;
-            const uint8_t *src = buf + (size_t)(in0 - g->pad_left - ia) * C;
-            const size_t bytes = (size_t)(in1 - in0) * C;
-            size_t i = 0;
-            for (; i + 32 <= bytes; i += 32) {
-                __m256i m = _mm256_loadu_si256((const __m256i *)(src + i));
-                for (int32_t k = 1; k < kw; k++)
-                    m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(src + (size_t)k * C + i)));
-                _mm256_storeu_si256((__m256i *)(out + i), m);
-            }
-            for (; i < bytes; i++) {
-                uint8_t m = src[i];
-                for (int32_t k = 1; k < kw; k++) m = src[(size_t)k * C + i] > m ? src[(size_t)k * C + i] : m;
-                out[i] = m;
-            }
-        }
+        if (in0 < in1) /* out[ox][c] = max over kx of columns ox - pad_left + kx: kw shifted runs of bytes */
+            max_grid(buf + (size_t)(in0 - g->pad_left - ia) * C, 1, 0, kw, (size_t)C, (size_t)(in1 - in0) * C,
+                     output + ((size_t)oy * g->out_w + in0) * C);
         for (int32_t ox = ox0; ox < ox1; ox++) {
             if (ox == in0) ox = in1;
             if (ox >= ox1) break;
             int32_t lo = ox * sw - g->pad_left, hi = lo + kw;
             lo = lo < 0 ? 0 : lo;
             hi = hi > g->in_w ? g->in_w : hi;
-            uint8_t *out = output + ((size_t)oy * g->out_w + ox) * C;
-            if (hi <= lo) {
-                memset(out, 0, (size_t)C);
-                continue;
-            }
-            const uint8_t *col = buf + (size_t)(lo - ia) * C;
-            const int32_t taps = hi - lo;
-            int32_t c = 0;
-            for (; c + 32 <= C; c += 32) {
-                __m256i m = _mm256_loadu_si256((const __m256i *)(col + c));
-                for (int32_t k = 1; k < taps; k++)
-                    m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(col + (size_t)k * C + c)));
-                _mm256_storeu_si256((__m256i *)(out + c), m);
-            }
-            for (; c + 16 <= C; c += 16) {
-                __m128i m = _mm_loadu_si128((const __m128i *)(col + c));
-                for (int32_t k = 1; k < taps; k++)
-                    m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(col + (size_t)k * C + c)));
-                _mm_storeu_si128((__m128i *)(out + c), m);
-            }
-            for (; c < C; c++) {
-                uint8_t m = col[c];
-                for (int32_t k = 1; k < taps; k++) m = col[(size_t)k * C + c] > m ? col[(size_t)k * C + c] : m;
-                out[c] = m;
-            }
+            const int32_t taps = hi > lo ? hi - lo : 0;
+            max_grid(taps ? buf + (size_t)(lo - ia) * C : buf, 1, 0, taps, (size_t)C, (size_t)C,
+                     output + ((size_t)oy * g->out_w + ox) * C);
         }
     }
 }
