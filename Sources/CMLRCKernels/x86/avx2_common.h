@@ -13,5 +13,10 @@ MLRC_AVX2 static inline __m256i mlrc_avx2_tail_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
 
+/* The AVX-512 counterpart: a 16-lane mask enabling the first n lanes (n <= 0: none, n >= 16: all). */
+static inline __mmask16 mlrc_avx512_lanes(int n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
 #endif
 #endif

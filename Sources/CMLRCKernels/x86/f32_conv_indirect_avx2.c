@@ -77,8 +77,7 @@ INDIRECT_TILE(tile8, 0)
 ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
                               int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
                               int32_t act) {
-    const __mmask16 k0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
-    const __mmask16 k1 = cols >= 32 ? (__mmask16)0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+    const __mmask16 k0 = mlrc_avx512_lanes(cols), k1 = mlrc_avx512_lanes(cols - 16);
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(k0, bias) : _mm512_setzero_ps();
     const __m512 b1 = bias ? _mm512_maskz_loadu_ps(k1, bias + 16) : _mm512_setzero_ps();
     __m512 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
@@ -103,22 +102,9 @@ ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t ro
     const __m512 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
     for (int r = 0; r < rows; r++) {
         float *o = out + (size_t)r * ldo;
-        float tmp[32];
-        /* the activation is the AVX2 one, on 8 lanes at a time */
-        for (int j = 0; j < 2; j++) {
-            const __m512 v = j ? hi[r] : lo[r];
-            _mm256_storeu_ps(tmp + 16 * j, mlrc_avx2_activate(_mm512_castps512_ps256(v), act));
-            _mm256_storeu_ps(tmp + 16 * j + 8,
-                             mlrc_avx2_activate(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), act));
-        }
-        _mm512_mask_storeu_ps(o, k0, _mm512_loadu_ps(tmp));
-        if (k1) _mm512_mask_storeu_ps(o + 16, k1, _mm512_loadu_ps(tmp + 16));
+        _mm512_mask_storeu_ps(o, k0, mlrc_avx512_activate(lo[r], act));
+        if (k1) _mm512_mask_storeu_ps(o + 16, k1, mlrc_avx512_activate(hi[r], act));
     }
-}
-
-static int has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 }
 
 /* Points each (pixel, tap) of the block at its input pixel's channels, or at zeros in the padding. */
@@ -152,7 +138,7 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
     const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
     const int32_t pixels = g->out_h * g->out_w;
     /* 512-bit tiles only on the VNNI ISA level (set where the CPU has AVX-512; forcing plain AVX2 tests the rest) */
-    const int wide = mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && has_avx512();
+    const int wide = mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_cpu_has_avx512bw();
     const float *ptrs[CHUNK][MR * MAX_TAPS];
     ptrdiff_t tap_offset[MAX_TAPS];
     for (int32_t t = 0; t < taps; t++)

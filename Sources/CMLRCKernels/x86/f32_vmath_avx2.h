@@ -65,5 +65,12 @@ MLRC_AVX2 static inline __m256 mlrc_avx2_activate(__m256 v, int32_t act) {
     default: return v;
     }
 }
+
+/* A 512-bit vector through the same activation, one 256-bit half at a time (the AVX-512 kernels' fp32 outputs). */
+__attribute__((target("avx2,fma,avx512f"))) static inline __m512 mlrc_avx512_activate(__m512 v, int32_t act) {
+    const __m256 lo = mlrc_avx2_activate(_mm512_castps512_ps256(v), act);
+    const __m256 hi = mlrc_avx2_activate(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), act);
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+}
 #endif
 #endif

@@ -91,6 +91,23 @@ __attribute__((always_inline)) DW_TARGET static inline void dw_segment(const seg
     }
 }
 
+/* Channels [c, c + 16)'s weights as column vectors w[kx][v], lane row 4v + r holding kernel row 4v + r - shift
+ * (zero outside the kernel): shift 0 for the output row itself, 1 for the second row of a pair. */
+DW_TARGET static void weight_columns(const int8_t *weights, const mlrc_conv_geometry *g, int32_t c, __mmask16 lanes,
+                                     int32_t shift, __m512i idx, __m512i w[DW_MAX_KW][2]) {
+    const int32_t kh = g->kernel_h, kw = g->kernel_w, C = g->in_c;
+    for (int32_t v = 0; v < (kh + 3) / 4; v++) {
+        const uint8_t *p[4];
+        __mmask16 k[4];
+        for (int r = 0; r < 4; r++) {
+            const int32_t ky = 4 * v + r - shift, inside = ky >= 0 && ky < kh;
+            k[r] = inside ? lanes : 0;
+            p[r] = (const uint8_t *)weights + (inside ? (size_t)ky * kw * C : 0);
+        }
+        for (int32_t kx = 0; kx < kw; kx++) w[kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
+    }
+}
+
 /* Whether output rows oy and oy + 1 are done together. */
 static inline int pair_here(int pairs, int32_t oy, int32_t oy1) { return pairs && oy + 1 < oy1; }
 
@@ -113,29 +130,12 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
         /* The chunk's weights as column vectors, and bias - zero * (sum of each channel's weights). */
         for (int32_t b = c0; b < c1; b++) {
             const int32_t c = b * 16;
-            const __mmask16 lanes = C - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (C - c)) - 1);
+            const __mmask16 lanes = mlrc_avx512_lanes(C - c);
+            weight_columns(weights, g, c, lanes, 0, idx, wq[b - c0]);
+            if (pairs) weight_columns(weights, g, c, lanes, 1, idx, wq2[b - c0]);
             __m512i sum = _mm512_setzero_si512();
-            for (int32_t v = 0; v < nv; v++) {
-                const uint8_t *p[4];
-                __mmask16 k[4];
-                for (int r = 0; r < 4; r++) {
-                    const int32_t ky = 4 * v + r;
-                    k[r] = ky < kh ? lanes : 0;
-                    p[r] = (const uint8_t *)weights + (ky < kh ? (size_t)ky * kw * C : 0);
-                }
-                for (int32_t kx = 0; kx < kw; kx++) {
-                    wq[b - c0][kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
-                    sum = _mm512_dpbusd_epi32(sum, ones, wq[b - c0][kx][v]);
-                }
-                if (!pairs) continue;
-                for (int r = 0; r < 4; r++) { /* lane row 4v + r holds kernel row 4v + r - 1 */
-                    const int32_t ky = 4 * v + r - 1;
-                    k[r] = ky >= 0 && ky < kh ? lanes : 0;
-                    p[r] = (const uint8_t *)weights + (ky >= 0 && ky < kh ? (size_t)ky * kw * C : 0);
-                }
-                for (int32_t kx = 0; kx < kw; kx++)
-                    wq2[b - c0][kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
-            }
+            for (int32_t kx = 0; kx < kw; kx++)
+                for (int32_t v = 0; v < nv; v++) sum = _mm512_dpbusd_epi32(sum, ones, wq[b - c0][kx][v]);
             const __m512i bv = bias ? _mm512_maskz_loadu_epi32(lanes, bias + c) : _mm512_setzero_si512();
             bq[b - c0] = _mm512_sub_epi32(bv, _mm512_mullo_epi32(sum, _mm512_set1_epi32(zero)));
         }
@@ -146,7 +146,7 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
             char *row_out2 = pair ? row_out + (size_t)g->out_w * C * esize : NULL;
             for (int32_t b = c0; b < c1; b++) {
                 const int32_t c = b * 16;
-                const __mmask16 lanes = C - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (C - c)) - 1);
+                const __mmask16 lanes = mlrc_avx512_lanes(C - c);
                 /* Each column vector's four input rows (+ c), and their lanes (none for padding rows). */
                 const uint8_t *p[2][4];
                 __mmask16 k[2][4];

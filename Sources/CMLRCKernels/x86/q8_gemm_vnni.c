@@ -47,12 +47,12 @@ ZMM_TARGET static inline __m512i zmm_panels(const int8_t *pa, const int8_t *pb, 
 #define ZMM_FULL(r) _mm512_set1_epi32(load4_avx512vnni(a##r + 4 * (size_t)q))
 #define ZMM_TAIL(r) _mm512_broadcast_i32x4(_mm256_castsi256_si128(quad_avx512vnni(a##r, 4 * q, K)))
 
+/* Row r's pointer; rows past the tile's last repeat it (computed, never stored). Shared by both zmm tiles. */
+#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
 ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p, int32_t kq,
                                 const __m512i bias2[2], int32_t n0, const float *scale, const mlrc_q8_output *out,
                                 void *C, size_t row_bytes) {
-#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
     ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
-#undef ZMM_ROWPTR
     const size_t panel = (size_t)kq * 32;
     const int8_t *p0 = p, *p1 = p + panel, *p2 = p + 2 * panel, *p3 = p + 3 * panel;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -82,9 +82,7 @@ ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int
 ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
                                   const int8_t *p1, int32_t kq, __m512i bias, int32_t n0, int32_t cols,
                                   const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
-#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
     ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
-#undef ZMM_ROWPTR
     __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
     const int32_t full = K / 4;
     int32_t q = 0;
@@ -99,7 +97,7 @@ ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, i
     for (; q < kq; q++) ZMM_STEP16(ZMM_TAIL)
 #undef ZMM_STEP16
     const __m512i acc[6] = {c0, c1, c2, c3, c4, c5};
-    const __mmask16 lanes = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    const __mmask16 lanes = mlrc_avx512_lanes(cols);
     const mlrc_q8_stage16 st = mlrc_q8_stage16_at(scale, n0, lanes, out);
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     for (int r = 0; r < rows; r++)
@@ -107,6 +105,7 @@ ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, i
                                (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize);
 }
 
+#undef ZMM_ROWPTR
 #undef ZMM_STEP
 #undef ZMM_FULL
 #undef ZMM_TAIL

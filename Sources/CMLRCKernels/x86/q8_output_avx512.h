@@ -32,11 +32,7 @@ __attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store16_av
                                                       void *dst) {
     const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), st->scale);
     if (out->kind == MLRC_Q8_OUT_F32) {
-        float tmp[16];
-        _mm256_storeu_ps(tmp, mlrc_avx2_activate(_mm512_castps512_ps256(v), out->act));
-        _mm256_storeu_ps(tmp + 8, mlrc_avx2_activate(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)),
-                                                     out->act));
-        _mm512_mask_storeu_ps(dst, st->lanes, _mm512_loadu_ps(tmp));
+        _mm512_mask_storeu_ps(dst, st->lanes, mlrc_avx512_activate(v, out->act));
         return;
     }
     const __m512 c = _mm512_min_ps(_mm512_max_ps(v, st->lo), st->hi);
