@@ -105,6 +105,10 @@ void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
 void mlrc_f32_dwconv(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                      float *output, int32_t act, int32_t threads) {
 #if defined(__x86_64__)
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_cpu_has_avx512bw() && mlrc_f32_dwconv_avx512_suits(g)) {
+        mlrc_f32_dwconv_avx512(g, input, weights, bias, output, act, threads);
+        return;
+    }
     if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_f32_dwconv_avx2(g, input, weights, bias, output, act, threads);
         return;

@@ -94,6 +94,10 @@ void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const
                           float *output, int32_t act, int32_t threads);
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, int32_t act, int32_t threads);
+/* AVX-512 variant for 64 channels or more (four FMA chains per pixel); used at the VNNI level where the CPU has it. */
+int mlrc_f32_dwconv_avx512_suits(const mlrc_conv_geometry *g);
+void mlrc_f32_dwconv_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                            float *output, int32_t act, int32_t threads);
 
 /* LayerNorm over the channels of each pixel; gamma/beta may be NULL (no affine). */
 void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, const float *gamma, const float *beta,
