@@ -96,7 +96,7 @@ struct Infer: ParsableCommand {
             for (i, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
                 let shapes = session.model.graph.shapes
                 let g = step.geometry
-                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation): \(percent(Float(ms / 100))) ms")
+                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation): \(Int((ms * 1000).rounded())) us")
             }
         }
         let total = times.reduce(0, +)

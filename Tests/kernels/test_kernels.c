@@ -108,6 +108,63 @@ static void test_conv(void) {
     }
 }
 
+/* The fused float-to-uint8 kernels against the two passes they replace: the same bytes exactly (and the same
+ * floats where the fused add stores them). */
+static void check_bytes(const uint8_t *want, const uint8_t *got, size_t n, const char *what) {
+    if (memcmp(want, got, n) == 0) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL %s: bytes differ\n", what);
+    }
+}
+
+static float quant_inv_scale(const float *x, size_t n) {
+    float m = 1e-6f;
+    for (size_t i = 0; i < n; i++) m = fmaxf(m, fabsf(x[i]));
+    return 100.0f / m; /* zero point 120: the negative tail clamps at 0 */
+}
+
+static void test_fused_quantize(void) {
+    for (size_t s = 0; s < CONV_SHAPES; s++) {
+        const int *v = conv_shapes[s];
+        const int act = (int)(s % MLRC_ACT_COUNT);
+        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
+        const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
+        float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[5] * v[6] * (v[2] / v[4]) * v[3]);
+        float *bias = randoms((size_t)v[3]), *y = calloc(out, 4), *y2 = randoms(out);
+        float *scratch = calloc(mlrc_f32_conv_scratch_floats(&g) + 1, 4);
+        uint8_t *want = malloc(out + 1), *got = malloc(out + 1);
+        mlrc_f32_conv(&g, x, wt, bias, y, scratch, act, 2);
+        const float inv = quant_inv_scale(y, out);
+        mlrc_q8_quantize(out, y, inv, 120, want, 2);
+        memset(got, 0xAB, out);
+        mlrc_f32_conv_quantize(&g, x, wt, bias, y2, scratch, act, inv, 120, got, 2);
+        char what[128];
+        snprintf(what, sizeof what, "conv+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4],
+                 v[5], v[6], v[7], act);
+        check_bytes(want, got, out, what);
+        free(x), free(wt), free(bias), free(y), free(y2), free(scratch), free(want), free(got);
+    }
+    const size_t counts[] = {1, 17, 1024, 1025, 5000, 9408};
+    for (size_t s = 0; s < sizeof counts / sizeof counts[0]; s++)
+        for (int act = 0; act < MLRC_ACT_COUNT; act++)
+            for (int store = 0; store <= 1; store++) {
+                const size_t n = counts[s];
+                float *a = randoms(n), *b = randoms(n), *sum = malloc(n * 4), *sum2 = malloc(n * 4);
+                uint8_t *want = malloc(n), *got = malloc(n);
+                mlrc_f32_add(n, a, b, sum, act, 2);
+                const float inv = quant_inv_scale(sum, n);
+                mlrc_q8_quantize(n, sum, inv, 120, want, 2);
+                mlrc_f32_add_quantize(n, a, b, store ? sum2 : NULL, act, inv, 120, got, 2);
+                char what[128];
+                snprintf(what, sizeof what, "add+quantize %zu act %d store %d", n, act, store);
+                check_bytes(want, got, n, what);
+                if (store) check_bytes((const uint8_t *)sum, (const uint8_t *)sum2, n * 4, what);
+                free(a), free(b), free(sum), free(sum2), free(want), free(got);
+            }
+}
+
 int main(void) {
     const int isa = mlrc_kernels_active_isa();
     printf("kernel tests: %s vs reference\n", mlrc_isa_name(isa));
@@ -115,6 +172,7 @@ int main(void) {
     test_gemm();
     test_dwconv();
     test_conv();
+    test_fused_quantize();
     test_q8_kernels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -14,23 +14,25 @@ static inline uint8x16_t narrow16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4
     return vcombine_u8(vqmovun_s16(lo), vqmovun_s16(hi));
 }
 
-static void quantize_range(size_t i0, size_t i1, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
+void mlrc_q8_quantize_block_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
     const float32x4_t vlo = vdupq_n_f32((float)-zero), vhi = vdupq_n_f32((float)(255 - zero));
     const int32x4_t z = vdupq_n_s32(zero);
-    size_t i = i0;
-    for (; i + 16 <= i1; i += 16) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
         int32x4_t r[4];
         for (int j = 0; j < 4; j++) r[j] = round_clamp(vmulq_n_f32(vld1q_f32(x + i + 4 * j), inv_scale), vlo, vhi, z);
         vst1q_u8(q + i, narrow16(r[0], r[1], r[2], r[3]));
     }
-    for (; i < i1; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
+    for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
 }
 
 void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
     const size_t blocks = (count + 4095) / 4096;
     int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t b = 0; b < blocks; b++) quantize_range(b * 4096, (b + 1) * 4096 < count ? (b + 1) * 4096 : count, x, inv_scale, zero, q);
+    for (size_t b = 0; b < blocks; b++)
+        mlrc_q8_quantize_block_neon(((b + 1) * 4096 < count ? (b + 1) * 4096 : count) - b * 4096, x + b * 4096,
+                                    inv_scale, zero, q + b * 4096);
 }
 
 /* (x - zero) of 4 bytes as floats. */

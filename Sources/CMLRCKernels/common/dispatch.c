@@ -198,6 +198,22 @@ void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zer
     mlrc_q8_quantize_ref(count, x, inv_scale, zero, q, threads);
 }
 
+void mlrc_q8_quantize_block(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
+#if defined(__x86_64__)
+    if (is_avx2(mlrc_kernels_active_isa())) {
+        mlrc_q8_quantize_block_avx2(count, x, inv_scale, zero, q);
+        return;
+    }
+#endif
+#if defined(__aarch64__)
+    if (is_neon(mlrc_kernels_active_isa())) {
+        mlrc_q8_quantize_block_neon(count, x, inv_scale, zero, q);
+        return;
+    }
+#endif
+    mlrc_q8_quantize_block_ref(count, x, inv_scale, zero, q);
+}
+
 void mlrc_q8_add(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
                  int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
 #if defined(__x86_64__)

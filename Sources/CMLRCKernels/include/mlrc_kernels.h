@@ -78,6 +78,17 @@ void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float 
 int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g);
 void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                  const float *bias, float *output, int32_t act, int32_t threads);
+/* mlrc_f32_conv then mlrc_q8_quantize of its output into q: the same bytes. Where the kernel can, each block of
+ * pixels is quantized while in cache and `output` is not written (it must still hold the conv's output size:
+ * the other paths compute the floats there first). */
+void mlrc_f32_conv_quantize(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                            float *output, float *scratch, int32_t act, float inv_scale, int32_t zero, uint8_t *q,
+                            int32_t threads);
+/* The indirect convolution writing only q (see mlrc_f32_conv_quantize); for at most 512 output channels. */
+int mlrc_f32_conv_indirect_quantize_supported(const mlrc_conv_geometry *g);
+void mlrc_f32_conv_indirect_avx2_quantize(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                          const float *bias, int32_t act, float inv_scale, int32_t zero, uint8_t *q,
+                                          int32_t threads);
 /* The portable path of mlrc_f32_conv: im2col into scratch, then the dispatched GEMM. */
 void mlrc_f32_conv_im2col(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, float *scratch, int32_t act, int32_t threads);
@@ -105,6 +116,10 @@ void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, co
 
 /* out = act(a + b), element-wise over count floats. */
 void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int32_t act, int32_t threads);
+/* mlrc_f32_add then mlrc_q8_quantize of its result into q, in one pass: the same floats in out (NULL: the
+ * sum is not stored) and the same bytes in q. */
+void mlrc_f32_add_quantize(size_t count, const float *a, const float *b, float *out, int32_t act, float inv_scale,
+                           int32_t zero, uint8_t *q, int32_t threads);
 /* out[p][c] = act(x[p][c] * scale[c] + shift[c]) (a BatchNorm that could not be folded). */
 void mlrc_f32_channel_affine(int32_t pixels, int32_t channels, const float *x, const float *scale, const float *shift,
                              float *out, int32_t act, int32_t threads);
@@ -228,6 +243,11 @@ void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_
                            int32_t threads);
 void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
                            int32_t threads);
+/* The same on one thread, no OpenMP: the per-block step of kernels that quantize their own output. */
+void mlrc_q8_quantize_block(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
+void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
+void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
+void mlrc_q8_quantize_block_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 /* x = scale * (q - zero). */
 void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads);
 /* A [pixels][src_c] uint8 tensor dequantized into channels [offset, offset + src_c) of a [pixels][dst_c] float one

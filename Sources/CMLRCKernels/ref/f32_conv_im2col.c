@@ -57,6 +57,21 @@ void mlrc_f32_conv(const mlrc_conv_geometry *g, const float *input, const float 
     mlrc_f32_conv_im2col(g, input, weights, bias, output, scratch, act, threads);
 }
 
+void mlrc_f32_conv_quantize(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                            float *output, float *scratch, int32_t act, float inv_scale, int32_t zero, uint8_t *q,
+                            int32_t threads) {
+#if defined(__x86_64__)
+    const int isa = mlrc_kernels_active_isa();
+    if ((isa == MLRC_ISA_AVX2 || isa == MLRC_ISA_AVX2_VNNI) && !is_plain_pointwise(g) &&
+        mlrc_f32_conv_indirect_supported(g) && mlrc_f32_conv_indirect_quantize_supported(g)) {
+        mlrc_f32_conv_indirect_avx2_quantize(g, input, weights, bias, act, inv_scale, zero, q, threads);
+        return;
+    }
+#endif
+    mlrc_f32_conv(g, input, weights, bias, output, scratch, act, threads);
+    mlrc_q8_quantize((size_t)g->out_h * g->out_w * g->out_c, output, inv_scale, zero, q, threads);
+}
+
 void mlrc_f32_conv_im2col(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                           float *output, float *scratch, int32_t act, int32_t threads) {
     const int32_t M = g->out_h * g->out_w;

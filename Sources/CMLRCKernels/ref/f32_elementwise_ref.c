@@ -22,6 +22,38 @@ void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int3
     }
 }
 
+/* One block of mlrc_f32_add on the calling thread: the same float operations. */
+static void add_block(size_t count, const float *a, const float *b, float *out, int32_t act) {
+    if (act == MLRC_ACT_NONE) {
+#pragma omp simd
+        for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
+    } else if (act == MLRC_ACT_RELU) {
+#pragma omp simd
+        for (size_t i = 0; i < count; i++) {
+            float v = a[i] + b[i];
+            out[i] = v > 0.0f ? v : 0.0f;
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) out[i] = mlrc_act_scalar(a[i] + b[i], act);
+    }
+}
+
+/* Blocks of 1024 (4 KB of floats): each block's sum is quantized while it is in L1. */
+void mlrc_f32_add_quantize(size_t count, const float *a, const float *b, float *out, int32_t act, float inv_scale,
+                           int32_t zero, uint8_t *q, int32_t threads) {
+    enum { BLOCK = 1024 };
+    const size_t blocks = (count + BLOCK - 1) / BLOCK;
+    int nt = mlrc_threads_for(threads, (int64_t)(count / MLRC_ELEMENTWISE_CHUNK));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t blk = 0; blk < blocks; blk++) {
+        float tmp[BLOCK];
+        const size_t i0 = blk * BLOCK, n = count - i0 < BLOCK ? count - i0 : BLOCK;
+        float *o = out ? out + i0 : tmp;
+        add_block(n, a + i0, b + i0, o, act);
+        mlrc_q8_quantize_block(n, o, inv_scale, zero, q + i0);
+    }
+}
+
 void mlrc_f32_channel_affine(int32_t pixels, int32_t channels, const float *x, const float *scale, const float *shift,
                              float *out, int32_t act, int32_t threads) {
     int nt = mlrc_threads_for(threads, pixels / 16 + 1);

@@ -7,6 +7,10 @@
 #include "window.h"
 #include "layernorm_stats.h"
 
+void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
+    for (size_t i = 0; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
+}
+
 void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
     int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
 #pragma omp parallel for schedule(static) num_threads(nt)

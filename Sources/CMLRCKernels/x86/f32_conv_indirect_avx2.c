@@ -73,7 +73,7 @@ INDIRECT_TILE(tile8, 0)
 
 /* AVX-512: 32 columns per tile in two 512-bit accumulators a row, twice the products per instruction (stems:
  * 3 input channels, 32 outputs). Same products in the same order as tile16, so the same floats. */
-#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
 ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
                               int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
                               int32_t act) {
@@ -107,6 +107,70 @@ ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t ro
     }
 }
 
+/* A quantized output (mlrc_f32_conv_indirect_avx2_quantize): blocks in the pointer tables' path put their
+ * floats in a stack buffer of QUANT_FLOATS, quantized at the end of the chunk; row tiles quantize in registers.
+ * Either way the float output is never written to memory. */
+#define QUANT_FLOATS 3072
+typedef struct quant_target {
+    uint8_t *q;
+    float inv_scale;
+    int32_t zero;
+} quant_target;
+
+/* The row tile for blocks of pixels in one output row whose windows lie inside the input (most of a stem's
+ * pixels), in ungrouped convs: row r's window starts rstride floats after row r - 1's, and each kernel row's
+ * taps x channels are one contiguous run of kw * in_c floats, so no pointer tables are needed. Same products
+ * in the same order as tile32. With qt, the activated values are quantized as mlrc_q8_quantize_block does. */
+ZMM_TARGET static void tile32_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
+                                   int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias,
+                                   void *out, int32_t ldo, int32_t act, const quant_target *qt) {
+    const __mmask16 k0 = mlrc_avx512_lanes(cols), k1 = mlrc_avx512_lanes(cols - 16);
+    const __m512 b0 = bias ? _mm512_maskz_loadu_ps(k0, bias) : _mm512_setzero_ps();
+    const __m512 b1 = bias ? _mm512_maskz_loadu_ps(k1, bias + 16) : _mm512_setzero_ps();
+    __m512 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
+    __m512 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+    /* rows past the block's last repeat it (computed, never stored) */
+#define ROW(r) const float *a##r = a + ((r) < rows ? (r) : rows - 1) * rstride;
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    for (int32_t ky = 0; ky < kh; ky++) {
+        const ptrdiff_t o = ky * kstride;
+        const float *wk = w + (size_t)ky * run * ldw;
+        for (int32_t j = 0; j < run; j++) {
+            const float *wr = wk + (size_t)j * ldw;
+            const __m512 w0 = _mm512_maskz_loadu_ps(k0, wr), w1 = _mm512_maskz_loadu_ps(k1, wr + 16);
+            __m512 x;
+            x = _mm512_set1_ps(a0[o + j]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
+            x = _mm512_set1_ps(a1[o + j]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11);
+            x = _mm512_set1_ps(a2[o + j]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21);
+            x = _mm512_set1_ps(a3[o + j]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31);
+            x = _mm512_set1_ps(a4[o + j]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41);
+            x = _mm512_set1_ps(a5[o + j]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51);
+        }
+    }
+    const __m512 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
+    if (!qt) {
+        for (int r = 0; r < rows; r++) {
+            float *o = (float *)out + (size_t)r * ldo;
+            _mm512_mask_storeu_ps(o, k0, mlrc_avx512_activate(lo[r], act));
+            if (k1) _mm512_mask_storeu_ps(o + 16, k1, mlrc_avx512_activate(hi[r], act));
+        }
+        return;
+    }
+    /* mlrc_q8_quantize_block_avx2's operations: multiply, clamp (max then min), round to even, add the zero point */
+    const __m512 s = _mm512_set1_ps(qt->inv_scale);
+    const __m512 vlo = _mm512_set1_ps((float)-qt->zero), vhi = _mm512_set1_ps((float)(255 - qt->zero));
+    const __m512i z = _mm512_set1_epi32(qt->zero);
+    for (int r = 0; r < rows; r++) {
+        uint8_t *o = (uint8_t *)out + (size_t)r * ldo;
+        const __m512 v[2] = {mlrc_avx512_activate(lo[r], act), mlrc_avx512_activate(hi[r], act)};
+        for (int h = 0; h < 2; h++) {
+            const __m512 c = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v[h], s), vlo), vhi);
+            _mm_mask_storeu_epi8(o + 16 * h, h ? k1 : k0, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(c), z)));
+        }
+    }
+}
+
 /* Points each (pixel, tap) of the block at its input pixel's channels, or at zeros in the padding. */
 static void block_pointers(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows,
                            const ptrdiff_t *tap_offset, const float **ptrs) {
@@ -131,23 +195,40 @@ static void block_pointers(const mlrc_conv_geometry *g, const float *input, int3
     }
 }
 
+/* The input of a block for tile32_rows (its pixels in one output row, every window inside the input), or NULL. */
+static const float *row_block_input(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows) {
+    const int32_t oy = p0 / g->out_w, ox = p0 % g->out_w;
+    if (ox + rows > g->out_w) return NULL;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    const int32_t ix_last = (ox + rows - 1) * g->stride_w - g->pad_left;
+    if (iy0 < 0 || iy0 + g->kernel_h > g->in_h || ix0 < 0 || ix_last + g->kernel_w > g->in_w) return NULL;
+    return input + ((size_t)iy0 * g->in_w + ix0) * g->in_c;
+}
+
 /* Pixel blocks [b0, b1), CHUNK blocks at a time: the chunk's pointer tables are built once, then each group's
  * 16-column weight panels sweep the whole chunk, so a panel is reused from cache by CHUNK blocks. */
 static void block_range(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                        float *output, int32_t act, int32_t b0, int32_t b1) {
+                        float *output, const quant_target *qt, int32_t act, int32_t b0, int32_t b1) {
     const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
     const int32_t pixels = g->out_h * g->out_w;
     /* 512-bit tiles only on the VNNI ISA level (set where the CPU has AVX-512; forcing plain AVX2 tests the rest) */
     const int wide = mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_cpu_has_avx512bw();
     const float *ptrs[CHUNK][MR * MAX_TAPS];
+    const float *row_input[CHUNK]; /* a block's input for tile32_rows, NULL where it takes the pointer tables */
+    float quant_buf[QUANT_FLOATS];
+    const int32_t chunk = qt ? QUANT_FLOATS / (MR * g->out_c) < CHUNK ? QUANT_FLOATS / (MR * g->out_c) : CHUNK : CHUNK;
     ptrdiff_t tap_offset[MAX_TAPS];
     for (int32_t t = 0; t < taps; t++)
         tap_offset[t] = ((ptrdiff_t)(t / g->kernel_w) * g->in_w + t % g->kernel_w) * g->in_c;
-    for (int32_t c0 = b0; c0 < b1; c0 += CHUNK) {
-        const int32_t c1 = c0 + CHUNK < b1 ? c0 + CHUNK : b1;
+    for (int32_t c0 = b0; c0 < b1; c0 += chunk) {
+        const int32_t c1 = c0 + chunk < b1 ? c0 + chunk : b1;
+        /* where the chunk's floats go: the output, or the stack buffer holding just this chunk (from pixel base) */
+        float *const dst = qt ? quant_buf : output;
+        const int32_t base = qt ? c0 * MR : 0;
         for (int32_t b = c0; b < c1; b++) {
-            const int32_t p0 = b * MR;
-            block_pointers(g, input, p0, pixels - p0 < MR ? pixels - p0 : MR, tap_offset, ptrs[b - c0]);
+            const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
+            row_input[b - c0] = wide && g->groups == 1 ? row_block_input(g, input, p0, rows) : NULL;
+            if (!row_input[b - c0]) block_pointers(g, input, p0, rows, tap_offset, ptrs[b - c0]);
         }
         for (int32_t group = 0; group < g->groups; group++) {
             const float *w = weights + (size_t)group * taps * cin_g * cout_g;
@@ -158,29 +239,57 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
                 const int32_t cols = left < step ? left : step, co = group * cout_g + n;
                 for (int32_t b = c0; b < c1; b++) {
                     const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
+                    if (row_input[b - c0]) {
+                        void *o = qt ? (void *)(qt->q + (size_t)p0 * g->out_c + co)
+                                     : (void *)(output + (size_t)p0 * g->out_c + co);
+                        tile32_rows(row_input[b - c0], (ptrdiff_t)g->stride_w * g->in_c,
+                                    (ptrdiff_t)g->in_w * g->in_c, g->kernel_h, g->kernel_w * g->in_c, rows, cols,
+                                    w + n, cout_g, bias ? bias + co : 0, o, g->out_c, act, qt);
+                        continue;
+                    }
                     (step == 32 ? tile32 : cols > 8 ? tile16 : tile8)(ptrs[b - c0], shift, rows, taps, cin_g, cols,
                                                                       w + n, cout_g, bias ? bias + co : 0,
-                                                                      output + (size_t)p0 * g->out_c + co, g->out_c, act);
+                                                                      dst + (size_t)(p0 - base) * g->out_c + co, g->out_c, act);
                 }
                 n += step;
             }
         }
+        for (int32_t b = c0; qt && b < c1; b++) {
+            if (row_input[b - c0]) continue; /* quantized in registers */
+            const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
+            mlrc_q8_quantize_block_avx2((size_t)rows * g->out_c, quant_buf + (size_t)(p0 - base) * g->out_c,
+                                        qt->inv_scale, qt->zero, qt->q + (size_t)p0 * g->out_c);
+        }
     }
 }
 
-void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
-                                 const float *bias, float *output, int32_t act, int32_t threads) {
+static void conv_indirect(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
+                          float *output, const quant_target *qt, int32_t act, int32_t threads) {
     const int32_t pixels = g->out_h * g->out_w, blocks = (pixels + MR - 1) / MR;
     int nt = mlrc_threads_for(threads, blocks);
     if (nt <= 1) {
-        block_range(g, input, weights, bias, output, act, 0, blocks);
+        block_range(g, input, weights, bias, output, qt, act, 0, blocks);
         return;
     }
 #pragma omp parallel num_threads(nt)
     {
         const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        block_range(g, input, weights, bias, output, act, (int32_t)((int64_t)blocks * t / T),
+        block_range(g, input, weights, bias, output, qt, act, (int32_t)((int64_t)blocks * t / T),
                     (int32_t)((int64_t)blocks * (t + 1) / T));
     }
+}
+
+void mlrc_f32_conv_indirect_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                 const float *bias, float *output, int32_t act, int32_t threads) {
+    conv_indirect(g, input, weights, bias, output, NULL, act, threads);
+}
+
+int mlrc_f32_conv_indirect_quantize_supported(const mlrc_conv_geometry *g) { return MR * g->out_c <= QUANT_FLOATS; }
+
+void mlrc_f32_conv_indirect_avx2_quantize(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                          const float *bias, int32_t act, float inv_scale, int32_t zero, uint8_t *q,
+                                          int32_t threads) {
+    const quant_target qt = {q, inv_scale, zero};
+    conv_indirect(g, input, weights, bias, NULL, &qt, act, threads);
 }
 #endif

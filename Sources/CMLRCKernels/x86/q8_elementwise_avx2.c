@@ -16,17 +16,17 @@ MLRC_AVX2 static inline __m256i round_clamp(__m256 v, __m256 vlo, __m256 vhi, __
     return _mm256_add_epi32(_mm256_cvtps_epi32(v), zero);
 }
 
-MLRC_AVX2 static void quantize_range(size_t i0, size_t i1, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
+MLRC_AVX2 void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
     const __m256 s = _mm256_set1_ps(inv_scale);
     const __m256 vlo = _mm256_set1_ps((float)-zero), vhi = _mm256_set1_ps((float)(255 - zero));
     const __m256i z = _mm256_set1_epi32(zero);
-    size_t i = i0;
-    for (; i + 16 <= i1; i += 16) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
         const __m256i a = round_clamp(_mm256_mul_ps(_mm256_loadu_ps(x + i), s), vlo, vhi, z);
         const __m256i b = round_clamp(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8), s), vlo, vhi, z);
         _mm_storeu_si128((__m128i *)(q + i), pack16(a, b));
     }
-    for (; i < i1; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
+    for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
 }
 
 void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
@@ -36,7 +36,7 @@ void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (size_t b = 0; b < blocks; b++) {
         const size_t i1 = (b + 1) * 4096 < count ? (b + 1) * 4096 : count;
-        quantize_range(b * 4096, i1, x, inv_scale, zero, q);
+        mlrc_q8_quantize_block_avx2(i1 - b * 4096, x + b * 4096, inv_scale, zero, q + b * 4096);
     }
 }
 

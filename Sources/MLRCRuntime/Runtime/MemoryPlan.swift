@@ -6,7 +6,8 @@ struct MemoryPlan {
     /// Size in floats of each buffer.
     let bufferSizes: [Int]
 
-    init(graph: ValidatedGraph) {
+    /// fusion: a fused quantize writes its output during the producer's step, so that output is allocated there too.
+    init(graph: ValidatedGraph, fusion: QuantizeFusion) {
         let valueCount = graph.shapes.count
         var lastUse = Array(0..<valueCount)
         for step in graph.steps {
@@ -34,8 +35,9 @@ struct MemoryPlan {
             }
         }
         allocate(0)
-        for step in graph.steps {
-            allocate(step.output)  // before releasing inputs: kernels never write over their inputs
+        for (index, step) in graph.steps.enumerated() {
+            if assignment[step.output] < 0 { allocate(step.output) }  // before releasing inputs: kernels never write over their inputs
+            if fusion.isFusedProducer(index) { allocate(graph.steps[index + 1].output) }
             if lastUse[step.output] == step.output { free.append(assignment[step.output]) }  // never read
             for v in Set(step.node.inputs) where lastUse[v] == step.output {
                 free.append(assignment[v])

@@ -6,6 +6,7 @@ public final class Session {
     public let model: Model
     public let threads: Int
     private let plan: MemoryPlan
+    private let fusion: QuantizeFusion
     private let buffers: [AlignedFloatBuffer]
     private let scratch: AlignedFloatBuffer
 
@@ -14,7 +15,8 @@ public final class Session {
         guard threads >= 0, threads <= 1024 else { throw MLRCError.argument("thread count \(threads) out of range 0...1024") }
         self.model = model
         self.threads = threads == 0 ? Int(mlrc_max_threads()) : threads
-        plan = MemoryPlan(graph: model.graph)
+        fusion = QuantizeFusion(graph: model.graph)
+        plan = MemoryPlan(graph: model.graph, fusion: fusion)
         buffers = try plan.bufferSizes.map { try AlignedFloatBuffer(count: $0) }
         var scratchFloats = 0
         for step in model.graph.steps {
@@ -99,7 +101,10 @@ public final class Session {
         let t = Int32(threads)
         let shapes = model.graph.shapes
         observe(0)
-        for (index, step) in model.graph.steps.enumerated() {
+        // Fused quantizes run inside their producer, except while an observer must see the floats in between.
+        let fuse = observer == nil
+        var skip = -1
+        for (index, step) in model.graph.steps.enumerated() where index != skip {
             let start = nodeTimes == nil ? 0 : Clock.nanoseconds()
             defer { if nodeTimes != nil { nodeTimes![index] += Clock.nanoseconds() - start } }
             let node = step.node
@@ -112,6 +117,12 @@ public final class Session {
             let split = observer != nil && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
             let act = split ? Activation.none.rawValue : step.activation
             switch node.op {
+            case .conv where fuse && fusion.isFusedProducer(index):
+                let q = model.graph.steps[index + 1]
+                let qp = q.outputQuant ?? QuantParams(scale: 1, zero: 0)
+                mlrc_f32_conv_quantize(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act,
+                                       1 / qp.scale, qp.zero, bytes(q.output), t)
+                skip = index + 1
             case .conv:
                 mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act, t)
                 if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
@@ -127,6 +138,12 @@ public final class Session {
                 } else {
                     mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
                 }
+            case .add where fuse && fusion.isFusedProducer(index):
+                let q = model.graph.steps[index + 1]
+                let qp = q.outputQuant ?? QuantParams(scale: 1, zero: 0)
+                mlrc_f32_add_quantize(inShape.count, x, buffer(node.inputs[1]), fusion.keepsFloats[index] == true ? y : nil,
+                                      step.activation, 1 / qp.scale, qp.zero, bytes(q.output), t)
+                skip = index + 1
             case .add:
                 mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
             case .concat:
