@@ -85,7 +85,8 @@ static int same_output(const mlrc_q8_output *out, const void *a, const void *b, 
 
 static void test_gemm(void) {
     const int shapes[][3] = {{1, 1, 1},   {1, 1000, 64}, {7, 17, 3},  {13, 33, 57}, {49, 24, 160}, {6, 8, 4},
-                             {100, 7, 31}, {9, 8, 5},    {17, 3, 12}, {200, 44, 9}, {13, 33, 600}, {57, 1, 33}};
+                             {100, 7, 31}, {9, 8, 5},    {17, 3, 12}, {200, 44, 9}, {13, 33, 600}, {57, 1, 33},
+                             {50, 20, 36}, {13, 40, 100}, {31, 56, 17}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {

@@ -86,8 +86,8 @@ __attribute__((always_inline)) DW_TARGET static inline void dw_segment(const seg
                 if (pair) acc2 = _mm512_dpbusd_epi32(acc2, cw[kx][v], s->w2[kx][v]);
             }
         const size_t at = ((size_t)ox * C + s->c) * s->esize;
-        mlrc_q8_store16_avx512(s->st, acc, s->out, s->row_out + at);
-        if (pair) mlrc_q8_store16_avx512(s->st, acc2, s->out, s->row_out2 + at);
+        mlrc_q8_store16_avx512(s->st, acc, s->row_out + at);
+        if (pair) mlrc_q8_store16_avx512(s->st, acc2, s->row_out2 + at);
     }
 }
 
