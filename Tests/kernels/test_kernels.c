@@ -165,6 +165,22 @@ static void test_fused_quantize(void) {
             }
 }
 
+static void test_nchw_to_nhwc(void) {
+    const int shapes[][2] = {{3, 1}, {3, 50176}, {3, 300}, {1, 7}, {5, 513}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int C = shapes[s][0];
+        const size_t P = (size_t)shapes[s][1];
+        float *src = randoms(C * P), *dst = malloc(C * P * 4), *want = malloc(C * P * 4);
+        for (int c = 0; c < C; c++)
+            for (size_t p = 0; p < P; p++) want[p * C + c] = src[c * P + p];
+        mlrc_f32_nchw_to_nhwc(C, P, src, dst, 2);
+        char what[64];
+        snprintf(what, sizeof what, "nchw_to_nhwc %d x %zu", C, P);
+        check_bytes((const uint8_t *)want, (const uint8_t *)dst, C * P * 4, what);
+        free(src), free(dst), free(want);
+    }
+}
+
 int main(void) {
     const int isa = mlrc_kernels_active_isa();
     printf("kernel tests: %s vs reference\n", mlrc_isa_name(isa));
@@ -173,6 +189,7 @@ int main(void) {
     test_dwconv();
     test_conv();
     test_fused_quantize();
+    test_nchw_to_nhwc();
     test_q8_kernels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

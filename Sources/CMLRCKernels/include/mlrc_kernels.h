@@ -116,6 +116,8 @@ void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, co
 
 /* out = act(a + b), element-wise over count floats. */
 void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int32_t act, int32_t threads);
+/* A planar [channels][pixels] tensor (PyTorch's NCHW at batch 1) to interleaved [pixels][channels]. */
+void mlrc_f32_nchw_to_nhwc(int32_t channels, size_t pixels, const float *src, float *dst, int32_t threads);
 /* mlrc_f32_add then mlrc_q8_quantize of its result into q, in one pass: the same floats in out (NULL: the
  * sum is not stored) and the same bytes in q. */
 void mlrc_f32_add_quantize(size_t count, const float *a, const float *b, float *out, int32_t act, float inv_scale,

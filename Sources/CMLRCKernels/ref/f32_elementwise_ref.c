@@ -54,6 +54,31 @@ void mlrc_f32_add_quantize(size_t count, const float *a, const float *b, float *
     }
 }
 
+/* Blocks of 256 pixels: each block reads a short run of every plane and writes one contiguous run. */
+void mlrc_f32_nchw_to_nhwc(int32_t channels, size_t pixels, const float *src, float *dst, int32_t threads) {
+    enum { BLOCK = 256 };
+    const size_t blocks = (pixels + BLOCK - 1) / BLOCK, C = channels > 0 ? (size_t)channels : 0;
+    int nt = mlrc_threads_for(threads, (int64_t)(pixels * C / MLRC_ELEMENTWISE_CHUNK));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t b = 0; b < blocks; b++) {
+        const size_t p0 = b * BLOCK, n = pixels - p0 < BLOCK ? pixels - p0 : BLOCK;
+        float *d = dst + p0 * C;
+        if (C == 3) { /* RGB: the common case, a loop the compiler turns into shuffles */
+            const float *r = src + p0, *g = src + pixels + p0, *bl = src + 2 * pixels + p0;
+            for (size_t i = 0; i < n; i++) {
+                d[3 * i] = r[i];
+                d[3 * i + 1] = g[i];
+                d[3 * i + 2] = bl[i];
+            }
+            continue;
+        }
+        for (size_t c = 0; c < C; c++) {
+            const float *s = src + c * pixels + p0;
+            for (size_t i = 0; i < n; i++) d[i * C + c] = s[i];
+        }
+    }
+}
+
 void mlrc_f32_channel_affine(int32_t pixels, int32_t channels, const float *x, const float *scale, const float *shift,
                              float *out, int32_t act, int32_t threads) {
     int nt = mlrc_threads_for(threads, pixels / 16 + 1);

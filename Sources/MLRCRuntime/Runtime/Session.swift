@@ -47,10 +47,7 @@ public final class Session {
     /// Runs on an NCHW float input (as PyTorch takes it); writes num_classes logits.
     public func run(nchw input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
         let s = model.inputShape
-        let dst = buffer(0)
-        for c in 0..<s.channels {
-            for p in 0..<s.pixels { dst[p * s.channels + c] = input[c * s.pixels + p] }
-        }
+        mlrc_f32_nchw_to_nhwc(Int32(s.channels), s.pixels, input, buffer(0), Int32(threads))
         execute(logits: logits)
     }
 
