@@ -33,7 +33,12 @@ static inline void mlrc_q8_gemm_parallel(const mlrc_q8_gemm_args *a, int32_t pan
     const int32_t row_blocks = (a->M + 5) / 6, col_blocks = (a->N + 7) / 8;
     const int32_t steps = (col_blocks + panel_step - 1) / panel_step;
     if (threads < 1) threads = 1;
-    const int split_rows = row_blocks >= 2 * threads || threads == 1;
+    /* Split the rows unless that leaves the threads less evenly loaded than splitting the column steps (a 7x7 map:
+     * 9 row blocks load two threads 5 : 4, 6 column steps 3 : 3, and each thread then reads only its share of
+     * the weights). */
+    const int64_t row_load = ((int64_t)row_blocks + threads - 1) / threads * steps;  /* the busiest thread's work */
+    const int64_t col_load = ((int64_t)steps + threads - 1) / threads * row_blocks;
+    const int split_rows = threads == 1 || row_load <= col_load;
     int nt = mlrc_threads_for(threads, split_rows ? row_blocks : steps);
 #pragma omp parallel num_threads(nt)
     {
