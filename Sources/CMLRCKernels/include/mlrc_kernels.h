@@ -203,6 +203,12 @@ void mlrc_q8_gemm_dotprod(int32_t M, int32_t N, int32_t K, const uint8_t *A, int
  * in_zero (real 0). A 1x1 stride-1 ungrouped conv is a GEMM on the input itself; others gather im2col rows
  * into scratch: mlrc_q8_conv_scratch_bytes(g, threads). */
 size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads);
+/* Whether mlrc_q8_conv runs g as one GEMM on its input (1x1, stride 1, no padding, ungrouped). For those the
+ * input zero point can be folded into the bias once, folded[n] = bias[n] - zero * sum_k W[k][n] (bias may be
+ * NULL), and the conv then called with zero 0: the same results, without a pass over the weights per call. */
+int mlrc_q8_conv_is_pointwise(const mlrc_conv_geometry *g);
+void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const int32_t *bias, int32_t zero,
+                             int32_t *folded);
 void mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                   const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
                   int32_t threads);

@@ -28,6 +28,20 @@ static int is_pointwise(const mlrc_conv_geometry *g) {
            g->pad_left == 0 && g->groups == 1 && g->in_h == g->out_h && g->in_w == g->out_w;
 }
 
+int mlrc_q8_conv_is_pointwise(const mlrc_conv_geometry *g) { return is_pointwise(g); }
+
+void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const int32_t *bias, int32_t zero,
+                             int32_t *folded) {
+    const size_t kq = (size_t)(K + 3) / 4;
+    for (int32_t n = 0; n < N; n++) {
+        const int8_t *col = packed + (size_t)(n / 8) * kq * 32 + (size_t)(n % 8) * 4;
+        uint32_t sum = 0;
+        for (int32_t k = 0; k < K; k++) sum += (uint32_t)(int32_t)col[(size_t)(k / 4) * 32 + k % 4];
+        /* modulo 2^32 like the kernels' adds: the sum with the folded bias wraps exactly as the unfolded one */
+        folded[n] = (int32_t)((uint32_t)(bias ? bias[n] : 0) - (uint32_t)zero * sum);
+    }
+}
+
 /* The im2col-free VNNI path applies (the dispatcher decides at run time, so scratch covers both). */
 static int use_indirect(const mlrc_conv_geometry *g) {
 #if defined(__x86_64__)

@@ -76,6 +76,38 @@ ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int
         mlrc_q8_store32_avx512(&st0, &st1, _mm512_add_epi32(lo[r], bias2[0]), _mm512_add_epi32(hi[r], bias2[1]),
                                (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize);
 }
+/* One row, four panels: the classifier (M = 1) and the last row of a 6k + 1 row count. Four independent
+ * accumulator pairs over q keep the vpdpbusd latency hidden; a 6-row tile would do six times the products. */
+ZMM_TARGET static void tile_zmm_row(const uint8_t *a0, int32_t K, const int8_t *p, int32_t kq, const __m512i bias2[2],
+                                    int32_t n0, const float *scale, const mlrc_q8_output *out, void *C) {
+    const size_t panel = (size_t)kq * 32;
+    const int8_t *p0 = p, *p1 = p + panel, *p2 = p + 2 * panel, *p3 = p + 3 * panel;
+    __m512i lo[4], hi[4];
+    for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm512_setzero_si512();
+    const int32_t full = K / 4;
+    int32_t q = 0;
+    for (; q + 4 <= full; q += 4) {
+        for (int j = 0; j < 4; j++) {
+            const __m512i x = _mm512_set1_epi32(load4_avx512vnni(a0 + 4 * (size_t)(q + j)));
+            lo[j] = _mm512_dpbusd_epi32(lo[j], x, zmm_panels(p0, p1, q + j));
+            hi[j] = _mm512_dpbusd_epi32(hi[j], x, zmm_panels(p2, p3, q + j));
+        }
+    }
+    for (; q < kq; q++) {
+        const __m512i x = q < full ? _mm512_set1_epi32(load4_avx512vnni(a0 + 4 * (size_t)q))
+                                   : _mm512_broadcast_i32x4(_mm256_castsi256_si128(quad_avx512vnni(a0, 4 * q, K)));
+        lo[0] = _mm512_dpbusd_epi32(lo[0], x, zmm_panels(p0, p1, q));
+        hi[0] = _mm512_dpbusd_epi32(hi[0], x, zmm_panels(p2, p3, q));
+    }
+    const __m512i l = _mm512_add_epi32(_mm512_add_epi32(lo[0], lo[1]), _mm512_add_epi32(lo[2], lo[3]));
+    const __m512i h = _mm512_add_epi32(_mm512_add_epi32(hi[0], hi[1]), _mm512_add_epi32(hi[2], hi[3]));
+    const mlrc_q8_stage16 st0 = mlrc_q8_stage16_at(scale, n0, 0xFFFF, out);
+    const mlrc_q8_stage16 st1 = mlrc_q8_stage16_at(scale, n0 + 16, 0xFFFF, out);
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    mlrc_q8_store32_avx512(&st0, &st1, _mm512_add_epi32(l, bias2[0]), _mm512_add_epi32(h, bias2[1]),
+                           (char *)C + (size_t)n0 * esize);
+}
+
 /* Two panels (16 columns, the second possibly partial or absent) per 6-row tile: one zmm accumulator a row. */
 ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
                                   const int8_t *p1, int32_t kq, __m512i bias, int32_t n0, int32_t cols,
@@ -163,8 +195,12 @@ ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_
                                   _mm512_inserti64x4(_mm512_castsi256_si512(b4[2]), b4[3], 1)};
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
-                tile_zmm(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, kq, b, nb * 8, g->scale, g->out,
-                         (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+                if (rows == 1)
+                    tile_zmm_row(g->A + (size_t)m * g->lda, g->K, p, kq, b, nb * 8, g->scale, g->out,
+                                 (char *)g->C + (size_t)m * g->row_bytes);
+                else
+                    tile_zmm(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, kq, b, nb * 8, g->scale, g->out,
+                             (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
             }
         }
         if (nb + 3 == nb1 && (nb + 2) * 8 < g->N) { /* three panels left (the third may be partial) */

@@ -23,7 +23,9 @@ VNNI_TARGET static inline __m256i VNNI_NAME(panel_bias)(const int8_t *panel, int
                                                        const int32_t *bias, int32_t zero) {
     __m256i sum = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi8(1);
-    for (int32_t q = 0; q < kq; q++) sum = VNNI_DPBUSD(sum, ones, _mm256_loadu_si256((const __m256i *)(panel + (size_t)q * 32)));
+    /* zero 0 (no zero point, or folded into the bias beforehand): no pass over the panel */
+    for (int32_t q = 0; zero != 0 && q < kq; q++)
+        sum = VNNI_DPBUSD(sum, ones, _mm256_loadu_si256((const __m256i *)(panel + (size_t)q * 32)));
     const __m256i mask = mlrc_avx2_tail_mask(cols);
     const __m256i b = bias ? _mm256_maskload_epi32(bias + n0, mask) : _mm256_setzero_si256();
     return _mm256_sub_epi32(b, _mm256_mullo_epi32(sum, _mm256_set1_epi32(zero)));

@@ -9,6 +9,9 @@ public final class Session {
     private let fusion: QuantizeFusion
     private let buffers: [AlignedFloatBuffer]
     private let scratch: AlignedFloatBuffer
+    /// Pointwise int8 convolutions' biases with the input zero point folded in (int32), at foldedOffset[step].
+    private let foldedBias: AlignedFloatBuffer
+    private let foldedOffset: [Int]
 
     /// threads: 0 means every core.
     public init(model: Model, threads: Int) throws {
@@ -37,6 +40,24 @@ public final class Session {
             throw MLRCError(.memory, "convolution scratch of \(scratchFloats) floats exceeds the limit")
         }
         scratch = try AlignedFloatBuffer(count: scratchFloats)
+
+        // Folding the zero point once saves every call a pass over the weights (the classifier reads them twice).
+        var offsets = Array(repeating: -1, count: model.graph.steps.count)
+        var total = 0
+        for (i, step) in model.graph.steps.enumerated() where step.node.op == .quantizedConv && step.inputZero != 0 {
+            guard model.data(step.node.weights[0]) != nil else { continue }
+            var g = step.geometry
+            if mlrc_q8_conv_is_pointwise(&g) != 0 { offsets[i] = total; total += Int(g.out_c) }
+        }
+        foldedBias = try AlignedFloatBuffer(count: total)
+        foldedOffset = offsets
+        let folded = UnsafeMutableRawPointer(foldedBias.pointer).assumingMemoryBound(to: Int32.self)
+        for (i, step) in model.graph.steps.enumerated() where offsets[i] >= 0 {
+            let node = step.node
+            let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
+            let bias = node.weights.count > 1 ? model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self) : nil
+            mlrc_q8_fold_zero_point(step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, folded + offsets[i])
+        }
     }
 
     private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
@@ -184,7 +205,11 @@ public final class Session {
                 let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
                 let bias = model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self)
                 let scale = model.floats(node.weights[2])
-                if node.op == .quantizedConv {
+                if node.op == .quantizedConv && foldedOffset[index] >= 0 {
+                    let folded = UnsafeMutableRawPointer(foldedBias.pointer).assumingMemoryBound(to: Int32.self)
+                    mlrc_q8_conv(&g, bytes(node.inputs[0]), 0, w, folded + foldedOffset[index], scale, &out, y,
+                                 scratch.pointer, t)
+                } else if node.op == .quantizedConv {
                     mlrc_q8_conv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, scratch.pointer, t)
                 } else {
                     mlrc_q8_dwconv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, t)
