@@ -86,7 +86,9 @@ static int same_output(const mlrc_q8_output *out, const void *a, const void *b, 
 static void test_gemm(void) {
     const int shapes[][3] = {{1, 1, 1},   {1, 1000, 64}, {7, 17, 3},  {13, 33, 57}, {49, 24, 160}, {6, 8, 4},
                              {100, 7, 31}, {9, 8, 5},    {17, 3, 12}, {200, 44, 9}, {13, 33, 600}, {57, 1, 33},
-                             {50, 20, 36}, {13, 40, 100}, {31, 56, 17}};
+                             {50, 20, 36}, {13, 40, 100}, {31, 56, 17},
+                             /* narrow K (16, 24, 32, 40) with enough rows for the register-weight pass */
+                             {100, 96, 16}, {61, 40, 24}, {77, 16, 32}, {50, 88, 40}, {55, 8, 16}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {

@@ -178,11 +178,75 @@ ZMM_TARGET static void tile_zmm24(int32_t rows, const uint8_t *A, int32_t lda, i
 #undef ZMM_FULL
 #undef ZMM_TAIL
 
+/* Narrow K (16-40, the expand and project layers of the first blocks): a group of G zmm column vectors
+ * (16 columns each) has all its weights, KQ x G <= 20 zmm, in registers, and every row of the range is one pass:
+ * KQ broadcasts feed KQ x G vpdpbusd, where the 6 x 32 tile spends a broadcast on every two and rebuilds its
+ * weight vectors per row block. */
+__attribute__((always_inline)) ZMM_TARGET static inline void rows_regw(const mlrc_q8_gemm_args *g, int32_t m0, int32_t m1,
+                                                                       int32_t nb, const int KQ, const int G) {
+    const size_t panel = (size_t)KQ * 32;
+    const int8_t *p = g->B + (size_t)nb * panel;
+    __m512i w[KQ][G], bias[G];
+    mlrc_q8_stage16 st[G];
+    for (int j = 0; j < G; j++) {
+        const int8_t *pa = p + (size_t)(2 * j) * panel, *pb = pa + panel;
+        for (int q = 0; q < KQ; q++) w[q][j] = zmm_panels(pa, pb, q);
+        const int32_t n0 = (nb + 2 * j) * 8;
+        bias[j] = _mm512_inserti64x4(_mm512_castsi256_si512(panel_bias_avx512vnni(pa, KQ, n0, 8, g->bias, g->zero)),
+                                     panel_bias_avx512vnni(pb, KQ, n0 + 8, 8, g->bias, g->zero), 1);
+        st[j] = mlrc_q8_stage16_at(g->scale, n0, 0xFFFF, g->out);
+    }
+    const size_t esize = g->out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    char *c0 = (char *)g->C + (size_t)nb * 8 * esize;
+    for (int32_t m = m0; m < m1; m++) {
+        const uint8_t *a = g->A + (size_t)m * g->lda;
+        __m512i acc[G];
+        for (int j = 0; j < G; j++) acc[j] = bias[j];
+        for (int q = 0; q < KQ; q++) {
+            const __m512i x = _mm512_set1_epi32(load4_avx512vnni(a + 4 * q));
+            for (int j = 0; j < G; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], x, w[q][j]);
+        }
+        char *row = c0 + (size_t)m * g->row_bytes;
+        int j = 0;
+        for (; j + 2 <= G; j += 2) mlrc_q8_store32_avx512(&st[j], &st[j + 1], acc[j], acc[j + 1], row + (size_t)j * 16 * esize);
+        if (j < G) mlrc_q8_store16_avx512(&st[j], acc[j], row + (size_t)j * 16 * esize);
+    }
+}
+
+/* Two vectors (32 columns) per group: more spills the output stage's constants (measured: K = 16, N = 96 runs
+ * 94 us with two, 146 with four, 115 on the tiles). */
+#define GMAX 2
+
+/* Column groups of the register-weight pass for K = 4 * kq, from panel 0; returns the first panel left to the
+ * tiles (0 where K is not one of the narrow sizes). */
+ZMM_TARGET static int32_t narrow_k(const mlrc_q8_gemm_args *g, int32_t m0, int32_t m1) {
+    const int32_t kq = g->K / 4, full_pairs = g->N / 16; /* whole 16-column vectors */
+    if (g->K % 4 != 0 || (kq != 4 && kq != 6 && kq != 8 && kq != 10)) return 0;
+    const int gmax = GMAX;
+    int32_t pair = 0;
+    while (pair < full_pairs) {
+        const int left = full_pairs - pair;
+        const int G = left >= gmax ? gmax : left >= 2 ? 2 : 1;
+        const int32_t nb = pair * 2;
+#define NARROW(KQ, GG) if (kq == KQ && G == GG) rows_regw(g, m0, m1, nb, KQ, GG);
+        NARROW(4, 2) NARROW(4, 1) NARROW(6, 2) NARROW(6, 1) NARROW(8, 2) NARROW(8, 1) NARROW(10, 2) NARROW(10, 1)
+#undef NARROW
+        pair += G;
+    }
+    return pair * 2;
+}
+
 /* The driver's range: row blocks in chunks of 16; groups of four panels in 32-column zmm tiles, then pairs of
  * panels in 16-column ones. */
 ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                  int thread) {
     const int32_t kq = (g->K + 3) / 4;
+    /* narrow K over whole rows ranges (the row split): its column groups first, the tiles take what is left */
+    if (nb0 == 0 && nb1 == (g->N + 7) / 8 && rb1 - rb0 >= 4) {
+        const int32_t m0 = rb0 * 6, m1 = rb1 * 6 < g->M ? rb1 * 6 : g->M;
+        nb0 = narrow_k(g, m0, m1);
+        if (nb0 >= nb1) return;
+    }
     for (int32_t c0 = rb0; c0 < rb1; c0 += 16) {
         const int32_t c1 = c0 + 16 < rb1 ? c0 + 16 : rb1;
         int32_t nb = nb0;
