@@ -86,25 +86,45 @@ static void test_dwconv(void) {
         }
 }
 
+/* Conv shape s of test_support.h with random input, weights and bias. */
+typedef struct conv_case {
+    mlrc_conv_geometry g;
+    int act;
+    size_t out;
+    float *x, *wt, *bias, *scratch;
+} conv_case;
+
+static conv_case conv_case_make(size_t s) {
+    const int *v = conv_shapes[s];
+    conv_case c;
+    c.g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
+    c.act = (int)(s % MLRC_ACT_COUNT);
+    c.out = (size_t)c.g.out_h * c.g.out_w * c.g.out_c;
+    c.x = randoms((size_t)v[0] * v[1] * v[2]);
+    c.wt = randoms((size_t)v[5] * v[6] * (v[2] / v[4]) * v[3]);
+    c.bias = randoms((size_t)v[3]);
+    c.scratch = calloc(mlrc_f32_conv_scratch_floats(&c.g) + 1, 4);
+    return c;
+}
+
+static void conv_case_free(conv_case *c) { free(c->x), free(c->wt), free(c->bias), free(c->scratch); }
+
 static void test_conv(void) {
     for (size_t s = 0; s < CONV_SHAPES; s++) {
         const int *v = conv_shapes[s];
-        const int act = (int)(s % MLRC_ACT_COUNT);
-        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
-        const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
-        float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[5] * v[6] * (v[2] / v[4]) * v[3]);
-        float *bias = randoms((size_t)v[3]), *ref = calloc(out, 4), *opt = calloc(out, 4);
-        float *scratch = calloc(mlrc_f32_conv_scratch_floats(&g) + 1, 4);
+        conv_case cc = conv_case_make(s);
+        const int act = cc.act;
+        float *ref = calloc(cc.out, 4), *opt = calloc(cc.out, 4);
         const int isa = mlrc_kernels_active_isa();
         mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
-        mlrc_f32_conv(&g, x, wt, bias, ref, scratch, act, 2);
+        mlrc_f32_conv(&cc.g, cc.x, cc.wt, cc.bias, ref, cc.scratch, act, 2);
         mlrc_kernels_set_isa(isa);
-        mlrc_f32_conv(&g, x, wt, bias, opt, scratch, act, 2);
+        mlrc_f32_conv(&cc.g, cc.x, cc.wt, cc.bias, opt, cc.scratch, act, 2);
         char what[128];
         snprintf(what, sizeof what, "conv %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4], v[5], v[6],
                  v[7], act);
-        check(compare(ref, opt, out), what);
-        free(x), free(wt), free(bias), free(ref), free(opt), free(scratch);
+        check(compare(ref, opt, cc.out), what);
+        free(ref), free(opt), conv_case_free(&cc);
     }
 }
 
@@ -128,23 +148,22 @@ static float quant_inv_scale(const float *x, size_t n) {
 static void test_fused_quantize(void) {
     for (size_t s = 0; s < CONV_SHAPES; s++) {
         const int *v = conv_shapes[s];
-        const int act = (int)(s % MLRC_ACT_COUNT);
-        mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
-        const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
-        float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[5] * v[6] * (v[2] / v[4]) * v[3]);
-        float *bias = randoms((size_t)v[3]), *y = calloc(out, 4), *y2 = randoms(out);
-        float *scratch = calloc(mlrc_f32_conv_scratch_floats(&g) + 1, 4);
+        conv_case cc = conv_case_make(s);
+        mlrc_conv_geometry g = cc.g;
+        const int act = cc.act;
+        const size_t out = cc.out;
+        float *y = calloc(out, 4), *y2 = randoms(out);
         uint8_t *want = malloc(out + 1), *got = malloc(out + 1);
-        mlrc_f32_conv(&g, x, wt, bias, y, scratch, act, 2);
+        mlrc_f32_conv(&g, cc.x, cc.wt, cc.bias, y, cc.scratch, act, 2);
         const float inv = quant_inv_scale(y, out);
         mlrc_q8_quantize(out, y, inv, 120, want, 2);
         memset(got, 0xAB, out);
-        mlrc_f32_conv_quantize(&g, x, wt, bias, y2, scratch, act, inv, 120, got, 2);
+        mlrc_f32_conv_quantize(&g, cc.x, cc.wt, cc.bias, y2, cc.scratch, act, inv, 120, got, 2);
         char what[128];
         snprintf(what, sizeof what, "conv+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4],
                  v[5], v[6], v[7], act);
         check_bytes(want, got, out, what);
-        free(x), free(wt), free(bias), free(y), free(y2), free(scratch), free(want), free(got);
+        free(y), free(y2), free(want), free(got), conv_case_free(&cc);
     }
     const size_t counts[] = {1, 17, 1024, 1025, 5000, 9408};
     for (size_t s = 0; s < sizeof counts / sizeof counts[0]; s++)

@@ -39,6 +39,33 @@ int mlrc_q8_dwconv_vnni_supported(const mlrc_conv_geometry *g) {
            (g->in_c % DW_CHUNK == 0 || __builtin_cpu_supports("avx512vbmi")); /* the tail blocks' vpermb */
 }
 
+/* The weight rows of row group v (kernel rows 4v + r - shift, + channel offset c) and which exist (the others
+ * get an empty mask: zero weights). */
+static inline void kernel_rows(const mlrc_conv_geometry *g, const int8_t *weights, int32_t v, int32_t shift, int32_t c,
+                               const uint8_t *p[4], int inside[4]) {
+    for (int r = 0; r < 4; r++) {
+        const int32_t ky = 4 * v + r - shift;
+        inside[r] = ky >= 0 && ky < g->kernel_h;
+        p[r] = (const uint8_t *)weights + (inside[r] ? (size_t)ky * g->kernel_w * g->in_c : 0) + c;
+    }
+}
+
+/* RUN(s, kw, nv, pair) with constants for the common kernel shapes (3x3, 5x5, 7x7, 1-wide strips), so the
+ * compiler unrolls their loops and keeps the weights in registers; other shapes run the generic loop. */
+#define DW_SHAPES(RUN, s, kw, nv, pair)                                                                        \
+    do {                                                                                                       \
+        if ((kw) == 3 && (nv) == 1)                                                                            \
+            (pair) ? RUN(s, 3, 1, 1) : RUN(s, 3, 1, 0);                                                        \
+        else if ((kw) == 5 && (nv) == 2)                                                                       \
+            (pair) ? RUN(s, 5, 2, 1) : RUN(s, 5, 2, 0);                                                        \
+        else if ((kw) == 7 && (nv) == 2)                                                                       \
+            (pair) ? RUN(s, 7, 2, 1) : RUN(s, 7, 2, 0);                                                        \
+        else if ((kw) == 1 && (nv) == 1)                                                                       \
+            (pair) ? RUN(s, 1, 1, 1) : RUN(s, 1, 1, 0);                                                        \
+        else                                                                                                   \
+            RUN(s, kw, nv, pair);                                                                              \
+    } while (0)
+
 /* The chunk channel (0..63) of lane i of vector k. */
 static inline int32_t lane_channel(int32_t k, int32_t i) { return 16 * (i / 4) + 4 * k + i % 4; }
 
@@ -185,18 +212,29 @@ DW_TARGET static void weight_columns(const int8_t *weights, const mlrc_conv_geom
     const int32_t kh = g->kernel_h, kw = g->kernel_w, C = g->in_c;
     for (int32_t v = 0; v < (kh + 3) / 4; v++) {
         const uint8_t *p[4];
+        int inside[4];
         __mmask64 k[4];
-        for (int r = 0; r < 4; r++) {
-            const int32_t ky = 4 * v + r - shift, inside = ky >= 0 && ky < kh;
-            k[r] = inside ? lanes : 0;
-            p[r] = (const uint8_t *)weights + (inside ? (size_t)ky * kw * C : 0) + c0;
-        }
+        kernel_rows(g, weights, v, shift, c0, p, inside);
+        for (int r = 0; r < 4; r++) k[r] = inside[r] ? lanes : 0;
         for (int32_t kx = 0; kx < kw; kx++) load4(p, (size_t)kx * C, k, _mm512_setzero_si512(), w[kx][v]);
     }
 }
 
 /* Whether output rows oy and oy + 1 are done together. */
 static inline int pair_here(int pairs, int32_t oy, int32_t oy1) { return pairs && oy + 1 < oy1; }
+
+/* The input rows of a window starting at row iy0, four per row group (+ channel offset c), and which of them are
+ * read: not padding rows, nor rows past k_h (past k_h + 1 for a pair of output rows); those point at the input's
+ * start and get an empty mask. */
+static inline void window_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t iy0, int32_t nv, int pair,
+                               int32_t c, const uint8_t *p[2][4], int inside[2][4]) {
+    for (int32_t v = 0; v < nv; v++)
+        for (int r = 0; r < 4; r++) {
+            const int32_t iy = iy0 + 4 * v + r;
+            inside[v][r] = 4 * v + r < g->kernel_h + pair && iy >= 0 && iy < g->in_h;
+            p[v][r] = input + (inside[v][r] ? (size_t)iy * g->in_w * g->in_c : 0) + c;
+        }
+}
 
 /* ---- The channel tail (C not a multiple of 64): 16-channel blocks, each column vector gathered on its own. ----
  * Per output row and block, each input column's four rows (16 channels each) go into one zmm and one vpermb
@@ -269,12 +307,10 @@ DW_TARGET static void block_weight_columns(const int8_t *weights, const mlrc_con
     const int32_t kh = g->kernel_h, kw = g->kernel_w, C = g->in_c;
     for (int32_t v = 0; v < (kh + 3) / 4; v++) {
         const uint8_t *p[4];
+        int inside[4];
         __mmask16 k[4];
-        for (int r = 0; r < 4; r++) {
-            const int32_t ky = 4 * v + r - shift, inside = ky >= 0 && ky < kh;
-            k[r] = inside ? lanes : 0;
-            p[r] = (const uint8_t *)weights + (inside ? (size_t)ky * kw * C : 0);
-        }
+        kernel_rows(g, weights, v, shift, 0, p, inside);
+        for (int r = 0; r < 4; r++) k[r] = inside[r] ? lanes : 0;
         for (int32_t kx = 0; kx < kw; kx++) w[kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
     }
 }
@@ -317,31 +353,18 @@ DW_TARGET static void block_rows(const mlrc_conv_geometry *g, const uint8_t *inp
                 const __mmask16 lanes = mlrc_avx512_lanes(C - c);
                 /* Each column vector's four input rows (+ c), and their lanes (none for padding rows). */
                 const uint8_t *p[2][4];
+                int inside[2][4];
                 __mmask16 k[2][4];
+                window_rows(g, input, iy0, nv, pair, c, p, inside);
                 for (int32_t v = 0; v < nv; v++)
-                    for (int r = 0; r < 4; r++) {
-                        const int32_t iy = iy0 + 4 * v + r;
-                        const int inside = 4 * v + r < kh + pair && iy >= 0 && iy < g->in_h;
-                        k[v][r] = inside ? lanes : 0;
-                        p[v][r] = input + (inside ? (size_t)iy * g->in_w * C : 0) + c;
-                    }
+                    for (int r = 0; r < 4; r++) k[v][r] = inside[v][r] ? lanes : 0;
                 const mlrc_q8_stage16 st = mlrc_q8_stage16_at(scale, c, lanes, out);
                 const __m512i bias_c = bq[b - c0];
                 for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
                     const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
                     const block_segment sg = {g, p, k, ox0, ox1, ox0 * sw - g->pad_left, c, esize, bias_c, &st, out,
                                         row_out, row_out2, wq[b - c0], wq2[b - c0], col, zfill, zcol, idx};
-                    /* The common kernel shapes get loops the compiler unrolls, with the weights in registers. */
-                    if (kw == 3 && nv == 1)
-                        pair ? block_segment_run(&sg, 3, 1, 1) : block_segment_run(&sg, 3, 1, 0);
-                    else if (kw == 5 && nv == 2)
-                        pair ? block_segment_run(&sg, 5, 2, 1) : block_segment_run(&sg, 5, 2, 0);
-                    else if (kw == 7 && nv == 2)
-                        pair ? block_segment_run(&sg, 7, 2, 1) : block_segment_run(&sg, 7, 2, 0);
-                    else if (kw == 1 && nv == 1)
-                        pair ? block_segment_run(&sg, 1, 1, 1) : block_segment_run(&sg, 1, 1, 0);
-                    else
-                        block_segment_run(&sg, kw, nv, pair);
+                    DW_SHAPES(block_segment_run, &sg, kw, nv, pair);
                 }
             }
         }
@@ -396,14 +419,11 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
             char *row_out2 = pair ? row_out + (size_t)g->out_w * C * esize : NULL;
             /* Each row group's four input rows (+ the chunk's first channel), and their lanes. */
             const uint8_t *p[2][4];
+            int inside[2][4];
             __mmask64 k[2][4];
+            window_rows(g, input, iy0, nv, pair, c0, p, inside);
             for (int32_t v = 0; v < nv; v++)
-                for (int r = 0; r < 4; r++) {
-                    const int32_t iy = iy0 + 4 * v + r;
-                    const int inside = 4 * v + r < kh + pair && iy >= 0 && iy < g->in_h;
-                    k[v][r] = inside ? lanes : 0;
-                    p[v][r] = input + (inside ? (size_t)iy * g->in_w * C : 0) + c0;
-                }
+                for (int r = 0; r < 4; r++) k[v][r] = inside[v][r] ? lanes : 0;
             const columns cs = {g, p, k, zcol};
             for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
                 const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
@@ -413,17 +433,7 @@ DW_TARGET static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input,
                 else
                     build_columns(&cs, ix0, ncol, 2, col);
                 const segment sg = {ox0, ox1, sw, (size_t)C * esize, bq, &st, row_out, row_out2, wq, wq2, col};
-                /* The common kernel shapes get loops the compiler unrolls. */
-                if (kw == 3 && nv == 1)
-                    pair ? dw_segment(&sg, 3, 1, 1) : dw_segment(&sg, 3, 1, 0);
-                else if (kw == 5 && nv == 2)
-                    pair ? dw_segment(&sg, 5, 2, 1) : dw_segment(&sg, 5, 2, 0);
-                else if (kw == 7 && nv == 2)
-                    pair ? dw_segment(&sg, 7, 2, 1) : dw_segment(&sg, 7, 2, 0);
-                else if (kw == 1 && nv == 1)
-                    pair ? dw_segment(&sg, 1, 1, 1) : dw_segment(&sg, 1, 1, 0);
-                else
-                    dw_segment(&sg, kw, nv, pair);
+                DW_SHAPES(dw_segment, &sg, kw, nv, pair);
             }
         }
     }

@@ -108,69 +108,46 @@ ZMM_TARGET static void tile_zmm_row(const uint8_t *a0, int32_t K, const int8_t *
                            (char *)C + (size_t)n0 * esize);
 }
 
-/* Two panels (16 columns, the second possibly partial or absent) per 6-row tile: one zmm accumulator a row. */
-ZMM_TARGET static void tile_zmm16(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0,
-                                  const int8_t *p1, int32_t kq, __m512i bias, int32_t n0, int32_t cols,
-                                  const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
+/* Two panels (16 columns) per 6-row tile, one zmm accumulator a row; with THIRD, a third panel in a ymm
+ * accumulator beside it (24 columns: each broadcast activation quad then feeds two instructions, where N = 24 or
+ * 40 would otherwise leave a half-empty zmm tile). cols: the columns present (the last panel may be partial, the
+ * second absent: p1 then repeats p0 and its lanes are masked off at the store). */
+__attribute__((always_inline)) ZMM_TARGET static inline void tile_panels(int32_t rows, const uint8_t *A, int32_t lda,
+                                                                         int32_t K, const int8_t *p0, const int8_t *p1,
+                                                                         const int8_t *p2, int32_t kq, __m512i bias01,
+                                                                         __m256i bias2, int32_t n0, int32_t cols,
+                                                                         const float *scale, const mlrc_q8_output *out,
+                                                                         void *C, size_t row_bytes, const int THIRD) {
     ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
-    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512i c[6];
+    __m256i d[6];
+    for (int r = 0; r < 6; r++) c[r] = _mm512_setzero_si512(), d[r] = _mm256_setzero_si256();
     const int32_t full = K / 4;
     int32_t q = 0;
-#define ZMM_STEP16(X)                                                                                          \
+#define ZMM_STEP_PANELS(X)                                                                                     \
     {                                                                                                          \
         const __m512i w = zmm_panels(p0, p1, q);                                                               \
-        c0 = _mm512_dpbusd_epi32(c0, X(0), w); c1 = _mm512_dpbusd_epi32(c1, X(1), w);                          \
-        c2 = _mm512_dpbusd_epi32(c2, X(2), w); c3 = _mm512_dpbusd_epi32(c3, X(3), w);                          \
-        c4 = _mm512_dpbusd_epi32(c4, X(4), w); c5 = _mm512_dpbusd_epi32(c5, X(5), w);                          \
+        const __m256i v = THIRD ? _mm256_loadu_si256((const __m256i *)(p2 + (size_t)q * 32)) : _mm256_setzero_si256(); \
+        const __m512i x[6] = {X(0), X(1), X(2), X(3), X(4), X(5)};                                             \
+        for (int r = 0; r < 6; r++) {                                                                          \
+            c[r] = _mm512_dpbusd_epi32(c[r], x[r], w);                                                         \
+            if (THIRD) d[r] = _mm256_dpbusd_epi32(d[r], _mm512_castsi512_si256(x[r]), v);                      \
+        }                                                                                                      \
     }
-    for (; q < full; q++) ZMM_STEP16(ZMM_FULL)
-    for (; q < kq; q++) ZMM_STEP16(ZMM_TAIL)
-#undef ZMM_STEP16
-    const __m512i acc[6] = {c0, c1, c2, c3, c4, c5};
-    const __mmask16 lanes = mlrc_avx512_lanes(cols);
-    const mlrc_q8_stage16 st = mlrc_q8_stage16_at(scale, n0, lanes, out);
+    for (; q < full; q++) ZMM_STEP_PANELS(ZMM_FULL)
+    for (; q < kq; q++) ZMM_STEP_PANELS(ZMM_TAIL)
+#undef ZMM_STEP_PANELS
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
-    for (int r = 0; r < rows; r++)
-        mlrc_q8_store16_avx512(&st, _mm512_add_epi32(acc[r], bias),
-                               (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize);
-}
-
-/* Three panels (24 columns, the third possibly partial) per 6-row tile: a zmm and a ymm accumulator a row, so each
- * broadcast activation quad feeds two instructions (N = 24 or 40 would otherwise leave a half-empty zmm tile). */
-ZMM_TARGET static void tile_zmm24(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p, int32_t kq,
-                                  __m512i bias01, __m256i bias2, int32_t n0, int32_t cols, const float *scale,
-                                  const mlrc_q8_output *out, void *C, size_t row_bytes) {
-    ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
-    const size_t panel = (size_t)kq * 32;
-    const int8_t *p0 = p, *p1 = p + panel, *p2 = p + 2 * panel;
-    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    __m256i d0 = _mm256_setzero_si256(), d1 = d0, d2 = d0, d3 = d0, d4 = d0, d5 = d0;
-    const int32_t full = K / 4;
-    int32_t q = 0;
-#define ZMM_STEP24(X)                                                                                          \
-    {                                                                                                          \
-        const __m512i w = zmm_panels(p0, p1, q);                                                               \
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(p2 + (size_t)q * 32));                          \
-        __m512i x;                                                                                             \
-        x = X(0); c0 = _mm512_dpbusd_epi32(c0, x, w); d0 = _mm256_dpbusd_epi32(d0, _mm512_castsi512_si256(x), v); \
-        x = X(1); c1 = _mm512_dpbusd_epi32(c1, x, w); d1 = _mm256_dpbusd_epi32(d1, _mm512_castsi512_si256(x), v); \
-        x = X(2); c2 = _mm512_dpbusd_epi32(c2, x, w); d2 = _mm256_dpbusd_epi32(d2, _mm512_castsi512_si256(x), v); \
-        x = X(3); c3 = _mm512_dpbusd_epi32(c3, x, w); d3 = _mm256_dpbusd_epi32(d3, _mm512_castsi512_si256(x), v); \
-        x = X(4); c4 = _mm512_dpbusd_epi32(c4, x, w); d4 = _mm256_dpbusd_epi32(d4, _mm512_castsi512_si256(x), v); \
-        x = X(5); c5 = _mm512_dpbusd_epi32(c5, x, w); d5 = _mm256_dpbusd_epi32(d5, _mm512_castsi512_si256(x), v); \
-    }
-    for (; q < full; q++) ZMM_STEP24(ZMM_FULL)
-    for (; q < kq; q++) ZMM_STEP24(ZMM_TAIL)
-#undef ZMM_STEP24
-    const __m512i acc[6] = {c0, c1, c2, c3, c4, c5};
-    const __m256i acc2[6] = {d0, d1, d2, d3, d4, d5};
-    const mlrc_q8_stage16 st0 = mlrc_q8_stage16_at(scale, n0, 0xFFFF, out);
+    const mlrc_q8_stage16 st0 = mlrc_q8_stage16_at(scale, n0, mlrc_avx512_lanes(cols), out);
     const mlrc_q8_stage16 st1 = mlrc_q8_stage16_at(scale, n0 + 16, mlrc_avx512_lanes(cols - 16), out);
-    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
-    for (int r = 0; r < rows; r++)
-        mlrc_q8_store32_avx512(&st0, &st1, _mm512_add_epi32(acc[r], bias01),
-                               _mm512_zextsi256_si512(_mm256_add_epi32(acc2[r], bias2)),
-                               (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize);
+    for (int r = 0; r < rows; r++) {
+        char *row = (char *)C + (size_t)r * row_bytes + (size_t)n0 * esize;
+        if (THIRD)
+            mlrc_q8_store32_avx512(&st0, &st1, _mm512_add_epi32(c[r], bias01),
+                                   _mm512_zextsi256_si512(_mm256_add_epi32(d[r], bias2)), row);
+        else
+            mlrc_q8_store16_avx512(&st0, _mm512_add_epi32(c[r], bias01), row);
+    }
 }
 
 #undef ZMM_ROWPTR
@@ -276,8 +253,9 @@ ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_
             const __m512i b01 = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
-                tile_zmm24(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, kq, b01, b2, n0, cols, g->scale, g->out,
-                           (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+                tile_panels(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, p + (size_t)kq * 32, p + (size_t)2 * kq * 32,
+                            kq, b01, b2, n0, cols, g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes,
+                            g->row_bytes, 1);
             }
             nb = nb1;
         }
@@ -291,8 +269,9 @@ ZMM_TARGET static void range_zmm(const mlrc_q8_gemm_args *g, int32_t rb0, int32_
             const __m512i b = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
-                tile_zmm16(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, kq, b, n0, two ? cols : (cols < 8 ? cols : 8),
-                           g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+                tile_panels(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, NULL, kq, b, _mm256_setzero_si256(),
+                            n0, two ? cols : (cols < 8 ? cols : 8), g->scale, g->out,
+                            (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes, 0);
             }
         }
     }
