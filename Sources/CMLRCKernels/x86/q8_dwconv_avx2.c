@@ -1,9 +1,10 @@
-/* int8 depthwise convolution for AVX2: 16 channels at a time, (x - zero) and the weights widened to int16,
- * their products exact in int16 (|x - zero| <= 255, |w| <= 128, so |p| <= 32640) and widened into two int32
- * accumulators (32 channels in 512-bit registers where the CPU has AVX-512BW). Only in-bounds taps are visited
- * (padding is real 0). Loop order: channel block outside, output
- * column inside, so a block's bias, scales and output-stage constants stay in registers along the row.
- * Channel tails use the scalar stage. */
+/* int8 depthwise convolution for AVX2: 16 channels at a time. Pixels whose window lies inside the input take
+ * two taps per vpmaddwd: the raw uint8 inputs and the weights widened to int16 and interleaved in tap pairs
+ * (x0 w0 + x1 w1 <= 2 x 255 x 128, exact in int32), the zero point folded into the bias once per block
+ * (sum (x - z) w = sum x w - z sum w). Border pixels visit only their in-bounds taps, (x - zero) times the weight
+ * exact in int16 and widened into int32 (32 channels in 512-bit registers where the CPU has AVX-512BW). Loop
+ * order: channel block outside, output column inside, so a block's weights, bias, scales and output-stage
+ * constants stay put along the row. Channel tails use the scalar stage. */
 #if defined(__x86_64__)
 #include "q8_output_avx2.h"
 #include "window.h"
@@ -84,6 +85,72 @@ MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scal
     return st;
 }
 
+/* The tap-pair path's constants for channels [c, c + 16): pair p's weights in wp[2p] (channels 0-3 and 8-11,
+ * the order unpacklo_epi16 gives) and wp[2p + 1] (4-7 and 12-15), taps 2p and 2p + 1 (zero past the last);
+ * bias - zero * sum w, and the scales, in the same two lane orders. */
+#define MAX_PAIRS 32
+typedef struct pair_block {
+    __m256i wp[2 * MAX_PAIRS];
+    __m256i blo, bhi;
+    __m256 slo, shi;
+} pair_block;
+
+MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const int32_t *bias,
+                                   const float *scale, int32_t zero, int32_t c, pair_block *pb) {
+    const int32_t taps = g->kernel_h * g->kernel_w, C = g->in_c;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i sum_lo = _mm256_setzero_si256(), sum_hi = sum_lo;
+    for (int32_t t = 0; t < taps; t += 2) {
+        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)t * C + c)));
+        const __m256i w1 = t + 1 < taps
+                               ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)(t + 1) * C + c)))
+                               : _mm256_setzero_si256();
+        pb->wp[t] = _mm256_unpacklo_epi16(w0, w1);
+        pb->wp[t + 1] = _mm256_unpackhi_epi16(w0, w1);
+        sum_lo = _mm256_add_epi32(sum_lo, _mm256_madd_epi16(pb->wp[t], ones));
+        sum_hi = _mm256_add_epi32(sum_hi, _mm256_madd_epi16(pb->wp[t + 1], ones));
+    }
+    const __m256i b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
+    const __m256i b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+    const __m256i z = _mm256_set1_epi32(zero);
+    pb->blo = _mm256_sub_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_mullo_epi32(sum_lo, z));
+    pb->bhi = _mm256_sub_epi32(_mm256_permute2x128_si256(b0, b1, 0x31), _mm256_mullo_epi32(sum_hi, z));
+    const __m256 s0 = _mm256_loadu_ps(scale + c), s1 = _mm256_loadu_ps(scale + c + 8);
+    pb->slo = _mm256_permute2f128_ps(s0, s1, 0x20);
+    pb->shi = _mm256_permute2f128_ps(s0, s1, 0x31);
+}
+
+/* One interior pixel of the tap-pair path: in points at its window's first tap (+ c); off[t] is tap t's offset. */
+MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in, const ptrdiff_t *off, int32_t taps,
+                                        const stage16 *st, const mlrc_q8_output *out, char *dst) {
+    __m256i alo = pb->blo, ahi = pb->bhi;
+    for (int32_t t = 0; t < taps; t += 2) {
+        const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t])));
+        const __m256i x1 = t + 1 < taps ? _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t + 1])))
+                                        : _mm256_setzero_si256();
+        alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), pb->wp[t]));
+        ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), pb->wp[t + 1]));
+    }
+    const __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(alo), pb->slo), v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(ahi), pb->shi);
+    if (out->kind == MLRC_Q8_OUT_F32) { /* lanes back to channel order: [lo.0 hi.0] [lo.1 hi.1] */
+        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(_mm256_permute2f128_ps(v0, v1, 0x20), out->act));
+        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(_mm256_permute2f128_ps(v0, v1, 0x31), out->act));
+        return;
+    }
+    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi)), st->zero);
+    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi)), st->zero);
+    /* packs interleaves per 128-bit lane, which restores channel order: [0-3 4-7 | 8-11 12-15] */
+    const __m256i w = _mm256_packs_epi32(q0, q1);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    if (out->lut) {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
+    } else {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    }
+}
+
 MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                              int32_t oy, int wide_ok) {
@@ -92,9 +159,30 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
     char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
     if (wide) dw_row_zmm(g, input, zero, weights, bias, scale, out, row_out, esize, oy, wide);
+    const int32_t taps = g->kernel_h * g->kernel_w;
+    const int pairs_ok = taps <= 2 * MAX_PAIRS && full > wide;
+    ptrdiff_t off[2 * MAX_PAIRS];
+    for (int32_t t = 0; pairs_ok && t < taps; t++)
+        off[t] = ((ptrdiff_t)(t / g->kernel_w) * g->in_w + t % g->kernel_w) * C;
+    /* this row's output columns whose windows lie inside the input (none when its rows do not) */
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
+    int32_t in0 = 0, in1 = 0;
+    if (pairs_ok && iy0 >= 0 && iy0 + g->kernel_h <= g->in_h) {
+        in0 = (g->pad_left + sw - 1) / sw;
+        in1 = g->in_w - g->kernel_w + g->pad_left >= 0 ? (g->in_w - g->kernel_w + g->pad_left) / sw + 1 : 0;
+        if (in1 > g->out_w) in1 = g->out_w;
+        if (in1 < in0) in1 = in0;
+    }
+    pair_block pb;
     for (int32_t c = wide; c < full; c += 16) {
         const stage16 st = stage_for(bias, scale, out, c);
+        if (in1 > in0) pair_weights(g, weights, bias, scale, zero, c, &pb);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
+            if (ox >= in0 && ox < in1) {
+                const uint8_t *in = input + ((size_t)iy0 * g->in_w + (size_t)(ox * sw - g->pad_left)) * C + c;
+                pair_pixel(&pb, in, off, taps, &st, out, row_out + ((size_t)ox * C + c) * esize);
+                continue;
+            }
             const mlrc_window win = mlrc_window_at(g, oy, ox);
             __m256i a0 = _mm256_setzero_si256(), a1 = a0;
             for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
