@@ -186,6 +186,15 @@ static void test_dwconv(void) {
             snprintf(what, sizeof what, "q8 dwconv %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", v[0], v[1], v[2], v[3],
                      v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);
             expect(same_output(out, ref, opt, n), what);
+#if defined(__x86_64__)
+            /* the AVX-VNNI (256-bit) kernel: dispatched only on CPUs without AVX-512, so tested directly */
+            if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_q8_dwconv_avxvnni_supported(&g)) {
+                memset(opt, 0, n * es);
+                mlrc_q8_dwconv_avxvnni(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
+                strncat(what, " (avx-vnni)", sizeof what - strlen(what) - 1);
+                expect(same_output(out, ref, opt, n), what);
+            }
+#endif
             free(ref), free(opt);
         }
         free(x), free(w), free(bias), free(scale);

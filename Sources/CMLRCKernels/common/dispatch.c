@@ -158,6 +158,10 @@ void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t i
         mlrc_q8_dwconv_vnni(g, input, in_zero, weights, bias, scale, out, output, threads);
         return;
     }
+    if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_q8_dwconv_avxvnni_supported(g)) {
+        mlrc_q8_dwconv_avxvnni(g, input, in_zero, weights, bias, scale, out, output, threads);
+        return;
+    }
     if (is_avx2(mlrc_kernels_active_isa())) {
         mlrc_q8_dwconv_avx2(g, input, in_zero, weights, bias, scale, out, output, threads);
         return;

@@ -236,6 +236,15 @@ void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int3
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                          int32_t threads);
 /* AVX512-VNNI + VBMI (vpdpbusd over four taps per channel): kernels up to 64 taps on CPUs that have them. */
+/* One output row of the AVX2 kernel, channels [c_begin, C) (a multiple of 16): the tail of the AVX-VNNI kernel. */
+void mlrc_q8_dwconv_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy, int32_t c_begin);
+/* AVX-VNNI (256-bit vpdpbusd) for CPUs without AVX-512: 32-channel chunks, the rest through the AVX2 kernel. */
+int mlrc_q8_dwconv_avxvnni_supported(const mlrc_conv_geometry *g);
+void mlrc_q8_dwconv_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                            const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                            int32_t threads);
 int mlrc_q8_dwconv_vnni_supported(const mlrc_conv_geometry *g);
 void mlrc_q8_dwconv_vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                          const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,

@@ -151,16 +151,19 @@ MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in,
     }
 }
 
+/* Output row oy, channels [c_begin, C) (c_begin a multiple of 16). */
 MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                             int32_t oy, int wide_ok) {
-    const int32_t C = g->in_c, full = C / 16 * 16, wide = wide_ok ? C / 32 * 32 : 0;
+                             int32_t oy, int wide_ok, int32_t c_begin) {
+    /* channels [0, wide) in 512-bit steps (only from channel 0), then 16-channel blocks from `first` */
+    const int32_t C = g->in_c, full = C / 16 * 16, wide = wide_ok && c_begin == 0 ? C / 32 * 32 : 0;
+    const int32_t first = wide > c_begin ? wide : c_begin;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
     char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
     if (wide) dw_row_zmm(g, input, zero, weights, bias, scale, out, row_out, esize, oy, wide);
     const int32_t taps = g->kernel_h * g->kernel_w;
-    const int pairs_ok = taps <= 2 * MAX_PAIRS && full > wide;
+    const int pairs_ok = taps <= 2 * MAX_PAIRS && full > first;
     ptrdiff_t off[2 * MAX_PAIRS];
     for (int32_t t = 0; pairs_ok && t < taps; t++)
         off[t] = ((ptrdiff_t)(t / g->kernel_w) * g->in_w + t % g->kernel_w) * C;
@@ -174,7 +177,7 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
         if (in1 < in0) in1 = in0;
     }
     pair_block pb;
-    for (int32_t c = wide; c < full; c += 16) {
+    for (int32_t c = first; c < full; c += 16) {
         const stage16 st = stage_for(bias, scale, out, c);
         if (in1 > in0) pair_weights(g, weights, bias, scale, zero, c, &pb);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
@@ -214,6 +217,12 @@ void mlrc_q8_dwconv_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int3
     const int wide = mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_cpu_has_avx512bw();
     int nt = mlrc_threads_for(threads, g->out_h);
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, wide);
+    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, wide, 0);
+}
+
+void mlrc_q8_dwconv_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy, int32_t c_begin) {
+    dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, c_begin);
 }
 #endif
