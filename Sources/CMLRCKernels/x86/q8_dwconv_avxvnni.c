@@ -8,6 +8,7 @@
 #if defined(__x86_64__)
 #include <omp.h>
 #include "q8_output_avx2.h"
+#include "q8_dwconv_rows.h"
 
 #define VX_TARGET __attribute__((target("avx2,fma,avxvnni")))
 
@@ -17,9 +18,6 @@ int mlrc_q8_dwconv_avxvnni_supported(const mlrc_conv_geometry *g) {
     return g->kernel_h <= VX_MAX_KH && g->kernel_w <= VX_MAX_KW && g->stride_w <= VX_MAX_STRIDE &&
            g->in_c >= VX_CHUNK && mlrc_cpu_has_avxvnni();
 }
-
-/* The chunk channel (0..31) of lane i of vector k. */
-static inline int32_t lane_channel(int32_t k, int32_t i) { return 16 * (i / 4) + 4 * k + i % 4; }
 
 /* Rows r0..r3 of 32 channels to x[k], lane 4L + j = the four rows' bytes of channel 16L + 4k + j. */
 VX_TARGET static inline void interleave4(__m256i r0, __m256i r1, __m256i r2, __m256i r3, __m256i x[4]) {
@@ -116,16 +114,10 @@ VX_TARGET static void weight_columns(const int8_t *weights, const mlrc_conv_geom
     for (int32_t v = 0; v < (kh + 3) / 4; v++) {
         const uint8_t *p[4];
         int inside[4];
-        for (int r = 0; r < 4; r++) {
-            const int32_t ky = 4 * v + r - shift;
-            inside[r] = ky >= 0 && ky < kh;
-            p[r] = (const uint8_t *)weights + (inside[r] ? (size_t)ky * kw * C : 0) + c0;
-        }
+        kernel_rows(g, weights, v, shift, c0, p, inside);
         for (int32_t kx = 0; kx < kw; kx++) load4(p, (size_t)kx * C, inside, _mm256_setzero_si256(), w[kx][v]);
     }
 }
-
-static inline int pair_here(int pairs, int32_t oy, int32_t oy1) { return pairs && oy + 1 < oy1; }
 
 /* Full chunks of output rows [oy0, oy1). */
 VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
@@ -170,12 +162,7 @@ VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input,
             char *row_out2 = pair ? row_out + (size_t)g->out_w * C * esize : NULL;
             const uint8_t *p[2][4];
             int inside[2][4];
-            for (int32_t v = 0; v < nv; v++)
-                for (int r = 0; r < 4; r++) {
-                    const int32_t iy = iy0 + 4 * v + r;
-                    inside[v][r] = 4 * v + r < kh + pair && iy >= 0 && iy < g->in_h;
-                    p[v][r] = input + (inside[v][r] ? (size_t)iy * g->in_w * C : 0) + c0;
-                }
+            window_rows(g, input, iy0, nv, pair, c0, p, inside);
             for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
                 const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
                 const int32_t ix0 = ox0 * sw - g->pad_left, ncol = (ox1 - 1 - ox0) * sw + kw;
@@ -190,14 +177,7 @@ VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input,
                     }
                 }
                 const vx_segment sg = {ox0, ox1, sw, (size_t)C * esize, bq, &st, row_out, row_out2, wq, wq2, col};
-                if (kw == 3 && nv == 1)
-                    pair ? vx_pixels(&sg, 3, 1, 1) : vx_pixels(&sg, 3, 1, 0);
-                else if (kw == 5 && nv == 2)
-                    pair ? vx_pixels(&sg, 5, 2, 1) : vx_pixels(&sg, 5, 2, 0);
-                else if (kw == 7 && nv == 2)
-                    pair ? vx_pixels(&sg, 7, 2, 1) : vx_pixels(&sg, 7, 2, 0);
-                else
-                    vx_pixels(&sg, kw, nv, pair);
+                DW_SHAPES(vx_pixels, &sg, kw, nv, pair);
             }
         }
     }

@@ -21,6 +21,7 @@
 #if defined(__x86_64__)
 #include <omp.h>
 #include "q8_output_avx512.h"
+#include "q8_dwconv_rows.h"
 
 #define DW_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
 
@@ -38,36 +39,6 @@ int mlrc_q8_dwconv_vnni_supported(const mlrc_conv_geometry *g) {
            __builtin_cpu_supports("avx512vnni") && mlrc_cpu_has_avx512bw() &&
            (g->in_c % DW_CHUNK == 0 || __builtin_cpu_supports("avx512vbmi")); /* the tail blocks' vpermb */
 }
-
-/* The weight rows of row group v (kernel rows 4v + r - shift, + channel offset c) and which exist (the others
- * get an empty mask: zero weights). */
-static inline void kernel_rows(const mlrc_conv_geometry *g, const int8_t *weights, int32_t v, int32_t shift, int32_t c,
-                               const uint8_t *p[4], int inside[4]) {
-    for (int r = 0; r < 4; r++) {
-        const int32_t ky = 4 * v + r - shift;
-        inside[r] = ky >= 0 && ky < g->kernel_h;
-        p[r] = (const uint8_t *)weights + (inside[r] ? (size_t)ky * g->kernel_w * g->in_c : 0) + c;
-    }
-}
-
-/* RUN(s, kw, nv, pair) with constants for the common kernel shapes (3x3, 5x5, 7x7, 1-wide strips), so the
- * compiler unrolls their loops and keeps the weights in registers; other shapes run the generic loop. */
-#define DW_SHAPES(RUN, s, kw, nv, pair)                                                                        \
-    do {                                                                                                       \
-        if ((kw) == 3 && (nv) == 1)                                                                            \
-            (pair) ? RUN(s, 3, 1, 1) : RUN(s, 3, 1, 0);                                                        \
-        else if ((kw) == 5 && (nv) == 2)                                                                       \
-            (pair) ? RUN(s, 5, 2, 1) : RUN(s, 5, 2, 0);                                                        \
-        else if ((kw) == 7 && (nv) == 2)                                                                       \
-            (pair) ? RUN(s, 7, 2, 1) : RUN(s, 7, 2, 0);                                                        \
-        else if ((kw) == 1 && (nv) == 1)                                                                       \
-            (pair) ? RUN(s, 1, 1, 1) : RUN(s, 1, 1, 0);                                                        \
-        else                                                                                                   \
-            RUN(s, kw, nv, pair);                                                                              \
-    } while (0)
-
-/* The chunk channel (0..63) of lane i of vector k. */
-static inline int32_t lane_channel(int32_t k, int32_t i) { return 16 * (i / 4) + 4 * k + i % 4; }
 
 /* Rows r0..r3 of 64 channels to x[k], lane 4L + j = the four rows' bytes of channel 16L + 4k + j. */
 DW_TARGET static inline void interleave4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, __m512i x[4]) {
@@ -218,22 +189,6 @@ DW_TARGET static void weight_columns(const int8_t *weights, const mlrc_conv_geom
         for (int r = 0; r < 4; r++) k[r] = inside[r] ? lanes : 0;
         for (int32_t kx = 0; kx < kw; kx++) load4(p, (size_t)kx * C, k, _mm512_setzero_si512(), w[kx][v]);
     }
-}
-
-/* Whether output rows oy and oy + 1 are done together. */
-static inline int pair_here(int pairs, int32_t oy, int32_t oy1) { return pairs && oy + 1 < oy1; }
-
-/* The input rows of a window starting at row iy0, four per row group (+ channel offset c), and which of them are
- * read: not padding rows, nor rows past k_h (past k_h + 1 for a pair of output rows); those point at the input's
- * start and get an empty mask. */
-static inline void window_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t iy0, int32_t nv, int pair,
-                               int32_t c, const uint8_t *p[2][4], int inside[2][4]) {
-    for (int32_t v = 0; v < nv; v++)
-        for (int r = 0; r < 4; r++) {
-            const int32_t iy = iy0 + 4 * v + r;
-            inside[v][r] = 4 * v + r < g->kernel_h + pair && iy >= 0 && iy < g->in_h;
-            p[v][r] = input + (inside[v][r] ? (size_t)iy * g->in_w * g->in_c : 0) + c;
-        }
 }
 
 /* ---- The channel tail (C not a multiple of 64): 16-channel blocks, each column vector gathered on its own. ----
