@@ -26,15 +26,6 @@ void mlrc_q8_quantize_block_neon(size_t count, const float *x, float inv_scale, 
     for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
 }
 
-void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
-    const size_t blocks = (count + 4095) / 4096;
-    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t b = 0; b < blocks; b++)
-        mlrc_q8_quantize_block_neon(((b + 1) * 4096 < count ? (b + 1) * 4096 : count) - b * 4096, x + b * 4096,
-                                    inv_scale, zero, q + b * 4096);
-}
-
 /* (x - zero) of 4 bytes as floats. */
 static inline float32x4_t widen4(uint16x4_t x, int32x4_t zero) {
     return vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(x)), zero));

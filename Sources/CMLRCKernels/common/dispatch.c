@@ -186,20 +186,15 @@ void mlrc_q8_maxpool(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t 
     mlrc_q8_maxpool_ref(g, input, output, threads);
 }
 
+/* Blocks of 4096 values across the threads, each through the ISA's block kernel. */
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
-#if defined(__x86_64__)
-    if (is_avx2(mlrc_kernels_active_isa())) {
-        mlrc_q8_quantize_avx2(count, x, inv_scale, zero, q, threads);
-        return;
+    const size_t blocks = (count + 4095) / 4096;
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t b = 0; b < blocks; b++) {
+        const size_t i0 = b * 4096, n = count - i0 < 4096 ? count - i0 : 4096;
+        mlrc_q8_quantize_block(n, x + i0, inv_scale, zero, q + i0);
     }
-#endif
-#if defined(__aarch64__)
-    if (is_neon(mlrc_kernels_active_isa())) {
-        mlrc_q8_quantize_neon(count, x, inv_scale, zero, q, threads);
-        return;
-    }
-#endif
-    mlrc_q8_quantize_ref(count, x, inv_scale, zero, q, threads);
 }
 
 void mlrc_q8_quantize_block(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {

@@ -256,11 +256,8 @@ void mlrc_q8_dwconv_neon(const mlrc_conv_geometry *g, const uint8_t *input, int3
 /* q = round_half_even(clamp(x * inv_scale, -zero, 255 - zero)) + zero. */
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
 void mlrc_q8_quantize_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
-void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
-                           int32_t threads);
-void mlrc_q8_quantize_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
-                           int32_t threads);
-/* The same on one thread, no OpenMP: the per-block step of kernels that quantize their own output. */
+/* The same on one thread, no OpenMP: mlrc_q8_quantize's per-block step, and that of kernels that quantize their
+ * own output. */
 void mlrc_q8_quantize_block(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);

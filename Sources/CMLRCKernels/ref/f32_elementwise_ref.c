@@ -5,24 +5,7 @@
 
 #define MLRC_ELEMENTWISE_CHUNK 4096
 
-void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int32_t act, int32_t threads) {
-    int nt = mlrc_threads_for(threads, (int64_t)(count / MLRC_ELEMENTWISE_CHUNK));
-    if (act == MLRC_ACT_NONE) {
-#pragma omp parallel for simd schedule(static) num_threads(nt)
-        for (size_t i = 0; i < count; i++) out[i] = a[i] + b[i];
-    } else if (act == MLRC_ACT_RELU) {
-#pragma omp parallel for simd schedule(static) num_threads(nt)
-        for (size_t i = 0; i < count; i++) {
-            float v = a[i] + b[i];
-            out[i] = v > 0.0f ? v : 0.0f;
-        }
-    } else {
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (size_t i = 0; i < count; i++) out[i] = mlrc_act_scalar(a[i] + b[i], act);
-    }
-}
-
-/* One block of mlrc_f32_add on the calling thread: the same float operations. */
+/* act(a + b) over one block on the calling thread: mlrc_f32_add and mlrc_f32_add_quantize both run it. */
 static void add_block(size_t count, const float *a, const float *b, float *out, int32_t act) {
     if (act == MLRC_ACT_NONE) {
 #pragma omp simd
@@ -35,6 +18,17 @@ static void add_block(size_t count, const float *a, const float *b, float *out, 
         }
     } else {
         for (size_t i = 0; i < count; i++) out[i] = mlrc_act_scalar(a[i] + b[i], act);
+    }
+}
+
+void mlrc_f32_add(size_t count, const float *a, const float *b, float *out, int32_t act, int32_t threads) {
+    const size_t blocks = (count + MLRC_ELEMENTWISE_CHUNK - 1) / MLRC_ELEMENTWISE_CHUNK;
+    int nt = mlrc_threads_for(threads, (int64_t)(count / MLRC_ELEMENTWISE_CHUNK));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t blk = 0; blk < blocks; blk++) {
+        const size_t i0 = blk * MLRC_ELEMENTWISE_CHUNK;
+        const size_t n = count - i0 < MLRC_ELEMENTWISE_CHUNK ? count - i0 : MLRC_ELEMENTWISE_CHUNK;
+        add_block(n, a + i0, b + i0, out + i0, act);
     }
 }
 

@@ -29,17 +29,6 @@ MLRC_AVX2 void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float i
     for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
 }
 
-void mlrc_q8_quantize_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q,
-                           int32_t threads) {
-    const size_t blocks = (count + 4095) / 4096;
-    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t b = 0; b < blocks; b++) {
-        const size_t i1 = (b + 1) * 4096 < count ? (b + 1) * 4096 : count;
-        mlrc_q8_quantize_block_avx2(i1 - b * 4096, x + b * 4096, inv_scale, zero, q + b * 4096);
-    }
-}
-
 MLRC_AVX2 static inline __m256 widen8(const uint8_t *p, __m256i zero) {
     const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_cvtepi32_ps(_mm256_sub_epi32(v, zero));
