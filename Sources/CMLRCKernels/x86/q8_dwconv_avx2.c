@@ -86,17 +86,16 @@ MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scal
 }
 
 /* The tap-pair path's constants for channels [c, c + 16): pair p's weights in wp[2p] (channels 0-3 and 8-11,
- * the order unpacklo_epi16 gives) and wp[2p + 1] (4-7 and 12-15), taps 2p and 2p + 1 (zero past the last);
- * bias - zero * sum w, and the scales, in the same two lane orders. */
+ * the order unpacklo_epi16 gives) and wp[2p + 1] (4-7 and 12-15), taps 2p and 2p + 1 (zero past the last); and
+ * the block's output stage with the bias less zero * sum w (the zero point folded in). */
 #define MAX_PAIRS 32
 typedef struct pair_block {
     __m256i wp[2 * MAX_PAIRS];
-    __m256i blo, bhi;
-    __m256 slo, shi;
+    stage16 st;
 } pair_block;
 
-MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const int32_t *bias,
-                                   const float *scale, int32_t zero, int32_t c, pair_block *pb) {
+MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const stage16 *st,
+                                   int32_t zero, int32_t c, pair_block *pb) {
     const int32_t taps = g->kernel_h * g->kernel_w, C = g->in_c;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum_lo = _mm256_setzero_si256(), sum_hi = sum_lo;
@@ -110,20 +109,17 @@ MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *we
         sum_lo = _mm256_add_epi32(sum_lo, _mm256_madd_epi16(pb->wp[t], ones));
         sum_hi = _mm256_add_epi32(sum_hi, _mm256_madd_epi16(pb->wp[t + 1], ones));
     }
-    const __m256i b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
-    const __m256i b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+    /* the sums back to channel order: [lo.0 hi.0] = channels 0-7, [lo.1 hi.1] = 8-15 */
     const __m256i z = _mm256_set1_epi32(zero);
-    pb->blo = _mm256_sub_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_mullo_epi32(sum_lo, z));
-    pb->bhi = _mm256_sub_epi32(_mm256_permute2x128_si256(b0, b1, 0x31), _mm256_mullo_epi32(sum_hi, z));
-    const __m256 s0 = _mm256_loadu_ps(scale + c), s1 = _mm256_loadu_ps(scale + c + 8);
-    pb->slo = _mm256_permute2f128_ps(s0, s1, 0x20);
-    pb->shi = _mm256_permute2f128_ps(s0, s1, 0x31);
+    pb->st = *st;
+    pb->st.b0 = _mm256_sub_epi32(st->b0, _mm256_mullo_epi32(_mm256_permute2x128_si256(sum_lo, sum_hi, 0x20), z));
+    pb->st.b1 = _mm256_sub_epi32(st->b1, _mm256_mullo_epi32(_mm256_permute2x128_si256(sum_lo, sum_hi, 0x31), z));
 }
 
 /* One interior pixel of the tap-pair path: in points at its window's first tap (+ c); off[t] is tap t's offset. */
 MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in, const ptrdiff_t *off, int32_t taps,
-                                        const stage16 *st, const mlrc_q8_output *out, char *dst) {
-    __m256i alo = pb->blo, ahi = pb->bhi;
+                                        const mlrc_q8_output *out, char *dst) {
+    __m256i alo = _mm256_setzero_si256(), ahi = alo;
     for (int32_t t = 0; t < taps; t += 2) {
         const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t])));
         const __m256i x1 = t + 1 < taps ? _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t + 1])))
@@ -131,24 +127,7 @@ MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in,
         alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), pb->wp[t]));
         ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), pb->wp[t + 1]));
     }
-    const __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(alo), pb->slo), v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(ahi), pb->shi);
-    if (out->kind == MLRC_Q8_OUT_F32) { /* lanes back to channel order: [lo.0 hi.0] [lo.1 hi.1] */
-        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(_mm256_permute2f128_ps(v0, v1, 0x20), out->act));
-        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(_mm256_permute2f128_ps(v0, v1, 0x31), out->act));
-        return;
-    }
-    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi)), st->zero);
-    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi)), st->zero);
-    /* packs interleaves per 128-bit lane, which restores channel order: [0-3 4-7 | 8-11 12-15] */
-    const __m256i w = _mm256_packs_epi32(q0, q1);
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-    if (out->lut) {
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)tmp, bytes);
-        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
-    } else {
-        _mm_storeu_si128((__m128i *)dst, bytes);
-    }
+    store16(&pb->st, _mm256_permute2x128_si256(alo, ahi, 0x20), _mm256_permute2x128_si256(alo, ahi, 0x31), out, dst);
 }
 
 /* Output row oy, channels [c_begin, C) (c_begin a multiple of 16). */
@@ -179,11 +158,11 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
     pair_block pb;
     for (int32_t c = first; c < full; c += 16) {
         const stage16 st = stage_for(bias, scale, out, c);
-        if (in1 > in0) pair_weights(g, weights, bias, scale, zero, c, &pb);
+        if (in1 > in0) pair_weights(g, weights, &st, zero, c, &pb);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             if (ox >= in0 && ox < in1) {
                 const uint8_t *in = input + ((size_t)iy0 * g->in_w + (size_t)(ox * sw - g->pad_left)) * C + c;
-                pair_pixel(&pb, in, off, taps, &st, out, row_out + ((size_t)ox * C + c) * esize);
+                pair_pixel(&pb, in, off, taps, out, row_out + ((size_t)ox * C + c) * esize);
                 continue;
             }
             const mlrc_window win = mlrc_window_at(g, oy, ox);
