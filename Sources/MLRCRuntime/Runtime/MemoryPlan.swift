@@ -37,7 +37,7 @@ struct MemoryPlan {
         allocate(0)
         for (index, step) in graph.steps.enumerated() {
             if assignment[step.output] < 0 { allocate(step.output) }  // before releasing inputs: kernels never write over their inputs
-            if fusion.isFusedProducer(index) { allocate(graph.steps[index + 1].output) }
+            if let fused = fusion.targets[index] { allocate(fused.output) }
             if lastUse[step.output] == step.output { free.append(assignment[step.output]) }  // never read
             for v in Set(step.node.inputs) where lastUse[v] == step.output {
                 free.append(assignment[v])

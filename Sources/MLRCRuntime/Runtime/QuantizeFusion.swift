@@ -2,8 +2,17 @@
 /// each block while it is still in cache (mlrc_f32_conv_quantize, mlrc_f32_add_quantize) instead of writing the
 /// floats out and reading them back, and the quantize node is skipped. The bytes are the same either way.
 struct QuantizeFusion {
-    /// For a fused producer step: whether its float output must still be stored (another node or the logits read it).
-    private(set) var keepsFloats: [Int: Bool] = [:]
+    /// What a fused producer step writes besides (or instead of) its floats.
+    struct Target {
+        /// The quantize step's output value and its quantization.
+        let output: Int
+        let quant: QuantParams
+        /// Whether the floats must still be stored (another node or the logits read them).
+        let keepsFloats: Bool
+    }
+
+    /// By producer step index.
+    private(set) var targets: [Int: Target] = [:]
 
     init(graph: ValidatedGraph) {
         var readers = Array(repeating: 0, count: graph.shapes.count)
@@ -13,16 +22,15 @@ struct QuantizeFusion {
         readers[graph.outputValue] += 1
         for (i, step) in graph.steps.enumerated() where i + 1 < graph.steps.count {
             let next = graph.steps[i + 1]
-            guard next.node.op == .quantize, next.outputQuant != nil, next.node.inputs.first == step.output else { continue }
+            guard next.node.op == .quantize, let quant = next.outputQuant, next.node.inputs.first == step.output else { continue }
             let others = readers[step.output] > 1
             switch step.node.op {
-            case .conv where !others: keepsFloats[i] = false  // the convolution's floats may stay unwritten
-            case .add: keepsFloats[i] = others
+            case .conv where !others:  // the convolution's floats may stay unwritten
+                targets[i] = Target(output: next.output, quant: quant, keepsFloats: false)
+            case .add:
+                targets[i] = Target(output: next.output, quant: quant, keepsFloats: others)
             default: break
             }
         }
     }
-
-    /// The quantize step run inside producer step `index`, if any.
-    func isFusedProducer(_ index: Int) -> Bool { keepsFloats[index] != nil }
 }

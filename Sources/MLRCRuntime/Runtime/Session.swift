@@ -9,8 +9,9 @@ public final class Session {
     private let fusion: QuantizeFusion
     private let buffers: [AlignedFloatBuffer]
     private let scratch: AlignedFloatBuffer
-    /// Pointwise int8 convolutions' biases with the input zero point folded in (int32), at foldedOffset[step].
-    private let foldedBias: AlignedFloatBuffer
+    /// Pointwise int8 convolutions' biases with the input zero point folded in, at foldedOffset[step] (-1: none).
+    private let foldedStorage: AlignedFloatBuffer
+    private let foldedBias: UnsafeMutablePointer<Int32>
     private let foldedOffset: [Int]
 
     /// threads: 0 means every core.
@@ -49,14 +50,14 @@ public final class Session {
             var g = step.geometry
             if mlrc_q8_conv_is_pointwise(&g) != 0 { offsets[i] = total; total += Int(g.out_c) }
         }
-        foldedBias = try AlignedFloatBuffer(count: total)
+        foldedStorage = try AlignedFloatBuffer(count: total)  // int32 values in float-sized slots
+        foldedBias = UnsafeMutableRawPointer(foldedStorage.pointer).assumingMemoryBound(to: Int32.self)
         foldedOffset = offsets
-        let folded = UnsafeMutableRawPointer(foldedBias.pointer).assumingMemoryBound(to: Int32.self)
         for (i, step) in model.graph.steps.enumerated() where offsets[i] >= 0 {
             let node = step.node
             let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
             let bias = node.weights.count > 1 ? model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self) : nil
-            mlrc_q8_fold_zero_point(step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, folded + offsets[i])
+            mlrc_q8_fold_zero_point(step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, foldedBias + offsets[i])
         }
     }
 
@@ -133,14 +134,16 @@ public final class Session {
             defer { observe(step.output) }
             // With an observer, a fused GELU/sigmoid runs apart so the observer sees its input too.
             let split = observer != nil && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
+            // This step also does the quantize after it (which is then skipped).
+            let fused = fuse ? fusion.targets[index] : nil
+            if fused != nil { skip = index + 1 }
             let act = split ? Activation.none.rawValue : step.activation
             switch node.op {
-            case .conv where fuse && fusion.isFusedProducer(index):
-                let q = model.graph.steps[index + 1]
-                let qp = q.outputQuant ?? QuantParams(scale: 1, zero: 0)
-                mlrc_f32_conv_quantize(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act,
-                                       1 / qp.scale, qp.zero, bytes(q.output), t)
-                skip = index + 1
+            case .conv where fused != nil:
+                if let f = fused {
+                    mlrc_f32_conv_quantize(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act,
+                                           1 / f.quant.scale, f.quant.zero, bytes(f.output), t)
+                }
             case .conv:
                 mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act, t)
                 if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
@@ -156,12 +159,11 @@ public final class Session {
                 } else {
                     mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
                 }
-            case .add where fuse && fusion.isFusedProducer(index):
-                let q = model.graph.steps[index + 1]
-                let qp = q.outputQuant ?? QuantParams(scale: 1, zero: 0)
-                mlrc_f32_add_quantize(inShape.count, x, buffer(node.inputs[1]), fusion.keepsFloats[index] == true ? y : nil,
-                                      step.activation, 1 / qp.scale, qp.zero, bytes(q.output), t)
-                skip = index + 1
+            case .add where fused != nil:
+                if let f = fused {
+                    mlrc_f32_add_quantize(inShape.count, x, buffer(node.inputs[1]), f.keepsFloats ? y : nil,
+                                          step.activation, 1 / f.quant.scale, f.quant.zero, bytes(f.output), t)
+                }
             case .add:
                 mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
             case .concat:
@@ -206,8 +208,7 @@ public final class Session {
                 let bias = model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self)
                 let scale = model.floats(node.weights[2])
                 if node.op == .quantizedConv && foldedOffset[index] >= 0 {
-                    let folded = UnsafeMutableRawPointer(foldedBias.pointer).assumingMemoryBound(to: Int32.self)
-                    mlrc_q8_conv(&g, bytes(node.inputs[0]), 0, w, folded + foldedOffset[index], scale, &out, y,
+                    mlrc_q8_conv(&g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index], scale, &out, y,
                                  scratch.pointer, t)
                 } else if node.op == .quantizedConv {
                     mlrc_q8_conv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, scratch.pointer, t)
