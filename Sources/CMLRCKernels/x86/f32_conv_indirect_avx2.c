@@ -71,42 +71,6 @@ int mlrc_f32_conv_indirect_supported(const mlrc_conv_geometry *g) {
 INDIRECT_TILE(tile16, 1)
 INDIRECT_TILE(tile8, 0)
 
-/* AVX-512: 32 columns per tile in two 512-bit accumulators a row, twice the products per instruction (stems:
- * 3 input channels, 32 outputs). Same products in the same order as tile16, so the same floats. */
-#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
-ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
-                              int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
-                              int32_t act) {
-    const __mmask16 k0 = mlrc_avx512_lanes(cols), k1 = mlrc_avx512_lanes(cols - 16);
-    const __m512 b0 = bias ? _mm512_maskz_loadu_ps(k0, bias) : _mm512_setzero_ps();
-    const __m512 b1 = bias ? _mm512_maskz_loadu_ps(k1, bias + 16) : _mm512_setzero_ps();
-    __m512 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
-    __m512 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
-    for (int32_t t = 0; t < taps; t++) {
-        const float *a0 = ptrs[0 * MAX_TAPS + t] + shift, *a1 = ptrs[1 * MAX_TAPS + t] + shift;
-        const float *a2 = ptrs[2 * MAX_TAPS + t] + shift, *a3 = ptrs[3 * MAX_TAPS + t] + shift;
-        const float *a4 = ptrs[4 * MAX_TAPS + t] + shift, *a5 = ptrs[5 * MAX_TAPS + t] + shift;
-        const float *wt = w + (size_t)t * cin_g * ldw;
-        for (int32_t ci = 0; ci < cin_g; ci++) {
-            const float *wr = wt + (size_t)ci * ldw;
-            const __m512 w0 = _mm512_maskz_loadu_ps(k0, wr), w1 = _mm512_maskz_loadu_ps(k1, wr + 16);
-            __m512 x;
-            x = _mm512_set1_ps(a0[ci]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
-            x = _mm512_set1_ps(a1[ci]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11);
-            x = _mm512_set1_ps(a2[ci]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21);
-            x = _mm512_set1_ps(a3[ci]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31);
-            x = _mm512_set1_ps(a4[ci]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41);
-            x = _mm512_set1_ps(a5[ci]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51);
-        }
-    }
-    const __m512 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
-    for (int r = 0; r < rows; r++) {
-        float *o = out + (size_t)r * ldo;
-        _mm512_mask_storeu_ps(o, k0, mlrc_avx512_activate(lo[r], act));
-        if (k1) _mm512_mask_storeu_ps(o + 16, k1, mlrc_avx512_activate(hi[r], act));
-    }
-}
-
 /* A quantized output (mlrc_f32_conv_indirect_avx2_quantize): blocks in the pointer tables' path put their
  * floats in a stack buffer of QUANT_FLOATS, quantized at the end of the chunk; row tiles quantize in registers.
  * Either way the float output is never written to memory. */
@@ -117,35 +81,38 @@ typedef struct quant_target {
     int32_t zero;
 } quant_target;
 
-/* The row tile for blocks of pixels in one output row whose windows lie inside the input (most of a stem's
- * pixels), in ungrouped convs: row r's window starts rstride floats after row r - 1's, and each kernel row's
- * taps x channels are one contiguous run of kw * in_c floats, so no pointer tables are needed. Same products
- * in the same order as tile32. With qt, the activated values are quantized as mlrc_q8_quantize_block does. */
-ZMM_TARGET static void tile32_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
-                                   int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias,
-                                   void *out, int32_t ldo, int32_t act, const quant_target *qt) {
+/* AVX-512: 32 columns per tile in two 512-bit accumulators a row, twice the products per instruction (stems:
+ * 3 input channels, 32 outputs). The products go segment by segment, `len` inputs each, against consecutive
+ * weight rows: a segment is a tap of cin_g channels, its rows found in the pointer tables (ROWS 0, the same
+ * products in the same order as tile16), or a whole kernel row of kw * in_c contiguous floats (ROWS 1: every
+ * window inside the input, pixels in one output row, row r's window rstride floats after row r - 1's; no
+ * tables). With qt, the activated values are quantized as mlrc_q8_quantize_block does. */
+#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
+__attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
+    const float *const *ptrs, size_t shift, const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t segs,
+    int32_t len, int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out, int32_t ldo,
+    int32_t act, const quant_target *qt, const int ROWS) {
     const __mmask16 k0 = mlrc_avx512_lanes(cols), k1 = mlrc_avx512_lanes(cols - 16);
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(k0, bias) : _mm512_setzero_ps();
     const __m512 b1 = bias ? _mm512_maskz_loadu_ps(k1, bias + 16) : _mm512_setzero_ps();
     __m512 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
     __m512 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
-    /* rows past the block's last repeat it (computed, never stored) */
-#define ROW(r) const float *a##r = a + ((r) < rows ? (r) : rows - 1) * rstride;
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
-    for (int32_t ky = 0; ky < kh; ky++) {
-        const ptrdiff_t o = ky * kstride;
-        const float *wk = w + (size_t)ky * run * ldw;
-        for (int32_t j = 0; j < run; j++) {
-            const float *wr = wk + (size_t)j * ldw;
+    for (int32_t u = 0; u < segs; u++) {
+        /* row r's inputs of segment u; in ROWS mode rows past the block's last repeat it (never stored) */
+#define SEG(r) (ROWS ? a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride : ptrs[(r) * MAX_TAPS + u] + shift)
+        const float *a0 = SEG(0), *a1 = SEG(1), *a2 = SEG(2), *a3 = SEG(3), *a4 = SEG(4), *a5 = SEG(5);
+#undef SEG
+        const float *wt = w + (size_t)u * len * ldw;
+        for (int32_t j = 0; j < len; j++) {
+            const float *wr = wt + (size_t)j * ldw;
             const __m512 w0 = _mm512_maskz_loadu_ps(k0, wr), w1 = _mm512_maskz_loadu_ps(k1, wr + 16);
             __m512 x;
-            x = _mm512_set1_ps(a0[o + j]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
-            x = _mm512_set1_ps(a1[o + j]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11);
-            x = _mm512_set1_ps(a2[o + j]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21);
-            x = _mm512_set1_ps(a3[o + j]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31);
-            x = _mm512_set1_ps(a4[o + j]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41);
-            x = _mm512_set1_ps(a5[o + j]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51);
+            x = _mm512_set1_ps(a0[j]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
+            x = _mm512_set1_ps(a1[j]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11);
+            x = _mm512_set1_ps(a2[j]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21);
+            x = _mm512_set1_ps(a3[j]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31);
+            x = _mm512_set1_ps(a4[j]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41);
+            x = _mm512_set1_ps(a5[j]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51);
         }
     }
     const __m512 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
@@ -169,6 +136,20 @@ ZMM_TARGET static void tile32_rows(const float *a, ptrdiff_t rstride, ptrdiff_t 
             _mm_mask_storeu_epi8(o + 16 * h, h ? k1 : k0, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(c), z)));
         }
     }
+}
+
+/* From the pointer tables: the signature of tile16 / tile8. */
+ZMM_TARGET static void tile32(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
+                              int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
+                              int32_t act) {
+    tile32_body(ptrs, shift, NULL, 0, 0, taps, cin_g, rows, cols, w, ldw, bias, out, ldo, act, NULL, 0);
+}
+
+/* Without tables: a block of pixels in one output row, every window inside the input, an ungrouped conv. */
+ZMM_TARGET static void tile32_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
+                                   int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias,
+                                   void *out, int32_t ldo, int32_t act, const quant_target *qt) {
+    tile32_body(NULL, 0, a, rstride, kstride, kh, run, rows, cols, w, ldw, bias, out, ldo, act, qt, 1);
 }
 
 /* Points each (pixel, tap) of the block at its input pixel's channels, or at zeros in the padding. */
