@@ -27,10 +27,12 @@ FUZZ_TARGETS = model checkpoint jpeg
 ASAN_DIR = .build-asan
 KERNELS = Sources/CMLRCKernels
 KERNEL_SOURCES = $(shell find $(KERNELS) -name '*.c')
-KERNEL_FLAGS = -O2 -fopenmp -ffp-contract=off -I$(KERNELS)/include -I$(KERNELS)/common
+# The same optimisation flags as SwiftPM's build of the kernels (Package.swift reads the same file).
+KERNEL_OPT := $(shell cat tools/kernel-flags)
+KERNEL_FLAGS = $(KERNEL_OPT) -fopenmp -I$(KERNELS)/include -I$(KERNELS)/common
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 # The sdot kernels: compiled for ARMv8.2 + dotprod, called only when the CPU reports it.
-DOTPROD_SOURCES = $(KERNELS)/arm/q8_gemm_dotprod.c
+DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 CLANG ?= clang
 
 .PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
@@ -160,7 +162,7 @@ test-kernels:
 # The kernels as a plain C static library, built with the system C compiler (no Swift), and their tests.
 kernels-c: test-kernels
 	mkdir -p $(TEST_DIR)/kernels-c
-	cd $(TEST_DIR)/kernels-c && $(CC) $(addprefix -I$(abspath $(KERNELS))/,include common) -O2 -fopenmp -c \
+	cd $(TEST_DIR)/kernels-c && $(CC) $(addprefix -I$(abspath $(KERNELS))/,include common) $(KERNEL_OPT) -fopenmp -c \
 	  $(abspath $(KERNEL_SOURCES))
 	$(AR) rcs $(TEST_DIR)/libmlrc_kernels.a $(TEST_DIR)/kernels-c/*.o
 	@echo "built $(TEST_DIR)/libmlrc_kernels.a"

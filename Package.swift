@@ -1,6 +1,12 @@
 // swift-tools-version:5.9
 // mlrc: int8/fp32 inference runtime for lightweight image-classification CNNs.
+import Foundation
 import PackageDescription
+
+// The kernels' optimisation flags, shared with the Makefile's C builds (tools/kernel-flags), so the static library
+// and the test programs it builds run the same code as libmlrc.so.
+let kernelFlags = ((try? String(contentsOfFile: Context.packageDirectory + "/tools/kernel-flags", encoding: .utf8)) ?? "-O3")
+    .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
 
 // OpenMP comes from Debian's libomp-dev (LLVM 14's runtime). Kernels use static schedules only,
 // because clang 21 emits __kmpc_dispatch_deinit for dynamic ones, which libomp 14 lacks.
@@ -18,12 +24,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // C kernels: a portable reference for every op plus AVX2/FMA (x86) and NEON (AArch64) variants picked at run time.
+        // C kernels: operators/ (tables, threads) over ukernels/ (one family per folder, each beside its reference) over
+        // common/ (CPU features, shared scalar and SIMD helpers). Layers and checklists: docs/ARCHITECTURE.md.
         .target(
             name: "CMLRCKernels",
             cSettings: [
                 .headerSearchPath("common"),
-                .unsafeFlags(["-O3", "-fopenmp", "-I\(ompInclude)", "-fno-math-errno", "-ffp-contract=off"]),
+                .unsafeFlags(kernelFlags + ["-fopenmp", "-I\(ompInclude)"]),
             ],
             linkerSettings: [
                 .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
@@ -45,7 +52,7 @@ let package = Package(
         .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime"]),
         .executableTarget(
             name: "mlrc-infer",
-            dependencies: ["MLRCRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MLRCRuntime", "CMLRCKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "quantize",

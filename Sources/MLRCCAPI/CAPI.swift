@@ -125,6 +125,7 @@ public func mlrc_run(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, 
             throw MLRCError.argument("mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
         }
         s.session.run(nchw: input, logits: logits)
+        if let error = s.session.kernelError { throw MLRCError(.internal, error) }
         s.setError("")
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import CMLRCKernels
 import MLRCRuntime
 
 @main
@@ -82,13 +83,15 @@ struct Infer: ParsableCommand {
     func printProfile(_ session: Session, logits: inout [Float]) {
         let times = logits.withUnsafeMutableBufferPointer { session.profile(runs: profile, logits: $0.baseAddress!) }
         var byKind: [String: (Double, Int)] = [:]
-        for (step, ms) in zip(session.model.graph.steps, times) {
+        let kernels = session.kernelNames
+        for (index, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
             var key = "\(step.node.op)"
             if step.node.op == .conv || step.node.op == .quantizedConv {
                 let g = step.geometry
                 key += g.kernel_h == 1 && g.kernel_w == 1 ? " 1x1" : " \(g.kernel_h)x\(g.kernel_w)"
                 if g.groups > 1 { key += " grouped" }
             }
+            if !kernels[index].isEmpty { key += " [\(kernels[index])]" }
             byKind[key, default: (0, 0)].0 += ms
             byKind[key, default: (0, 0)].1 += 1
         }
@@ -96,10 +99,13 @@ struct Infer: ParsableCommand {
             for (i, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
                 let shapes = session.model.graph.shapes
                 let g = step.geometry
-                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation): \(Int((ms * 1000).rounded())) us")
+                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation)\(kernels[i].isEmpty ? "" : " [\(kernels[i])]"): \(Int((ms * 1000).rounded())) us")
             }
         }
         let total = times.reduce(0, +)
+        var features = [CChar](repeating: 0, count: 256)
+        let isa = mlrc_isa_name(mlrc_kernels_active_isa()).map { String(cString: $0) } ?? "?"
+        print("kernels: ISA level \(isa), enabled: \(String(cString: mlrc_cpu_feature_names(mlrc_cpu_enabled(), &features, 256)))")
         print("profile: \(percent(Float(total / 100))) ms per run over \(times.count) ops")
         for (k, v) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
             print("  \(pad(percent(Float(v.0 / 100)), 8)) ms  \(pad(String(v.1), 4)) x \(k)")

@@ -13,14 +13,14 @@ final class KernelTests: XCTestCase {
     }
 
     func testGemmAVX2MatchesReference() throws {
-        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        try XCTSkipUnless(mlrc_cpu_detected() & UInt32(MLRC_CPU_AVX2) != 0, "no AVX2/FMA")
         var seed: UInt64 = 1
         for (m, n, k) in [(1, 1, 1), (1, 1000, 64), (7, 17, 3), (13, 33, 57), (49, 24, 160), (6, 16, 8), (100, 7, 31)] {
             for act in [MLRC_ACT_NONE, MLRC_ACT_RELU, MLRC_ACT_RELU6, MLRC_ACT_GELU, MLRC_ACT_SIGMOID] {
                 let a = random(m * k, seed: &seed), b = random(k * n, seed: &seed), bias = random(n, seed: &seed)
                 var ref = [Float](repeating: 0, count: m * n), opt = ref
                 mlrc_f32_gemm_ref(Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n), bias, &ref, Int32(n), Int32(act.rawValue), 2)
-                mlrc_f32_gemm_avx2(Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n), bias, &opt, Int32(n), Int32(act.rawValue), 2)
+                mlrc_f32_gemm_6x16_avx2(Int32(m), Int32(n), Int32(k), a, Int32(k), b, Int32(n), bias, &opt, Int32(n), Int32(act.rawValue), 2)
                 let err = zip(ref, opt).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
                 XCTAssertLessThan(err, 1e-5, "gemm \(m)x\(n)x\(k) act \(act.rawValue)")
             }
@@ -28,7 +28,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testDepthwiseAVX2MatchesReference() throws {
-        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        try XCTSkipUnless(mlrc_cpu_detected() & UInt32(MLRC_CPU_AVX2) != 0, "no AVX2/FMA")
         var seed: UInt64 = 2
         let shapes = [(1, 1, 1, 1, 1, 1, 0, 0), (7, 9, 17, 3, 3, 1, 1, 1), (57, 57, 33, 7, 7, 1, 3, 3), (14, 14, 3, 3, 1, 1, 1, 0),
                       (14, 14, 33, 1, 3, 1, 0, 1), (15, 16, 7, 3, 3, 2, 0, 0), (28, 28, 24, 5, 5, 2, 1, 1)]
@@ -47,7 +47,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testIndirectConvMatchesIm2col() throws {
-        try XCTSkipUnless(mlrc_cpu_has_avx2_fma() != 0, "no AVX2/FMA")
+        try XCTSkipUnless(mlrc_cpu_detected() & UInt32(MLRC_CPU_AVX2) != 0, "no AVX2/FMA")
         var seed: UInt64 = 3
         // (h, w, cin, cout, groups, kh, kw, stride, padTop, padLeft, padBottom, padRight)
         let shapes = [(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0), (9, 7, 3, 17, 1, 3, 3, 2, 1, 1, 1, 1),
@@ -65,10 +65,13 @@ final class KernelTests: XCTestCase {
             var ref = [Float](repeating: 0, count: oh * ow * cout), opt = ref
             var scratch = [Float](repeating: 0, count: max(1, Int(mlrc_f32_conv_scratch_floats(&g))))
             _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_REFERENCE.rawValue))
-            mlrc_f32_conv_im2col(&g, x, wt, bias, &ref, &scratch, Int32(MLRC_ACT_GELU.rawValue), 2)
+            var plan = mlrc_kernel_plan()
+            mlrc_f32_conv_plan(&g, 0, 2, &plan)
+            XCTAssertEqual(plan.arrangement, Int32(g.kernel_h * g.kernel_w == 1 && s == 1 && groups == 1 ? MLRC_CONV_GEMM : MLRC_CONV_IM2COL))
+            XCTAssertEqual(mlrc_f32_conv_run(&plan, &g, x, wt, bias, &ref, &scratch, Int32(MLRC_ACT_GELU.rawValue), 2), 0)
             _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_AUTO.rawValue))
-            XCTAssertEqual(mlrc_f32_conv_indirect_supported(&g), 1)
-            mlrc_f32_conv_indirect_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_GELU.rawValue), 2)
+            XCTAssertEqual(mlrc_f32_conv_indirect_suits(&g, mlrc_cpu_detected()), 1)
+            mlrc_f32_conv_indirect_6x16_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_GELU.rawValue), 0, 0, nil, 2)
             let err = zip(ref, opt).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
             XCTAssertLessThan(err, 1e-5, "conv \(h)x\(w)x\(cin)->\(cout) g\(groups) k\(kh)x\(kw) s\(s)")
         }

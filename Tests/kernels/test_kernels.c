@@ -1,5 +1,6 @@
-/* Kernel tests in plain C, no Swift: every optimized kernel of the active ISA (AVX2 on x86, NEON on
- * AArch64) against its reference, over odd shapes, strides, paddings, groups and every activation.
+/* Kernel tests in plain C, no Swift: every row of every kernel table (mlrc_ukernels.h) that this CPU can run,
+ * against its reference, over odd shapes, strides, paddings, groups and every activation; the rows it cannot run
+ * are listed as skipped with the features they lack.
  * Built natively by `make test` and cross-compiled for AArch64 by `make check-aarch64`, which runs it
  * under qemu-aarch64. Prints "N passed, M failed". */
 #include <math.h>
@@ -7,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mlrc_kernels.h"
 #include "test_support.h"
 
 int passed, failed;
@@ -53,10 +53,15 @@ static void test_gemm(void) {
                 float *A = randoms((size_t)M * K), *B = randoms((size_t)K * N), *bias = randoms((size_t)N);
                 float *ref = calloc((size_t)M * N, 4), *opt = calloc((size_t)M * N, 4);
                 mlrc_f32_gemm_ref(M, N, K, A, K, B, N, act % 2 ? bias : NULL, ref, N, act, threads);
-                mlrc_f32_gemm(M, N, K, A, K, B, N, act % 2 ? bias : NULL, opt, N, act, threads);
-                char what[128];
-                snprintf(what, sizeof what, "gemm %dx%dx%d act %d threads %d", M, N, K, act, threads);
-                check(compare(ref, opt, (size_t)M * N), what);
+                for (int32_t r = 0; r < mlrc_f32_gemm_variant_count; r++) {
+                    if (!row_runs(mlrc_f32_gemm_variants[r].requires)) continue;
+                    memset(opt, 0, (size_t)M * N * 4);
+                    mlrc_f32_gemm_variants[r].run(M, N, K, A, K, B, N, act % 2 ? bias : NULL, opt, N, act, threads);
+                    char what[128];
+                    snprintf(what, sizeof what, "%s %dx%dx%d act %d threads %d", mlrc_f32_gemm_variants[r].name, M, N, K,
+                             act, threads);
+                    check(compare(ref, opt, (size_t)M * N), what);
+                }
                 free(A), free(B), free(bias), free(ref), free(opt);
             }
 }
@@ -78,10 +83,16 @@ static void test_dwconv(void) {
             float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[3] * v[4] * v[2]), *bias = randoms((size_t)v[2]);
             float *ref = calloc(out, 4), *opt = calloc(out, 4);
             mlrc_f32_dwconv_ref(&g, x, wt, act % 2 ? bias : NULL, ref, act, 2);
-            mlrc_f32_dwconv(&g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
-            char what[128];
-            snprintf(what, sizeof what, "dwconv %dx%dx%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4], v[5], act);
-            check(compare(ref, opt, out), what);
+            for (int32_t r = 0; r < mlrc_f32_dwconv_variant_count; r++) {
+                const mlrc_f32_dwconv_variant *vr = &mlrc_f32_dwconv_variants[r];
+                if (!row_runs(vr->requires) || (vr->suits && !vr->suits(&g, mlrc_cpu_detected()))) continue;
+                memset(opt, 0, out * 4);
+                vr->run(&g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
+                char what[128];
+                snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4], v[5],
+                         act);
+                check(compare(ref, opt, out), what);
+            }
             free(x), free(wt), free(bias), free(ref), free(opt);
         }
 }
@@ -117,13 +128,32 @@ static void test_conv(void) {
         float *ref = calloc(cc.out, 4), *opt = calloc(cc.out, 4);
         const int isa = mlrc_kernels_active_isa();
         mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
-        mlrc_f32_conv(&cc.g, cc.x, cc.wt, cc.bias, ref, cc.scratch, act, 2);
+        mlrc_kernel_plan plan;
+        mlrc_f32_conv_plan(&cc.g, 0, 2, &plan);
+        mlrc_f32_conv_run(&plan, &cc.g, cc.x, cc.wt, cc.bias, ref, cc.scratch, act, 2);
         mlrc_kernels_set_isa(isa);
-        mlrc_f32_conv(&cc.g, cc.x, cc.wt, cc.bias, opt, cc.scratch, act, 2);
-        char what[128];
-        snprintf(what, sizeof what, "conv %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-                 v[7], act);
-        check(compare(ref, opt, cc.out), what);
+        /* every GEMM row under the plan's arrangement (pointwise or im2col), then every direct row */
+        for (int32_t r = 0; r < mlrc_f32_gemm_variant_count; r++) {
+            if (!row_runs(mlrc_f32_gemm_variants[r].requires)) continue;
+            mlrc_kernel_plan p = plan;
+            p.gemm = r;
+            memset(opt, 0, cc.out * 4);
+            mlrc_f32_conv_run(&p, &cc.g, cc.x, cc.wt, cc.bias, opt, cc.scratch, act, 2);
+            char what[160];
+            snprintf(what, sizeof what, "conv (%s) %dx%dx%d->%d g%d k%dx%d s%d act %d", mlrc_f32_gemm_variants[r].name,
+                     v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], act);
+            check(compare(ref, opt, cc.out), what);
+        }
+        for (int32_t r = 0; r < mlrc_f32_conv_variant_count; r++) {
+            const mlrc_f32_conv_variant *vr = &mlrc_f32_conv_variants[r];
+            if (!row_runs(vr->requires) || !vr->suits(&cc.g, mlrc_cpu_detected())) continue;
+            memset(opt, 0, cc.out * 4);
+            vr->run(&cc.g, cc.x, cc.wt, cc.bias, opt, act, 0, 0, NULL, 2);
+            char what[160];
+            snprintf(what, sizeof what, "%s %dx%dx%d->%d g%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4],
+                     v[5], v[6], v[7], act);
+            check(compare(ref, opt, cc.out), what);
+        }
         free(ref), free(opt), conv_case_free(&cc);
     }
 }
@@ -159,10 +189,19 @@ static void test_fused_quantize(void) {
         mlrc_q8_quantize(out, y, inv, 120, want, 2);
         memset(got, 0xAB, out);
         mlrc_f32_conv_quantize(&g, cc.x, cc.wt, cc.bias, y2, cc.scratch, act, inv, 120, got, 2);
-        char what[128];
+        char what[160];
         snprintf(what, sizeof what, "conv+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", v[0], v[1], v[2], v[3], v[4],
                  v[5], v[6], v[7], act);
         check_bytes(want, got, out, what);
+        for (int32_t r = 0; r < mlrc_f32_conv_variant_count; r++) { /* each row that quantizes in place */
+            const mlrc_f32_conv_variant *vr = &mlrc_f32_conv_variants[r];
+            if (!row_runs(vr->requires) || !vr->suits_quantize || !vr->suits_quantize(&g, mlrc_cpu_detected())) continue;
+            memset(got, 0xAB, out);
+            vr->run(&g, cc.x, cc.wt, cc.bias, NULL, act, inv, 120, got, 2);
+            snprintf(what, sizeof what, "%s+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2],
+                     v[3], v[4], v[5], v[6], v[7], act);
+            check_bytes(want, got, out, what);
+        }
         free(y), free(y2), free(want), free(got), conv_case_free(&cc);
     }
     const size_t counts[] = {1, 17, 1024, 1025, 5000, 9408};
@@ -200,10 +239,23 @@ static void test_nchw_to_nhwc(void) {
     }
 }
 
+/* Every row of every table: run here, or skipped with the features the CPU lacks. */
+static void list_variants(void) {
+    char have[256], lacks[256];
+    printf("kernel tests: CPU features %s\n", mlrc_cpu_feature_names(mlrc_cpu_detected(), have, sizeof have));
+    for (int32_t op = 0; op < MLRC_OP_COUNT; op++)
+        for (int32_t r = 0; r < mlrc_op_variant_count(op); r++) {
+            const uint32_t missing = mlrc_variant_missing(mlrc_op_variant_requires(op, r), mlrc_cpu_detected());
+            if (missing)
+                printf("  %s: skipped (CPU lacks %s)\n", mlrc_op_variant_name(op, r),
+                       mlrc_cpu_feature_names(missing, lacks, sizeof lacks));
+            else
+                printf("  %s: run\n", mlrc_op_variant_name(op, r));
+        }
+}
+
 int main(void) {
-    const int isa = mlrc_kernels_active_isa();
-    printf("kernel tests: %s vs reference\n", mlrc_isa_name(isa));
-    if (isa == MLRC_ISA_REFERENCE) printf("(no optimized ISA on this CPU: reference against itself)\n");
+    list_variants();
     test_gemm();
     test_dwconv();
     test_conv();

@@ -104,7 +104,7 @@ static void test_gemm(void) {
         {
             const mlrc_q8_output *out = &cases[0].out;
             uint8_t *ref = malloc((size_t)M * N), *naive = malloc((size_t)M * N);
-            mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, bias, scale, out, ref, N, NULL, 1);
+            mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, bias, scale, out, ref, N, 1);
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++) {
                     int32_t acc = 0;
@@ -127,26 +127,22 @@ static void test_gemm(void) {
                 const mlrc_q8_output *out = &cases[c].out;
                 const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1, bytes = (size_t)M * N * es;
                 void *ref = calloc(bytes, 1), *opt = calloc(bytes, 1);
-                mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, ref, N, NULL, threads);
-                mlrc_q8_gemm(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, opt, N, scratch, threads);
-                char what[160];
-                snprintf(what, sizeof what, "q8 gemm %dx%dx%d %s act %d threads %d", M, N, K, cases[c].name, out->act,
-                         threads);
-                expect(same_output(out, ref, opt, (size_t)M * N), what);
-#if defined(__x86_64__)
-                /* Both VNNI encodings where the CPU has them (dispatch picks only one). */
-                const int encodings[3] = {mlrc_cpu_has_avx512vnni() ? 512 : 0, mlrc_cpu_has_avx512vnni() ? 257 : 0,
-                                          mlrc_cpu_has_avxvnni() ? 256 : 0};
-                for (int e = 0; e < 3; e++) {
-                    if (!encodings[e]) continue;
+                mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, ref, N, threads);
+                for (int32_t r = 0; r < mlrc_q8_gemm_variant_count; r++) { /* every row, through the operator */
+                    if (!row_runs(mlrc_q8_gemm_variants[r].requires)) continue;
+                    const mlrc_kernel_plan plan = {MLRC_OP_Q8_GEMM, 0, r, -1, -1, 2, 0};
                     memset(opt, 0, bytes);
-                    mlrc_q8_gemm_vnni_encoding(encodings[e], M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out,
-                                               opt, N, threads);
-                    snprintf(what, sizeof what, "q8 gemm vnni-%d %dx%dx%d %s act %d threads %d", encodings[e], M, N, K,
-                             cases[c].name, out->act, threads);
-                    expect(same_output(out, ref, opt, (size_t)M * N), what);
+                    const int status = mlrc_q8_gemm_run(&plan, M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out,
+                                                        opt, N, scratch, threads);
+                    char what[160];
+                    snprintf(what, sizeof what, "%s %dx%dx%d %s act %d threads %d", mlrc_q8_gemm_variants[r].name, M, N,
+                             K, cases[c].name, out->act, threads);
+                    expect(status == MLRC_KERNEL_OK && same_output(out, ref, opt, (size_t)M * N), what);
+                    if (mlrc_q8_gemm_variants[r].needs_scratch && c == 0 && threads == 1) /* no silent fallback */
+                        expect(mlrc_q8_gemm_run(&plan, M, N, K, A, K, zero, P, NULL, scale, out, opt, N, NULL, 1) ==
+                                   MLRC_KERNEL_ERR_SCRATCH,
+                               "a GEMM that needs scratch refuses NULL");
                 }
-#endif
                 free(ref), free(opt);
             }
         free(A), free(W), free(P), free(bias), free(scale), free(scratch);
@@ -181,20 +177,16 @@ static void test_dwconv(void) {
             const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
             void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
             mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 2);
-            mlrc_q8_dwconv(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
-            char what[160];
-            snprintf(what, sizeof what, "q8 dwconv %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", v[0], v[1], v[2], v[3],
-                     v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);
-            expect(same_output(out, ref, opt, n), what);
-#if defined(__x86_64__)
-            /* the AVX-VNNI (256-bit) kernel: dispatched only on CPUs without AVX-512, so tested directly */
-            if (mlrc_kernels_active_isa() == MLRC_ISA_AVX2_VNNI && mlrc_q8_dwconv_avxvnni_supported(&g)) {
+            for (int32_t r = 0; r < mlrc_q8_dwconv_variant_count; r++) {
+                const mlrc_q8_dwconv_variant *vr = &mlrc_q8_dwconv_variants[r];
+                if (!row_runs(vr->requires) || (vr->suits && !vr->suits(&g, mlrc_cpu_detected()))) continue;
                 memset(opt, 0, n * es);
-                mlrc_q8_dwconv_avxvnni(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
-                strncat(what, " (avx-vnni)", sizeof what - strlen(what) - 1);
+                vr->run(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
+                char what[160];
+                snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", vr->name, v[0], v[1], v[2],
+                         v[3], v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);
                 expect(same_output(out, ref, opt, n), what);
             }
-#endif
             free(ref), free(opt);
         }
         free(x), free(w), free(bias), free(scale);
@@ -221,13 +213,32 @@ static void test_conv(void) {
         void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
         const int isa = mlrc_kernels_active_isa();
         mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
-        mlrc_q8_conv(&g, x, zero, packed, bias, scale, out, ref, scratch, 2);
+        mlrc_kernel_plan plan;
+        mlrc_q8_conv_plan(&g, 2, &plan);
+        mlrc_q8_conv_run(&plan, &g, x, zero, packed, bias, scale, out, ref, scratch, 2);
         mlrc_kernels_set_isa(isa);
-        mlrc_q8_conv(&g, x, zero, packed, bias, scale, out, opt, scratch, 2);
-        char what[160];
-        snprintf(what, sizeof what, "q8 conv %dx%dx%d->%d g%d k%dx%d s%d %s act %d", v[0], v[1], v[2], v[3], v[4], v[5],
-                 v[6], v[7], cases[s % ncases].name, out->act);
-        expect(same_output(out, ref, opt, n), what);
+        for (int32_t r = 0; r < mlrc_q8_gemm_variant_count; r++) { /* the plan's arrangement with every GEMM row */
+            if (!row_runs(mlrc_q8_gemm_variants[r].requires)) continue;
+            mlrc_kernel_plan p = plan;
+            p.gemm = r;
+            memset(opt, 0, n * es);
+            const int status = mlrc_q8_conv_run(&p, &g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+            char what[160];
+            snprintf(what, sizeof what, "q8 conv (%s) %dx%dx%d->%d g%d k%dx%d s%d %s act %d",
+                     mlrc_q8_gemm_variants[r].name, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+                     cases[s % ncases].name, out->act);
+            expect(status == MLRC_KERNEL_OK && same_output(out, ref, opt, n), what);
+        }
+        for (int32_t r = 0; r < mlrc_q8_conv_variant_count; r++) { /* the direct rows */
+            const mlrc_q8_conv_variant *vr = &mlrc_q8_conv_variants[r];
+            if (!row_runs(vr->requires) || !vr->suits(&g, mlrc_cpu_detected())) continue;
+            memset(opt, 0, n * es);
+            vr->run(&g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+            char what[160];
+            snprintf(what, sizeof what, "%s %dx%dx%d->%d g%d k%dx%d s%d %s act %d", vr->name, v[0], v[1], v[2], v[3],
+                     v[4], v[5], v[6], v[7], cases[s % ncases].name, out->act);
+            expect(same_output(out, ref, opt, n), what);
+        }
         free(x), free(w), free(packed), free(bias), free(scale), free(scratch), free(ref), free(opt);
     }
 }
@@ -240,16 +251,25 @@ static void test_elementwise(void) {
         for (size_t j = 0; j < n; j++) x[j] = ((float)(next() % 20001) - 10000.0f) / 1000.0f;
         x[0] = 1.5f; /* a tie: rounds half to even */
         uint8_t *ref = malloc(n), *opt = malloc(n);
-        mlrc_q8_quantize_ref(n, x, 1.0f / 0.05f, 77, ref, 2);
-        mlrc_q8_quantize(n, x, 1.0f / 0.05f, 77, opt, 2);
+        mlrc_q8_quantize_block_ref(n, x, 1.0f / 0.05f, 77, ref);
         char what[96];
-        snprintf(what, sizeof what, "q8 quantize %zu", n);
-        expect(memcmp(ref, opt, n) == 0 && ref[0] == 107, what);
+        for (int32_t r = 0; r < mlrc_q8_quantize_variant_count; r++) {
+            if (!row_runs(mlrc_q8_quantize_variants[r].requires)) continue;
+            const mlrc_kernel_plan plan = {MLRC_OP_Q8_QUANTIZE, 0, r, -1, -1, 2, 0};
+            memset(opt, 0, n);
+            mlrc_q8_quantize_run(&plan, n, x, 1.0f / 0.05f, 77, opt, 2);
+            snprintf(what, sizeof what, "%s %zu", mlrc_q8_quantize_variants[r].name, n);
+            expect(memcmp(ref, opt, n) == 0 && ref[0] == 107, what);
+        }
         uint8_t *a = bytes_u8(n), *b = bytes_u8(n);
         mlrc_q8_add_ref(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, ref, 2);
-        mlrc_q8_add(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, opt, 2);
-        snprintf(what, sizeof what, "q8 add %zu", n);
-        expect(memcmp(ref, opt, n) == 0, what);
+        for (int32_t r = 0; r < mlrc_q8_add_variant_count; r++) {
+            if (!row_runs(mlrc_q8_add_variants[r].requires)) continue;
+            memset(opt, 0, n);
+            mlrc_q8_add_variants[r].run(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, opt, 2);
+            snprintf(what, sizeof what, "%s %zu", mlrc_q8_add_variants[r].name, n);
+            expect(memcmp(ref, opt, n) == 0, what);
+        }
         free(x), free(ref), free(opt), free(a), free(b);
     }
     /* Table activation: identity table, and ReLU through make_lut matches clamping at the zero point. */
@@ -280,13 +300,16 @@ static void test_elementwise(void) {
             float *f = malloc(nin * 4), *fo = malloc(nout * 4);
             mlrc_q8_dequantize(nin, q, 0.1f, 17, f, 1);
             mlrc_f32_maxpool(&pg, f, fo, 1);
-            mlrc_q8_quantize_ref(nout, fo, 10.0f, 17, expect_q, 1);
-            mlrc_q8_maxpool(&pg, q, qo, 2);
-            char what[96];
-            snprintf(what, sizeof what, "q8 maxpool %dx%dx%d k%d s%d p%d", v[0], v[1], v[2], v[3], v[4], v[5]);
-            expect(memcmp(qo, expect_q, nout) == 0, what);
-            mlrc_q8_maxpool_ref(&pg, q, qo, 2);
-            expect(memcmp(qo, expect_q, nout) == 0, "q8 maxpool reference");
+            mlrc_q8_quantize_block_ref(nout, fo, 10.0f, 17, expect_q);
+            for (int32_t r = 0; r < mlrc_q8_maxpool_variant_count; r++) {
+                if (!row_runs(mlrc_q8_maxpool_variants[r].requires)) continue;
+                memset(qo, 0, nout);
+                mlrc_q8_maxpool_variants[r].run(&pg, q, qo, 2);
+                char what[96];
+                snprintf(what, sizeof what, "%s %dx%dx%d k%d s%d p%d", mlrc_q8_maxpool_variants[r].name, v[0], v[1],
+                         v[2], v[3], v[4], v[5]);
+                expect(memcmp(qo, expect_q, nout) == 0, what);
+            }
             free(q), free(qo), free(expect_q), free(f), free(fo);
         }
     }
@@ -311,17 +334,8 @@ static void test_elementwise(void) {
 }
 
 void test_q8_kernels(void) {
-    const int isa = mlrc_kernels_active_isa();
     test_gemm();
     test_dwconv();
     test_conv();
     test_elementwise();
-    if (isa == MLRC_ISA_NEON_DOTPROD || isa == MLRC_ISA_AVX2_VNNI) { /* the plain SIMD int8 kernels too */
-        mlrc_kernels_set_isa(isa == MLRC_ISA_AVX2_VNNI ? MLRC_ISA_AVX2 : MLRC_ISA_NEON);
-        printf("int8 kernels again as %s\n", mlrc_isa_name(mlrc_kernels_active_isa()));
-        test_gemm();
-        test_dwconv();
-        test_conv();
-        mlrc_kernels_set_isa(isa);
-    }
 }

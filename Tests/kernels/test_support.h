@@ -1,7 +1,10 @@
 /* Shared by the kernel test files: the pass/fail counters main() prints, and geometry(). */
 #ifndef MLRC_TEST_SUPPORT_H
 #define MLRC_TEST_SUPPORT_H
-#include "mlrc_kernels.h"
+#include "mlrc_ukernels.h"
+
+/* Whether a table row can run on this CPU (every variant the CPU has is tested; main lists the others). */
+static inline int row_runs(uint32_t requires) { return mlrc_variant_missing(requires, mlrc_cpu_detected()) == 0; }
 
 extern int passed, failed;
 

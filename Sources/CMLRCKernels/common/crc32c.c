@@ -1,7 +1,8 @@
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, as iSCSI/ext4/SSE4.2), the model file checksum.
  * x86 CPUs with SSE4.2 compute it in hardware (~8 bytes a cycle), so checking a model at open costs little;
  * elsewhere a slicing-by-8 table does. */
-#include "mlrc_kernels.h"
+#include "mlrc_crc32c.h"
+#include "mlrc_cpu.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -58,7 +59,8 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
 
 uint32_t mlrc_crc32c(uint32_t crc, const void *data, size_t size) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("sse4.2")) return crc32c_sse42(crc, data, size);
+    /* what the CPU has, not the ISA level: every path gives the same checksum */
+    if (mlrc_cpu_detected() & MLRC_CPU_SSE42) return crc32c_sse42(crc, data, size);
 #endif
     return mlrc_crc32c_portable(crc, data, size);
 }

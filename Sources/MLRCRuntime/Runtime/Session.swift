@@ -14,6 +14,11 @@ public final class Session {
     private let foldedBias: UnsafeMutablePointer<Int32>
     private let foldedOffset: [Int]
 
+    /// Each step's kernels, chosen once here from the kernel tables for the ISA level in force.
+    private var plans: [mlrc_kernel_plan]
+    /// Set when a kernel refused to run (a plan's scratch was missing): a bug, reported as an internal error.
+    public private(set) var kernelError: String?
+
     /// threads: 0 means every core.
     public init(model: Model, threads: Int) throws {
         guard threads >= 0, threads <= 1024 else { throw MLRCError.argument("thread count \(threads) out of range 0...1024") }
@@ -22,21 +27,28 @@ public final class Session {
         fusion = QuantizeFusion(graph: model.graph)
         plan = MemoryPlan(graph: model.graph, fusion: fusion)
         buffers = try plan.bufferSizes.map { try AlignedFloatBuffer(count: $0) }
-        var scratchFloats = 0
-        for step in model.graph.steps {
+        let t = Int32(self.threads)
+        var plans: [mlrc_kernel_plan] = []
+        var scratchBytes = 0
+        for (index, step) in model.graph.steps.enumerated() {
+            var p = mlrc_kernel_plan()
+            var g = step.geometry
             switch step.node.op {
-            case .conv:
-                var g = step.geometry
-                scratchFloats = max(scratchFloats, Int(mlrc_f32_conv_scratch_floats(&g)))
-            case .quantizedConv:
-                var g = step.geometry
-                let bytes = Int(mlrc_q8_conv_scratch_bytes(&g, Int32(self.threads)))
-                scratchFloats = max(scratchFloats, bytes / 4 + 16)
-            case .eca:
-                scratchFloats = max(scratchFloats, 2 * model.graph.shapes[step.node.inputs[0]].channels)
-            default: break
+            case .conv: mlrc_f32_conv_plan(&g, fusion.targets[index] != nil ? 1 : 0, t, &p)
+            case .depthwiseConv: mlrc_f32_dwconv_plan(&g, t, &p)
+            case .quantizedConv: mlrc_q8_conv_plan(&g, t, &p)
+            case .quantizedDepthwiseConv: mlrc_q8_dwconv_plan(&g, t, &p)
+            case .add where fusion.targets[index] != nil: mlrc_q8_quantize_plan(&p)
+            case .quantize: mlrc_q8_quantize_plan(&p)
+            case .maxPool where step.outputQuant != nil: mlrc_q8_maxpool_plan(&p)
+            case .eca: p.scratch_bytes = 8 * model.graph.shapes[step.node.inputs[0]].channels
+            default: p.op = -1
             }
+            scratchBytes = max(scratchBytes, Int(p.scratch_bytes))
+            plans.append(p)
         }
+        self.plans = plans
+        let scratchFloats = scratchBytes / 4 + 16
         guard scratchFloats <= GraphValidator.maxActivationFloats else {
             throw MLRCError(.memory, "convolution scratch of \(scratchFloats) floats exceeds the limit")
         }
@@ -59,6 +71,21 @@ public final class Session {
             let bias = node.weights.count > 1 ? model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self) : nil
             mlrc_q8_fold_zero_point(step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, foldedBias + offsets[i])
         }
+    }
+
+    /// The kernel each step runs, as the tables name it ("q8_conv_im2col+q8_gemm_6x8c4_avx2"); "" for steps whose
+    /// op has one implementation.
+    public var kernelNames: [String] {
+        plans.map { plan in
+            guard plan.op >= 0 else { return "" }
+            var p = plan
+            var buf = [CChar](repeating: 0, count: 128)
+            return String(cString: mlrc_kernel_plan_name(&p, &buf, buf.count))
+        }
+    }
+
+    private func check(_ status: Int32, _ index: Int) {
+        if status != 0 && kernelError == nil { kernelError = "step \(index): kernel refused to run (status \(status))" }
     }
 
     private func buffer(_ value: Int) -> UnsafeMutablePointer<Float> { buffers[plan.bufferOfValue[value]].pointer }
@@ -141,14 +168,16 @@ public final class Session {
             switch node.op {
             case .conv where fused != nil:
                 if let f = fused {
-                    mlrc_f32_conv_quantize(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act,
-                                           1 / f.quant.scale, f.quant.zero, bytes(f.output), t)
+                    check(mlrc_f32_conv_quantize_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y,
+                                                     scratch.pointer, act, 1 / f.quant.scale, f.quant.zero, bytes(f.output),
+                                                     t), index)
                 }
             case .conv:
-                mlrc_f32_conv(&g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer, act, t)
+                check(mlrc_f32_conv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer,
+                                        act, t), index)
                 if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .depthwiseConv:
-                mlrc_f32_dwconv(&g, x, model.floats(node.weights[0]), bias(node), y, act, t)
+                check(mlrc_f32_dwconv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, act, t), index)
                 if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .layerNorm:
                 let gamma = node.weights.count == 2 ? model.floats(node.weights[0]) : nil
@@ -161,8 +190,9 @@ public final class Session {
                 }
             case .add where fused != nil:
                 if let f = fused {
-                    mlrc_f32_add_quantize(inShape.count, x, buffer(node.inputs[1]), f.keepsFloats ? y : nil,
-                                          step.activation, 1 / f.quant.scale, f.quant.zero, bytes(f.output), t)
+                    check(mlrc_f32_add_quantize_run(&plans[index], inShape.count, x, buffer(node.inputs[1]),
+                                                    f.keepsFloats ? y : nil, step.activation, 1 / f.quant.scale,
+                                                    f.quant.zero, bytes(f.output), t), index)
                 }
             case .add:
                 mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
@@ -181,7 +211,7 @@ public final class Session {
                 }
             case .maxPool:
                 if step.outputQuant != nil {
-                    mlrc_q8_maxpool(&g, bytes(node.inputs[0]), bytes(step.output), t)
+                    check(mlrc_q8_maxpool_run(&plans[index], &g, bytes(node.inputs[0]), bytes(step.output), t), index)
                 } else {
                     mlrc_f32_maxpool(&g, x, y, t)
                 }
@@ -200,7 +230,10 @@ public final class Session {
                 y.update(from: x, count: inShape.count)
                 mlrc_f32_activation(inShape.count, y, step.activation, t)
             case .quantize:
-                if let q = step.outputQuant { mlrc_q8_quantize(inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t) }
+                if let q = step.outputQuant {
+                    check(mlrc_q8_quantize_run(&plans[index], inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t),
+                          index)
+                }
             case .quantizedConv, .quantizedDepthwiseConv:
                 var out = step.q8Output
                 out.lut = step.lutTensor.flatMap { model.data($0) }?.assumingMemoryBound(to: UInt8.self)
@@ -208,12 +241,14 @@ public final class Session {
                 let bias = model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self)
                 let scale = model.floats(node.weights[2])
                 if node.op == .quantizedConv && foldedOffset[index] >= 0 {
-                    mlrc_q8_conv(&g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index], scale, &out, y,
-                                 scratch.pointer, t)
+                    check(mlrc_q8_conv_run(&plans[index], &g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index],
+                                           scale, &out, y, scratch.pointer, t), index)
                 } else if node.op == .quantizedConv {
-                    mlrc_q8_conv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, scratch.pointer, t)
+                    check(mlrc_q8_conv_run(&plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y,
+                                           scratch.pointer, t), index)
                 } else {
-                    mlrc_q8_dwconv(&g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y, t)
+                    check(mlrc_q8_dwconv_run(&plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out,
+                                             y, t), index)
                 }
             }
         }

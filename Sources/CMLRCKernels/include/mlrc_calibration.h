@@ -1,0 +1,35 @@
+/* mlrc: the calibration and fidelity loops quantize runs (not used at inference). */
+#ifndef MLRC_CALIBRATION_H
+#define MLRC_CALIBRATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Calibration and fidelity loops for quantize (not used at inference). */
+/* Running min/max and per-channel sums of an NHWC tensor of `pixels` x `channels`. */
+void mlrc_calib_range(const float *x, size_t pixels, int32_t channels, float *min_io, float *max_io,
+                      double *channel_sums);
+/* Adds each value to bin floor((x - lo) * inv_width), clamped to [0, bins). */
+void mlrc_calib_histogram(const float *x, size_t count, float lo, float inv_width, int32_t bins, double *histogram);
+/* signal += sum ref^2, noise += sum (ref - x)^2; the uint8 form dequantizes q first. */
+void mlrc_noise_f32(const float *ref, const float *x, size_t count, double *signal, double *noise);
+void mlrc_noise_u8(const float *ref, const uint8_t *q, float scale, int32_t zero, size_t count, double *signal,
+                   double *noise);
+/* q = clamp(round(x / scale) + zero, 0, 255) (how fidelity measurement feeds a layer reference data). */
+void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q);
+/* Symmetric per-channel int8 weights in quantize's layouts (co_g, k: see ref/q8_calibration.c); each channel's
+ * clip is the ratio (of its absolute maximum) with the least squared error; errors: channels * nratios doubles. */
+void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels,
+                           const float *ratios, int32_t nratios, float *scales, double *errors, int8_t *out);
+/* shift[c] += sum over channel c's weights of (dequantized - original) * mean of the input channel they read. */
+void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g,
+                            int32_t k, int32_t cin_g, int depthwise, const float *means, int32_t nmeans,
+                            double *shift);
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,218 @@
+/* int8 depthwise convolution for AVX2: 16 channels at a time. Pixels whose window lies inside the input take
+ * two taps per vpmaddwd: the raw uint8 inputs and the weights widened to int16 and interleaved in tap pairs
+ * (x0 w0 + x1 w1 <= 2 x 255 x 128, exact in int32), the zero point folded into the bias once per block
+ * (sum (x - z) w = sum x w - z sum w). Border pixels visit only their in-bounds taps, (x - zero) times the weight
+ * exact in int16 and widened into int32 (32 channels in 512-bit registers where the CPU has AVX-512BW). Loop
+ * order: channel block outside, output column inside, so a block's weights, bias, scales and output-stage
+ * constants stay put along the row. Channel tails use the scalar stage. */
+#if defined(__x86_64__)
+#include "x86/q8_output_avx2.h"
+#include "mlrc_ukernels.h"
+#include "window.h"
+
+/* The output stage for 16 channels with every per-channel constant already loaded. */
+typedef struct stage16 {
+    __m256i b0, b1;
+    __m256 s0, s1, vlo, vhi;
+    __m256i zero;
+} stage16;
+
+MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out,
+                                     char *dst) {
+    __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
+    __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
+    if (out->kind == MLRC_Q8_OUT_F32) {
+        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(v0, out->act));
+        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(v1, out->act));
+        return;
+    }
+    v0 = _mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi);
+    v1 = _mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi);
+    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(v0), st->zero);
+    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(v1), st->zero);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    if (out->lut) {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
+    } else {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    }
+}
+
+static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c);
+
+/* AVX-512BW: 32 channels per step (the 16-channel blocks below take the rest). Channels [0, wide) of a row. */
+#define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
+ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
+                                  const int8_t *weights, const int32_t *bias, const float *scale,
+                                  const mlrc_q8_output *out, char *row_out, size_t esize, int32_t oy, int32_t wide) {
+    const int32_t C = g->in_c;
+    const __m512i z = _mm512_set1_epi16((int16_t)zero);
+    for (int32_t c = 0; c < wide; c += 32) {
+        const stage16 st0 = stage_for(bias, scale, out, c), st1 = stage_for(bias, scale, out, c + 16);
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + (win.ix0 + win.kx_lo)) * C + c;
+                const int8_t *w = weights + ((size_t)ky * g->kernel_w + win.kx_lo) * C + c;
+                for (int32_t kx = 0; kx < win.kx_hi - win.kx_lo; kx++) {
+                    const __m512i x = _mm512_sub_epi16(
+                        _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(in + (size_t)kx * C))), z);
+                    const __m512i k = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(w + (size_t)kx * C)));
+                    const __m512i p = _mm512_mullo_epi16(x, k);
+                    a0 = _mm512_add_epi32(a0, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(p)));
+                    a1 = _mm512_add_epi32(a1, _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(p, 1)));
+                }
+            }
+            char *dst = row_out + ((size_t)ox * C + c) * esize;
+            store16(&st0, _mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1), out, dst);
+            store16(&st1, _mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1), out, dst + 16 * esize);
+        }
+    }
+}
+
+MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c) {
+    stage16 st;
+    st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
+    st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+    st.s0 = _mm256_loadu_ps(scale + c);
+    st.s1 = _mm256_loadu_ps(scale + c + 8);
+    st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
+    st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
+    st.zero = _mm256_set1_epi32(out->zero);
+    return st;
+}
+
+/* The tap-pair path's constants for channels [c, c + 16): pair p's weights in wp[2p] (channels 0-3 and 8-11,
+ * the order unpacklo_epi16 gives) and wp[2p + 1] (4-7 and 12-15), taps 2p and 2p + 1 (zero past the last); and
+ * the block's output stage with the bias less zero * sum w (the zero point folded in). */
+#define MAX_PAIRS 32
+typedef struct pair_block {
+    __m256i wp[2 * MAX_PAIRS];
+    stage16 st;
+} pair_block;
+
+MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const stage16 *st,
+                                   int32_t zero, int32_t c, pair_block *pb) {
+    const int32_t taps = g->kernel_h * g->kernel_w, C = g->in_c;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i sum_lo = _mm256_setzero_si256(), sum_hi = sum_lo;
+    for (int32_t t = 0; t < taps; t += 2) {
+        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)t * C + c)));
+        const __m256i w1 = t + 1 < taps
+                               ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)(t + 1) * C + c)))
+                               : _mm256_setzero_si256();
+        pb->wp[t] = _mm256_unpacklo_epi16(w0, w1);
+        pb->wp[t + 1] = _mm256_unpackhi_epi16(w0, w1);
+        sum_lo = _mm256_add_epi32(sum_lo, _mm256_madd_epi16(pb->wp[t], ones));
+        sum_hi = _mm256_add_epi32(sum_hi, _mm256_madd_epi16(pb->wp[t + 1], ones));
+    }
+    /* the sums back to channel order: [lo.0 hi.0] = channels 0-7, [lo.1 hi.1] = 8-15 */
+    const __m256i z = _mm256_set1_epi32(zero);
+    pb->st = *st;
+    pb->st.b0 = _mm256_sub_epi32(st->b0, _mm256_mullo_epi32(_mm256_permute2x128_si256(sum_lo, sum_hi, 0x20), z));
+    pb->st.b1 = _mm256_sub_epi32(st->b1, _mm256_mullo_epi32(_mm256_permute2x128_si256(sum_lo, sum_hi, 0x31), z));
+}
+
+/* One interior pixel of the tap-pair path: in points at its window's first tap (+ c); off[t] is tap t's offset. */
+MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in, const ptrdiff_t *off, int32_t taps,
+                                        const mlrc_q8_output *out, char *dst) {
+    __m256i alo = _mm256_setzero_si256(), ahi = alo;
+    for (int32_t t = 0; t < taps; t += 2) {
+        const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t])));
+        const __m256i x1 = t + 1 < taps ? _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + off[t + 1])))
+                                        : _mm256_setzero_si256();
+        alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), pb->wp[t]));
+        ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), pb->wp[t + 1]));
+    }
+    store16(&pb->st, _mm256_permute2x128_si256(alo, ahi, 0x20), _mm256_permute2x128_si256(alo, ahi, 0x31), out, dst);
+}
+
+/* Output row oy, channels [c_begin, C) (c_begin a multiple of 16). */
+MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy, int wide_ok, int32_t c_begin) {
+    /* channels [0, wide) in 512-bit steps (only from channel 0), then 16-channel blocks from `first` */
+    const int32_t C = g->in_c, full = C / 16 * 16, wide = wide_ok && c_begin == 0 ? C / 32 * 32 : 0;
+    const int32_t first = wide > c_begin ? wide : c_begin;
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
+    const __m256i z = _mm256_set1_epi16((int16_t)zero);
+    char *row_out = (char *)output + (size_t)oy * g->out_w * C * esize;
+    if (wide) dw_row_zmm(g, input, zero, weights, bias, scale, out, row_out, esize, oy, wide);
+    const int32_t taps = g->kernel_h * g->kernel_w;
+    const int pairs_ok = taps <= 2 * MAX_PAIRS && full > first;
+    ptrdiff_t off[2 * MAX_PAIRS];
+    for (int32_t t = 0; pairs_ok && t < taps; t++)
+        off[t] = ((ptrdiff_t)(t / g->kernel_w) * g->in_w + t % g->kernel_w) * C;
+    /* this row's output columns whose windows lie inside the input (none when its rows do not) */
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, sw = g->stride_w;
+    int32_t in0 = 0, in1 = 0;
+    if (pairs_ok && iy0 >= 0 && iy0 + g->kernel_h <= g->in_h) {
+        in0 = (g->pad_left + sw - 1) / sw;
+        in1 = g->in_w - g->kernel_w + g->pad_left >= 0 ? (g->in_w - g->kernel_w + g->pad_left) / sw + 1 : 0;
+        if (in1 > g->out_w) in1 = g->out_w;
+        if (in1 < in0) in1 = in0;
+    }
+    pair_block pb;
+    for (int32_t c = first; c < full; c += 16) {
+        const stage16 st = stage_for(bias, scale, out, c);
+        if (in1 > in0) pair_weights(g, weights, &st, zero, c, &pb);
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            if (ox >= in0 && ox < in1) {
+                const uint8_t *in = input + ((size_t)iy0 * g->in_w + (size_t)(ox * sw - g->pad_left)) * C + c;
+                pair_pixel(&pb, in, off, taps, out, row_out + ((size_t)ox * C + c) * esize);
+                continue;
+            }
+            const mlrc_window win = mlrc_window_at(g, oy, ox);
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+            for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++) {
+                /* Row pointers start at the first in-bounds tap: ix0 itself may be negative. */
+                const uint8_t *in = input + ((size_t)(win.iy0 + ky) * g->in_w + (win.ix0 + win.kx_lo)) * C + c;
+                const int8_t *w = weights + ((size_t)ky * g->kernel_w + win.kx_lo) * C + c;
+                for (int32_t kx = 0; kx < win.kx_hi - win.kx_lo; kx++) {
+                    const __m256i x = _mm256_sub_epi16(
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(in + (size_t)kx * C))), z);
+                    const __m256i k = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)kx * C)));
+                    const __m256i p = _mm256_mullo_epi16(x, k);
+                    a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+                    a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
+                }
+            }
+            store16(&st, a0, a1, out, row_out + ((size_t)ox * C + c) * esize);
+        }
+    }
+    if (full < C) /* channel tail: the reference */
+        for (int32_t ox = 0; ox < g->out_w; ox++)
+            mlrc_q8_dwconv_ref_pixel(g, input, zero, weights, bias, scale, out, row_out + (size_t)ox * C * esize, oy, ox,
+                                     full, C);
+}
+
+static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                    const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads,
+                    int wide) {
+    int nt = mlrc_threads_for(threads, g->out_h);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, wide, 0);
+}
+
+void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                             const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                             void *output, int32_t threads) {
+    dw_rows(g, input, in_zero, weights, bias, scale, out, output, threads, 0);
+}
+
+void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                               const int8_t *weights, const int32_t *bias, const float *scale,
+                               const mlrc_q8_output *out, void *output, int32_t threads) {
+    dw_rows(g, input, in_zero, weights, bias, scale, out, output, threads, 1);
+}
+
+void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy, int32_t c_begin) {
+    dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, c_begin);
+}
+#endif
