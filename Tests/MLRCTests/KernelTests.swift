@@ -39,8 +39,8 @@ final class KernelTests: XCTestCase {
                                        stride_w: Int32(s), pad_top: Int32(ph), pad_left: Int32(pw), groups: Int32(c))
             let x = random(h * w * c, seed: &seed), wt = random(kh * kw * c, seed: &seed), bias = random(c, seed: &seed)
             var ref = [Float](repeating: 0, count: oh * ow * c), opt = ref
-            mlrc_f32_dwconv_ref(&g, x, wt, bias, &ref, Int32(MLRC_ACT_RELU6.rawValue), 2)
-            mlrc_f32_dwconv_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_RELU6.rawValue), 2)
+            mlrc_f32_dwconv_ref(&g, x, wt, bias, &ref, Int32(MLRC_ACT_RELU6.rawValue), 0, g.out_h, 0, 1)
+            mlrc_f32_dwconv_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_RELU6.rawValue), 0, g.out_h, 0, 1)
             let err = zip(ref, opt).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThan(err, 1e-5, "dwconv \(h)x\(w)x\(c) k\(kh)x\(kw) s\(s)")
         }

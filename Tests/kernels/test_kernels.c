@@ -82,12 +82,13 @@ static void test_dwconv(void) {
             const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
             float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[3] * v[4] * v[2]), *bias = randoms((size_t)v[2]);
             float *ref = calloc(out, 4), *opt = calloc(out, 4);
-            mlrc_f32_dwconv_ref(&g, x, wt, act % 2 ? bias : NULL, ref, act, 2);
-            for (int32_t r = 0; r < mlrc_f32_dwconv_variant_count; r++) {
+            mlrc_f32_dwconv_ref(&g, x, wt, act % 2 ? bias : NULL, ref, act, 0, g.out_h, 0, 1);
+            for (int32_t r = 0; r < mlrc_f32_dwconv_variant_count; r++) { /* every row, through the operator */
                 const mlrc_f32_dwconv_variant *vr = &mlrc_f32_dwconv_variants[r];
                 if (!row_runs(vr->requires) || (vr->suits && !vr->suits(&g, mlrc_cpu_detected()))) continue;
+                const mlrc_kernel_plan plan = {MLRC_OP_F32_DWCONV, 0, r, -1, -1, 2, 0};
                 memset(opt, 0, out * 4);
-                vr->run(&g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
+                mlrc_f32_dwconv_run(&plan, &g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
                 char what[128];
                 snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4], v[5],
                          act);

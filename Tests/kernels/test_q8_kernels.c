@@ -176,12 +176,13 @@ static void test_dwconv(void) {
             const mlrc_q8_output *out = &cases[c].out;
             const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
             void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
-            mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 2);
-            for (int32_t r = 0; r < mlrc_q8_dwconv_variant_count; r++) {
+            mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 0, g.out_h, 0, 1);
+            for (int32_t r = 0; r < mlrc_q8_dwconv_variant_count; r++) { /* every row, through the operator */
                 const mlrc_q8_dwconv_variant *vr = &mlrc_q8_dwconv_variants[r];
                 if (!row_runs(vr->requires) || (vr->suits && !vr->suits(&g, mlrc_cpu_detected()))) continue;
+                const mlrc_kernel_plan plan = {MLRC_OP_Q8_DWCONV, 0, r, -1, -1, 2, 0};
                 memset(opt, 0, n * es);
-                vr->run(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
+                mlrc_q8_dwconv_run(&plan, &g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
                 char what[160];
                 snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", vr->name, v[0], v[1], v[2],
                          v[3], v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);

@@ -7,8 +7,9 @@
  * op's table (the first row whose features are enabled and whose shape predicate accepts the call), once per graph
  * node when a session is created. Tests walk the same tables (every row the CPU can run, against the reference).
  *
- * The int8 GEMM rows are thread-free ranges (the operator splits rows or columns over threads). The convolution,
- * depthwise and element-wise rows still take a thread count and split their own loops. */
+ * The int8 GEMM and the depthwise rows are thread-free ranges (the operator splits rows, columns or channel units
+ * over threads). The fp32 GEMM, the tap-pointer convolutions and the element-wise rows still take a thread count and
+ * split their own loops. */
 #ifndef MLRC_UKERNELS_H
 #define MLRC_UKERNELS_H
 
@@ -71,12 +72,16 @@ typedef struct mlrc_f32_conv_variant {
     mlrc_f32_conv_fn run;
 } mlrc_f32_conv_variant;
 
+/* Depthwise rows: output rows [oy0, oy1) x channel units [u0, u1) on the calling thread. A unit is unit_channels
+ * channels (the last may be partial); a row with unit_channels 0 takes every channel as one unit (u0 = 0, u1 = 1). */
 typedef void (*mlrc_f32_dwconv_fn)(const mlrc_conv_geometry *g, const float *input, const float *weights,
-                                   const float *bias, float *output, int32_t act, int32_t threads);
+                                   const float *bias, float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0,
+                                   int32_t u1);
 typedef struct mlrc_f32_dwconv_variant {
     const char *name;
     uint32_t requires;
     mlrc_conv_suits_fn suits;
+    int32_t unit_channels;
     mlrc_f32_dwconv_fn run;
 } mlrc_f32_dwconv_variant;
 
@@ -94,11 +99,13 @@ typedef struct mlrc_q8_conv_variant {
 
 typedef void (*mlrc_q8_dwconv_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                   const int8_t *weights, const int32_t *bias, const float *scale,
-                                  const mlrc_q8_output *out, void *output, int32_t threads);
+                                  const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                                  int32_t u1);
 typedef struct mlrc_q8_dwconv_variant {
     const char *name;
     uint32_t requires;
     mlrc_conv_suits_fn suits;
+    int32_t unit_channels;
     mlrc_q8_dwconv_fn run;
 } mlrc_q8_dwconv_variant;
 
@@ -203,23 +210,31 @@ void mlrc_f32_conv_indirect_6x32_avx512(const mlrc_conv_geometry *g, const float
 
 /* ---- fp32 depthwise (weights [kernel_h][kernel_w][C]) ---- */
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                         float *output, int32_t act, int32_t threads);
+                         float *output, int32_t act, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 /* One output row of the reference, channels [c0, c1): the channel tail of the SIMD variants. */
 void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                              float *output, int32_t act, int32_t oy, int32_t c0, int32_t c1);
 void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t threads);
+                          float *output, int32_t act, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t threads);
-/* 64 channels or more: four FMA chains per pixel. */
+                          float *output, int32_t act, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
+/* Kernels of at most 64 taps. */
+int mlrc_f32_dwconv_avx2_suits(const mlrc_conv_geometry *g, uint32_t features);
+int mlrc_f32_dwconv_neon_suits(const mlrc_conv_geometry *g, uint32_t features);
+/* 64 channels or more: four FMA chains per pixel, units of 64 channels. */
 int mlrc_f32_dwconv_64c_avx512_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_f32_dwconv_64c_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights,
-                                const float *bias, float *output, int32_t act, int32_t threads);
+                                const float *bias, float *output, int32_t act, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 
 /* ---- int8 depthwise (weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing) ---- */
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                        int32_t threads);
+                        int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 /* One output pixel of the reference, channels [c0, c1) (pixel_out: that pixel's output row): the channel tail of
  * the SIMD variants. */
 void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
@@ -229,10 +244,12 @@ void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input,
  * step in zmm registers first. */
 void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                              const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                             void *output, int32_t threads);
+                             void *output, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                const int8_t *weights, const int32_t *bias, const float *scale,
-                               const mlrc_q8_output *out, void *output, int32_t threads);
+                               const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 /* One output row of the 16-channel AVX2 kernel, channels [c_begin, C) (a multiple of 16): the AVX-VNNI tail. */
 void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
@@ -241,14 +258,17 @@ void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *inp
 int mlrc_q8_dwconv_32c4_avxvnni_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
-                                 const mlrc_q8_output *out, void *output, int32_t threads);
+                                 const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 int mlrc_q8_dwconv_64c4_avx512vnni_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                     const int8_t *weights, const int32_t *bias, const float *scale,
-                                    const mlrc_q8_output *out, void *output, int32_t threads);
+                                    const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                             const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                            void *output, int32_t threads);
+                            void *output, int32_t oy0, int32_t oy1,
+    int32_t u0, int32_t u1);
 
 /* ---- int8 element-wise and pooling ---- */
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);

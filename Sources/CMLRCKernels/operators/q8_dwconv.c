@@ -1,19 +1,20 @@
-/* The int8 depthwise operator: its table (each row still splits its own rows over threads). */
+/* The int8 depthwise operator: its table, and the split of rows or channel units over threads. */
 #include "mlrc_ukernels.h"
+#include "parallel.h"
 
 const mlrc_q8_dwconv_variant mlrc_q8_dwconv_variants[] = {
 #if defined(__x86_64__)
     {"q8_dwconv_64c4_avx512vnni", MLRC_CPU_X86_AVX512 | MLRC_CPU_AVX512DQ | MLRC_CPU_AVX512VNNI,
-     mlrc_q8_dwconv_64c4_avx512vnni_suits, mlrc_q8_dwconv_64c4_avx512vnni},
-    {"q8_dwconv_32c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, mlrc_q8_dwconv_32c4_avxvnni_suits,
+     mlrc_q8_dwconv_64c4_avx512vnni_suits, 64, mlrc_q8_dwconv_64c4_avx512vnni},
+    {"q8_dwconv_32c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, mlrc_q8_dwconv_32c4_avxvnni_suits, 0,
      mlrc_q8_dwconv_32c4_avxvnni},
-    {"q8_dwconv_32c_avx512", MLRC_CPU_X86_AVX512, NULL, mlrc_q8_dwconv_32c_avx512},
-    {"q8_dwconv_16c_avx2", MLRC_CPU_X86_AVX2, NULL, mlrc_q8_dwconv_16c_avx2},
+    {"q8_dwconv_32c_avx512", MLRC_CPU_X86_AVX512, NULL, 0, mlrc_q8_dwconv_32c_avx512},
+    {"q8_dwconv_16c_avx2", MLRC_CPU_X86_AVX2, NULL, 0, mlrc_q8_dwconv_16c_avx2},
 #endif
 #if defined(__aarch64__)
-    {"q8_dwconv_8c_neon", MLRC_CPU_NEON, NULL, mlrc_q8_dwconv_8c_neon},
+    {"q8_dwconv_8c_neon", MLRC_CPU_NEON, NULL, 0, mlrc_q8_dwconv_8c_neon},
 #endif
-    {"q8_dwconv_ref", 0, NULL, mlrc_q8_dwconv_ref},
+    {"q8_dwconv_ref", 0, NULL, 0, mlrc_q8_dwconv_ref},
 };
 const int32_t mlrc_q8_dwconv_variant_count =
     (int32_t)(sizeof mlrc_q8_dwconv_variants / sizeof mlrc_q8_dwconv_variants[0]);
@@ -35,7 +36,19 @@ void mlrc_q8_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kern
 int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
                        int32_t in_zero, const int8_t *weights, const int32_t *bias, const float *scale,
                        const mlrc_q8_output *out, void *output, int32_t threads) {
-    mlrc_q8_dwconv_variants[plan->variant].run(g, input, in_zero, weights, bias, scale, out, output, threads);
+    const mlrc_q8_dwconv_variant *v = &mlrc_q8_dwconv_variants[plan->variant];
+    const int32_t units = v->unit_channels ? (g->in_c + v->unit_channels - 1) / v->unit_channels : 1;
+    const mlrc_split split = mlrc_split_rows_or_units(threads, g->out_h, units);
+    if (split.threads <= 1) {
+        v->run(g, input, in_zero, weights, bias, scale, out, output, 0, g->out_h, 0, units);
+        return MLRC_KERNEL_OK;
+    }
+#pragma omp parallel num_threads(split.threads)
+    {
+        int32_t r0, r1, u0, u1;
+        mlrc_split_share(&split, g->out_h, units, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1, &u0, &u1);
+        if (r0 < r1 && u0 < u1) v->run(g, input, in_zero, weights, bias, scale, out, output, r0, r1, u0, u1);
+    }
     return MLRC_KERNEL_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <stddef.h>
 #include "x86/f32_vmath_avx2.h"
+#include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
 
 #define MR 6
@@ -127,7 +128,7 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
         }
         return;
     }
-    /* mlrc_q8_quantize_block_avx2's operations: multiply, clamp (max then min), round to even, add the zero point */
+    /* mlrc_avx2_quantize_floats's operations: multiply, clamp (max then min), round to even, add the zero point */
     const __m512 s = _mm512_set1_ps(qt->inv_scale);
     const __m512 vlo = _mm512_set1_ps((float)-qt->zero), vhi = _mm512_set1_ps((float)(255 - qt->zero));
     const __m512i z = _mm512_set1_epi32(qt->zero);
@@ -239,7 +240,7 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
         for (int32_t b = c0; qt && b < c1; b++) {
             if (row_input[b - c0]) continue; /* quantized in registers */
             const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
-            mlrc_q8_quantize_block_avx2((size_t)rows * g->out_c, quant_buf + (size_t)(p0 - base) * g->out_c,
+            mlrc_avx2_quantize_floats((size_t)rows * g->out_c, quant_buf + (size_t)(p0 - base) * g->out_c,
                                         qt->inv_scale, qt->zero, qt->q + (size_t)p0 * g->out_c);
         }
     }

@@ -74,21 +74,20 @@ MLRC_AVX2 static void row_block(const mlrc_conv_geometry *g, const float *input,
     }
 }
 
-/* Kept out of the OpenMP region: outlined parallel bodies do not inherit target("avx2"). */
 static void dwconv_row(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                        float *output, int32_t act, int32_t oy) {
     for (int32_t c = 0; c < g->in_c; c += 8)
         row_block(g, input, weights, bias, output, act, oy, c, g->in_c - c < 8 ? g->in_c - c : 8);
 }
 
+int mlrc_f32_dwconv_avx2_suits(const mlrc_conv_geometry *g, uint32_t features) {
+    (void)features;
+    return g->kernel_h * g->kernel_w <= MAX_TAPS;
+}
+
 void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t threads) {
-    if (g->kernel_h * g->kernel_w > MAX_TAPS) {
-        mlrc_f32_dwconv_ref(g, input, weights, bias, output, act, threads);
-        return;
-    }
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) dwconv_row(g, input, weights, bias, output, act, oy);
+                          float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+    (void)u0, (void)u1;
+    for (int32_t oy = oy0; oy < oy1; oy++) dwconv_row(g, input, weights, bias, output, act, oy);
 }
 #endif

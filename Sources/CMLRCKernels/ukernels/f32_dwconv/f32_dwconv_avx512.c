@@ -51,13 +51,10 @@ int mlrc_f32_dwconv_64c_avx512_suits(const mlrc_conv_geometry *g, uint32_t featu
     return g->in_c >= CHUNK;
 }
 
-void mlrc_f32_dwconv_64c_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                            float *output, int32_t act, int32_t threads) {
-    const int32_t chunks = (g->in_c + CHUNK - 1) / CHUNK;
-    const int64_t units = (int64_t)g->out_h * chunks;
-    int nt = mlrc_threads_for(threads, units);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t u = 0; u < units; u++)
-        row_chunk(g, input, weights, bias, output, act, (int32_t)(u / chunks), (int32_t)(u % chunks) * CHUNK);
+void mlrc_f32_dwconv_64c_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights,
+                                const float *bias, float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0,
+                                int32_t u1) {
+    for (int32_t oy = oy0; oy < oy1; oy++)
+        for (int32_t u = u0; u < u1; u++) row_chunk(g, input, weights, bias, output, act, oy, u * CHUNK);
 }
 #endif

@@ -55,16 +55,16 @@ static void row_block(const mlrc_conv_geometry *g, const float *input, const flo
     }
 }
 
+int mlrc_f32_dwconv_neon_suits(const mlrc_conv_geometry *g, uint32_t features) {
+    (void)features;
+    return g->kernel_h * g->kernel_w <= MAX_TAPS;
+}
+
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t threads) {
-    if (g->kernel_h * g->kernel_w > MAX_TAPS) {
-        mlrc_f32_dwconv_ref(g, input, weights, bias, output, act, threads);
-        return;
-    }
+                          float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+    (void)u0, (void)u1;
     const int32_t c_full = g->in_c / 4 * 4;
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
+    for (int32_t oy = oy0; oy < oy1; oy++) {
         for (int32_t c = 0; c < c_full; c += 4) row_block(g, input, weights, bias, output, act, oy, c);
         if (c_full < g->in_c) mlrc_f32_dwconv_ref_row(g, input, weights, bias, output, act, oy, c_full, g->in_c);
     }

@@ -190,24 +190,19 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
                                      full, C);
 }
 
-static void dw_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                    const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads,
-                    int wide) {
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, wide, 0);
-}
-
 void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                              const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                             void *output, int32_t threads) {
-    dw_rows(g, input, in_zero, weights, bias, scale, out, output, threads, 0);
+                             void *output, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+    (void)u0, (void)u1;
+    for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, 0);
 }
 
 void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                const int8_t *weights, const int32_t *bias, const float *scale,
-                               const mlrc_q8_output *out, void *output, int32_t threads) {
-    dw_rows(g, input, in_zero, weights, bias, scale, out, output, threads, 1);
+                               const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                               int32_t u1) {
+    (void)u0, (void)u1;
+    for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 1, 0);
 }
 
 void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,

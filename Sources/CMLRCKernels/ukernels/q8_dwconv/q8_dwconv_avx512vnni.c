@@ -19,7 +19,6 @@
  * (C % 64) take the 16-channel block path further down, which wastes no lanes on them. Needs AVX-512 BW + VNNI,
  * and VBMI for that tail path. */
 #if defined(__x86_64__)
-#include <omp.h>
 #include "x86/q8_output_avx512.h"
 #include "q8_dwconv_rows.h"
 #include "mlrc_ukernels.h"
@@ -402,26 +401,11 @@ static void run_unit(const mlrc_conv_geometry *g, const uint8_t *input, int32_t 
     if (u1 > full) block_rows(g, input, zero, weights, bias, scale, out, output, oy0, oy1, full * 4, (g->in_c + 15) / 16);
 }
 
-void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                         int32_t threads) {
-    const int32_t units = (g->in_c + DW_CHUNK - 1) / DW_CHUNK;
-    /* Split the rows, or the channel units where that loads the threads more evenly (small maps: 7 rows split 4:3). */
-    const int32_t T = threads < 1 ? 1 : threads;
-    const int64_t row_load = (int64_t)(g->out_h + T - 1) / T * units, unit_load = (int64_t)(units + T - 1) / T * g->out_h;
-    const int by_units = T > 1 && unit_load < row_load;
-    int nt = mlrc_threads_for(T, by_units ? units : g->out_h);
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), n = omp_get_num_threads();
-        if (by_units) {
-            const int32_t u0 = (int32_t)((int64_t)units * t / n), u1 = (int32_t)((int64_t)units * (t + 1) / n);
-            if (u0 < u1) run_unit(g, input, in_zero, weights, bias, scale, out, output, 0, g->out_h, u0, u1);
-        } else {
-            const int32_t oy0 = (int32_t)((int64_t)g->out_h * t / n), oy1 = (int32_t)((int64_t)g->out_h * (t + 1) / n);
-            if (oy0 < oy1) run_unit(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1, 0, units);
-        }
-    }
+void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                    const int8_t *weights, const int32_t *bias, const float *scale,
+                                    const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                                    int32_t u1) {
+    run_unit(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1, u0, u1);
 }
 #else
 typedef int mlrc_q8_dwconv_avx512vnni_unused; /* ISO C wants a declaration in every file */

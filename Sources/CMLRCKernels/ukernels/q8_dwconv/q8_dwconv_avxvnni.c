@@ -6,7 +6,6 @@
  * Without AVX-512 there are no byte-masked loads: padding rows and columns take a zero-point vector instead of a
  * load, and the channels past the last full chunk go through the AVX2 kernel's row function. */
 #if defined(__x86_64__)
-#include <omp.h>
 #include "x86/q8_output_avx2.h"
 #include "q8_dwconv_rows.h"
 #include "mlrc_ukernels.h"
@@ -185,19 +184,15 @@ VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input,
     }
 }
 
-void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                            const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                            int32_t threads) {
+void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                 const int8_t *weights, const int32_t *bias, const float *scale,
+                                 const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                                 int32_t u1) {
+    (void)u0, (void)u1;
     const int32_t tail = g->in_c / VX_CHUNK * VX_CHUNK;
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), n = omp_get_num_threads();
-        const int32_t oy0 = (int32_t)((int64_t)g->out_h * t / n), oy1 = (int32_t)((int64_t)g->out_h * (t + 1) / n);
-        if (oy0 < oy1) vx_rows(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1);
-        for (int32_t oy = oy0; tail < g->in_c && oy < oy1; oy++)
-            mlrc_q8_dwconv_16c_avx2_row(g, input, in_zero, weights, bias, scale, out, output, oy, tail);
-    }
+    if (oy0 < oy1) vx_rows(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1);
+    for (int32_t oy = oy0; tail < g->in_c && oy < oy1; oy++)
+        mlrc_q8_dwconv_16c_avx2_row(g, input, in_zero, weights, bias, scale, out, output, oy, tail);
 }
 #else
 typedef int mlrc_q8_dwconv_avxvnni_unused; /* ISO C wants a declaration in every file */

@@ -5,29 +5,11 @@
 #include "mlrc_ukernels.h"
 #include "window.h"
 
-/* 16 int32 (two vectors, already clamped to 0..255) to 16 bytes in order. */
-MLRC_AVX2 static inline __m128i pack16(__m256i a, __m256i b) {
-    const __m256i w = _mm256_packs_epi32(a, b);                   /* a0-3 b0-3 | a4-7 b4-7 */
-    const __m256i p = _mm256_permute4x64_epi64(w, 0xD8);          /* a0-3 a4-7 | b0-3 b4-7 */
-    return _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-}
-
-MLRC_AVX2 static inline __m256i round_clamp(__m256 v, __m256 vlo, __m256 vhi, __m256i zero) {
-    v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(v), zero);
-}
+#define pack16 mlrc_avx2_pack16
+#define round_clamp mlrc_avx2_round_clamp
 
 MLRC_AVX2 void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
-    const __m256 s = _mm256_set1_ps(inv_scale);
-    const __m256 vlo = _mm256_set1_ps((float)-zero), vhi = _mm256_set1_ps((float)(255 - zero));
-    const __m256i z = _mm256_set1_epi32(zero);
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) {
-        const __m256i a = round_clamp(_mm256_mul_ps(_mm256_loadu_ps(x + i), s), vlo, vhi, z);
-        const __m256i b = round_clamp(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8), s), vlo, vhi, z);
-        _mm_storeu_si128((__m128i *)(q + i), pack16(a, b));
-    }
-    for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
+    mlrc_avx2_quantize_floats(count, x, inv_scale, zero, q);
 }
 
 MLRC_AVX2 static inline __m256 widen8(const uint8_t *p, __m256i zero) {
