@@ -44,12 +44,14 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("jpeg")]
         ),
+        // include/mlrc.h as a module: the status codes and mlrc_prediction come from the header itself.
+        .systemLibrary(name: "CMLRCABI", path: "Sources/CMLRCABI"),
         // Model file reader, graph executor, preprocessing. No Foundation.
-        .target(name: "MLRCRuntime", dependencies: ["CMLRCKernels", "CJPEGShim"]),
+        .target(name: "MLRCRuntime", dependencies: ["CMLRCKernels", "CJPEGShim", "CMLRCABI"]),
         // Checkpoint readers, architecture recognition, graph building, the .mlrc writer (used by quantize).
         .target(name: "MLRCConvert", dependencies: ["MLRCRuntime", "CMLRCKernels"]),
         // The C ABI (include/mlrc.h), exported with @_cdecl.
-        .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime"]),
+        .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI"]),
         .executableTarget(
             name: "mlrc-infer",
             dependencies: ["MLRCRuntime", "CMLRCKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]

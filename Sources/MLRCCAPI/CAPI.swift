@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CMLRCABI
 import MLRCRuntime
 
 // The C ABI of include/mlrc.h. Every entry point validates its arguments before touching them and
@@ -130,15 +131,13 @@ public func mlrc_run(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, 
     }
 }
 
-/// Writes the top k predictions into the caller's mlrc_prediction array (layout: int32, float, pointer).
+/// Writes the top k predictions into the caller's mlrc_prediction array (the struct as mlrc.h declares it).
 private func writePredictions(_ s: SessionHandle, _ top: UnsafeMutableRawPointer, _ k: Int) {
     let predictions = s.logits.withUnsafeBufferPointer { Classification.top(k, logits: $0) }
-    let stride = 16  // sizeof(mlrc_prediction) on LP64
+    let slots = top.bindMemory(to: mlrc_prediction.self, capacity: k)
     for (i, p) in predictions.enumerated() {
-        let slot = top + i * stride
-        slot.storeBytes(of: Int32(p.index), toByteOffset: 0, as: Int32.self)
-        slot.storeBytes(of: p.probability, toByteOffset: 4, as: Float.self)
-        slot.storeBytes(of: UnsafePointer(s.modelHandle.labels[p.index]), toByteOffset: 8, as: UnsafePointer<CChar>.self)
+        slots[i] = mlrc_prediction(index: Int32(p.index), probability: p.probability,
+                                   label: UnsafePointer(s.modelHandle.labels[p.index]))
     }
 }
 

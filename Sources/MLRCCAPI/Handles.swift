@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CMLRCABI
 import MLRCRuntime
 
 /// What an `mlrc_model *` points to: the model plus C copies of its strings, owned until close.
@@ -115,10 +116,10 @@ func guarded(_ session: SessionHandle? = nil, _ body: () throws -> Void) -> Int3
     } catch let e as MLRCError {
         ThreadError.set(e.message)
         session?.setError(e.message)
-        return e.kind.rawValue
+        return Int32(bitPattern: e.kind.rawValue)
     } catch {
         ThreadError.set("\(error)")
         session?.setError("\(error)")
-        return MLRCError.Kind.internal.rawValue
+        return Int32(bitPattern: MLRC_ERR_INTERNAL.rawValue)
     }
 }
