@@ -69,7 +69,8 @@ public final class GraphBuilder {
         }
         let out = Shape(height: (s.height + pt + pb - kh) / stride.0 + 1, width: (s.width + pl + pr - kw) / stride.1 + 1,
                         channels: cout)
-        let window: [Int32] = [kh, kw, stride.0, stride.1, pt, pl, pb, pr].map { Int32($0) }
+        let window = Window(kernelH: Int32(kh), kernelW: Int32(kw), strideH: Int32(stride.0), strideW: Int32(stride.1),
+                            padTop: Int32(pt), padLeft: Int32(pl), padBottom: Int32(pb), padRight: Int32(pr))
         var weights: [Int]
         if groups == s.channels && cinG == 1 && cout == s.channels {
             // Depthwise: [kH][kW][C]
@@ -77,7 +78,7 @@ public final class GraphBuilder {
             for c in 0..<cout { for i in 0..<(kh * kw) { data[i * cout + c] = w.data[c * kh * kw + i] } }
             weights = [tensor([kh, kw, cout], data)]
             if let bias { weights.append(tensor([cout], bias)) }
-            return add(Node(op: .depthwiseConv, inputs: [x], weights: weights, ints: window + [activation.rawValue]), out)
+            return add(Node(.depthwiseConv(window, activation: activation.rawValue), inputs: [x], weights: weights), out)
         }
         // General: [g][(ky, kx, ci)][co_g]
         let coutG = cout / groups, k = kh * kw * cinG
@@ -98,8 +99,8 @@ public final class GraphBuilder {
         }
         weights = [tensor([groups, k, coutG], data)]
         if let bias { weights.append(tensor([cout], bias)) }
-        return add(Node(op: .conv, inputs: [x], weights: weights,
-                        ints: window + [Int32(groups), Int32(cout), activation.rawValue]), out)
+        return add(Node(.conv(window, groups: Int32(groups), outChannels: Int32(cout), activation: activation.rawValue),
+                        inputs: [x], weights: weights), out)
     }
 
     /// A fully connected layer [out, in] on a 1x1 map (after global pooling): a 1x1 convolution.
@@ -117,12 +118,12 @@ public final class GraphBuilder {
         }
         var weights: [Int] = []
         if let gamma, let beta { weights = [tensor([gamma.count], gamma), tensor([beta.count], beta)] }
-        return add(Node(op: .layerNorm, inputs: [x], weights: weights, floats: [eps]), shapes[x])
+        return add(Node(.layerNorm(eps: eps, output: nil), inputs: [x], weights: weights), shapes[x])
     }
 
     public func add(_ a: Int, _ b: Int, activation: Activation = .none) throws -> Int {
         guard shapes[a] == shapes[b] else { throw MLRCError.format("add of shapes \(shapes[a]) and \(shapes[b])") }
-        return add(Node(op: .add, inputs: [a, b], ints: [activation.rawValue]), shapes[a])
+        return add(Node(.add(activation: activation.rawValue), inputs: [a, b]), shapes[a])
     }
 
     public func concat(_ xs: [Int]) throws -> Int {
@@ -130,7 +131,7 @@ public final class GraphBuilder {
             throw MLRCError.format("concat of different spatial sizes")
         }
         let c = xs.map { shapes[$0].channels }.reduce(0, +)
-        return add(Node(op: .concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
+        return add(Node(.concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
     }
 
     public func pool(_ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true) throws -> Int {
@@ -140,29 +141,28 @@ public final class GraphBuilder {
         }
         let out = Shape(height: (s.height + 2 * padding - kernel) / stride + 1,
                         width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
-        var ints = [kernel, kernel, stride, stride, padding, padding, padding, padding].map { Int32($0) }
-        if !isMax { ints.append(countIncludePad ? 1 : 0) }
-        return add(Node(op: isMax ? .maxPool : .avgPool, inputs: [x], ints: ints), out)
+        let window = Window(kernel: kernel, stride: stride, padding: padding)
+        return add(Node(isMax ? .maxPool(window) : .avgPool(window, countIncludePad: countIncludePad), inputs: [x]), out)
     }
 
     public func globalAvgPool(_ x: Int) -> Int {
-        add(Node(op: .globalAvgPool, inputs: [x]), Shape(height: 1, width: 1, channels: shapes[x].channels))
+        add(Node(.globalAvgPool, inputs: [x]), Shape(height: 1, width: 1, channels: shapes[x].channels))
     }
 
     public func eca(_ x: Int, kernel: [Float]) throws -> Int {
         guard kernel.count % 2 == 1, kernel.count <= 31 else { throw MLRCError.format("ECA kernel of \(kernel.count) taps") }
-        return add(Node(op: .eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
+        return add(Node(.eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
     }
 
     public func channelAffine(_ x: Int, scale: [Float], shift: [Float], activation: Activation = .none) throws -> Int {
         guard scale.count == shapes[x].channels, shift.count == shapes[x].channels else {
             throw MLRCError.format("channel affine of \(scale.count) channels on a \(shapes[x]) input")
         }
-        return add(Node(op: .channelAffine, inputs: [x], weights: [tensor([scale.count], scale), tensor([shift.count], shift)],
-                        ints: [activation.rawValue]), shapes[x])
+        return add(Node(.channelAffine(activation: activation.rawValue), inputs: [x],
+                        weights: [tensor([scale.count], scale), tensor([shift.count], shift)]), shapes[x])
     }
 
     public func activation(_ x: Int, _ act: Activation) -> Int {
-        add(Node(op: .activation, inputs: [x], ints: [act.rawValue]), shapes[x])
+        add(Node(.activation(act.rawValue), inputs: [x]), shapes[x])
     }
 }

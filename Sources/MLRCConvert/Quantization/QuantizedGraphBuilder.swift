@@ -69,7 +69,7 @@ enum QuantizedGraphBuilder {
         func uint8(_ v: Int) throws -> Int {
             if let q = uint8Of[v] { return q }
             let p = try params(v)
-            let q = emit(Node(op: .quantize, inputs: [try float(v)], ints: [p.zero], floats: [p.scale]))
+            let q = emit(Node(.quantize(p), inputs: [try float(v)]))
             uint8Of[v] = q
             return q
         }
@@ -101,12 +101,9 @@ enum QuantizedGraphBuilder {
                 floatOf[v] = nv
                 origin[nv] = v
             } else if n.op == .layerNorm && readOnly(v, by: { quantized.contains($0) }) {
-                let p = try params(v)
-                var ln = n
-                ln.inputs = try n.inputs.map(float)
-                ln.weights = n.weights.map(copyTensor)
-                ln.ints = [p.zero]
-                ln.floats = [n.floats[0], p.scale]
+                guard case let .layerNorm(eps, _) = try n.params() else { throw MLRCError(.internal, "not a LayerNorm") }
+                let ln = Node(.layerNorm(eps: eps, output: try params(v)), inputs: try n.inputs.map(float),
+                              weights: n.weights.map(copyTensor))
                 let nv = emit(ln)
                 uint8Of[v] = nv
                 origin[nv] = v
@@ -127,13 +124,16 @@ enum QuantizedGraphBuilder {
     private static func convert(_ n: Node, value v: Int, input: Int, host: [HostTensor], toUInt8: Bool,
                                 calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool,
                                 params: (Int) throws -> QuantParams) throws -> (Node, [StoredTensor?]) {
+        let p = try n.params()
+        guard let window = p.window, n.op == .conv || n.op == .depthwiseConv else {
+            throw MLRCError(.internal, "node \(v) is not a convolution")
+        }
         let depthwise = n.op == .depthwiseConv
-        let window = Array(n.ints[0..<8])
-        let (kh, kw) = (Int(n.ints[0]), Int(n.ints[1]))
-        let act = Activation(rawValue: depthwise ? n.ints[8] : n.ints[10]) ?? .none
+        let (kh, kw) = (Int(window.kernelH), Int(window.kernelW))
+        let act = Activation(rawValue: p.activation) ?? .none
         let w = host[n.weights[0]].data
-        let outC = depthwise ? w.count / max(kh * kw, 1) : Int(n.ints[9])
-        let groups = depthwise ? outC : Int(n.ints[8])
+        var outC = w.count / max(kh * kw, 1), groups = outC
+        if case let .conv(_, g, o, _) = p { (groups, outC) = (Int(g), Int(o)) }
         let coG = outC / groups, k = w.count / max(groups * coG, 1), cinG = k / max(kh * kw, 1)
         // The fp32 layouts: depthwise [kh][kw][C] (coG = C, k = taps); general [group][k = (ky, kx, ci)][co of the group].
         let (layoutCoG, layoutK) = depthwise ? (outC, kh * kw) : (coG, k)
@@ -150,8 +150,7 @@ enum QuantizedGraphBuilder {
         }
 
         let inP = try params(n.inputs[0])
-        var ints = window + (depthwise ? [] : [Int32(groups), Int32(outC)])
-        var floats: [Float] = [0]
+        var output = QuantizedOutput(kind: 1, activation: act.rawValue, zero: 0, lo: 0, hi: 255, outputZero: 0, outputScale: 0)
         var requant = QuantParams(scale: 1, zero: 0)
         var table: [Int8]? = nil
         if toUInt8 {
@@ -173,10 +172,8 @@ enum QuantizedGraphBuilder {
                 table = lut.map { Int8(bitPattern: $0) }
             case .none: break
             }
-            ints += [0, 0, requant.zero, lo, hi, o.zero]
-            floats = [o.scale]
-        } else {
-            ints += [1, act.rawValue, 0, 0, 255, 0]
+            output = QuantizedOutput(kind: 0, activation: 0, zero: requant.zero, lo: lo, hi: hi, outputZero: o.zero,
+                                     outputScale: o.scale)
         }
         var scale = [Float](repeating: 0, count: outC), qbias = [Int32](repeating: 0, count: outC)
         for c in 0..<outC {
@@ -201,7 +198,9 @@ enum QuantizedGraphBuilder {
             }
             weightTensor = StoredTensor(dims: [groups, perGroup], storage: .i8(packed))
         }
-        let node = Node(op: depthwise ? .quantizedDepthwiseConv : .quantizedConv, inputs: [input], ints: ints, floats: floats)
+        let params: OpParams = depthwise ? .quantizedDepthwiseConv(window, output: output)
+            : .quantizedConv(window, groups: Int32(groups), outChannels: Int32(outC), output: output)
+        let node = Node(params, inputs: [input])
         return (node, [weightTensor, StoredTensor(dims: [outC], storage: .i32(qbias)),
                        StoredTensor(dims: [outC], storage: .f32(scale)),
                        table.map { StoredTensor(dims: [256], storage: .i8($0)) }])

@@ -1,49 +1,22 @@
 /// The op graph of a model: a list of nodes in execution order. Each node reads earlier values and
 /// produces exactly one new value; value 0 is the input image and value i + 1 is node i's output,
 /// so a graph cannot contain a cycle by construction.
+/// Each kind's fields and weights: OpParams.
 public enum OpKind: UInt32, Sendable, CaseIterable {
-    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, groups, outChannels, act];
-    /// weights: [filter [groups][kH*kW*Cin/groups][Cout/groups], bias [Cout]?]
     case conv = 1
-    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, act];
-    /// weights: [filter [kH][kW][C], bias [C]?]
     case depthwiseConv = 2
-    /// floats: [eps]; weights: [] or [gamma [C], beta [C]]. With ints [zero] and floats [eps, scale] the output
-    /// is quantized to uint8 in the same pass.
     case layerNorm = 3
-    /// ints: [act]; two inputs of one shape
     case add = 4
-    /// inputs of one spatial size, concatenated along channels; float32 output (uint8 inputs are dequantized)
     case concat = 5
-    /// ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight]. On a uint8 input the output
-    /// is uint8 with the same quantization (max commutes with quantization).
     case maxPool = 6
-    /// ints: as maxPool, then countIncludePad
     case avgPool = 7
     case globalAvgPool = 8
-    /// Efficient Channel Attention; weights: [kernel [k]]
     case eca = 9
-    /// ints: [act]; weights: [scale [C], shift [C]]
     case channelAffine = 10
-    /// ints: [act]
     case activation = 11
-    /// float32 -> uint8: ints: [zero]; floats: [scale]
     case quantize = 12
-    /// int8 convolution on a uint8 input. ints: [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom,
-    /// padRight, groups, outChannels] + output fields; floats: [output scale (uint8 output) or 0];
-    /// weights: [packed int8 (mlrc_q8_pack_weights, one matrix per group), bias int32 [Cout]?, scale float32 [Cout],
-    /// table uint8-as-int8 [256]?]
     case quantizedConv = 13
-    /// int8 depthwise convolution. ints: the 8 window fields + output fields; floats: [output scale or 0];
-    /// weights: [int8 [kH][kW][C], bias int32 [C]?, scale float32 [C], table [256]?]
     case quantizedDepthwiseConv = 14
-}
-
-/// The output fields that end the ints of an int8 convolution (mlrc_q8_output):
-/// [kind (0 uint8, 1 float32), act (float32 output), zero (of the requantized value), lo, hi, output zero point].
-/// With a table, the requantized value (zero) is the table's input and the output zero point its output's.
-public enum QuantizedOutputFields {
-    public static let count = 6
 }
 
 /// An activation value stored as uint8: real = scale * (q - zero).
