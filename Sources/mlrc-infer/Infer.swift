@@ -91,7 +91,9 @@ struct Infer: ParsableCommand {
                 key += g.kernel_h == 1 && g.kernel_w == 1 ? " 1x1" : " \(g.kernel_h)x\(g.kernel_w)"
                 if g.groups > 1 { key += " grouped" }
             }
-            if !kernels[index].isEmpty { key += " [\(kernels[index])]" }
+            if !kernels[index].isEmpty {
+                key += kernels[index].hasPrefix("done by node") ? " [done by its producer]" : " [\(kernels[index])]"
+            }
             byKind[key, default: (0, 0)].0 += ms
             byKind[key, default: (0, 0)].1 += 1
         }

@@ -13,6 +13,8 @@ struct QuantizeFusion {
 
     /// By producer step index.
     private(set) var targets: [Int: Target] = [:]
+    /// By step index: a quantize step that its producer does (skipped when fusing).
+    private(set) var doneByProducer: [Bool]
 
     init(graph: ValidatedGraph) {
         var readers = Array(repeating: 0, count: graph.shapes.count)
@@ -20,6 +22,7 @@ struct QuantizeFusion {
             for v in step.node.inputs { readers[v] += 1 }
         }
         readers[graph.outputValue] += 1
+        doneByProducer = Array(repeating: false, count: graph.steps.count)
         for (i, step) in graph.steps.enumerated() where i + 1 < graph.steps.count {
             let next = graph.steps[i + 1]
             guard next.node.op == .quantize, let quant = next.outputQuant, next.node.inputs.first == step.output else { continue }
@@ -29,8 +32,9 @@ struct QuantizeFusion {
                 targets[i] = Target(output: next.output, quant: quant, keepsFloats: false)
             case .add:
                 targets[i] = Target(output: next.output, quant: quant, keepsFloats: others)
-            default: break
+            default: continue
             }
+            doneByProducer[i + 1] = true
         }
     }
 }

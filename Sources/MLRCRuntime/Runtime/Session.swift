@@ -76,11 +76,13 @@ public final class Session {
     /// The kernel each step runs, as the tables name it ("q8_conv_im2col+q8_gemm_6x8c4_avx2"); "" for steps whose
     /// op has one implementation.
     public var kernelNames: [String] {
-        plans.map { plan in
+        plans.enumerated().map { index, plan in
+            if fusion.doneByProducer[index] { return "done by node \(index - 1)" }
             guard plan.op >= 0 else { return "" }
             var p = plan
             var buf = [CChar](repeating: 0, count: 128)
-            return String(cString: mlrc_kernel_plan_name(&p, &buf, buf.count))
+            let name = String(cString: mlrc_kernel_plan_name(&p, &buf, buf.count))
+            return model.graph.steps[index].node.op == .add ? "f32_add+" + name : name
         }
     }
 
@@ -108,9 +110,6 @@ public final class Session {
         execute(logits: logits)
     }
 
-    /// When set, `execute` adds each node's wall time (ns) here, indexed like the graph's steps.
-    public var nodeTimes: [UInt64]?
-
     /// A value as an observer sees it: float32 data, or uint8 data with its quantization.
     public struct ObservedValue {
         public let value: Int
@@ -125,7 +124,12 @@ public final class Session {
 
     /// Calibration and fidelity measurement: called after every node with its output. While set, float32
     /// convolutions with a GELU or sigmoid run it as a separate pass so the observer also sees its input.
-    public var observer: ((ObservedValue) -> Void)?
+    public var observer: ((ObservedValue) -> Void)? {
+        didSet { hook = observer == nil ? nil : ValueObserver { [unowned self] v, pre in self.observe(v, pre: pre) } }
+    }
+
+    /// What runs around the steps (the observer, or the profiler while it runs).
+    private var hook: ExecutionHook?
 
     /// Runs on a preprocessed NHWC float input (the input shape's count of floats).
     public func run(nhwc input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>) {
@@ -146,24 +150,25 @@ public final class Session {
     private func execute(logits: UnsafeMutablePointer<Float>) {
         let t = Int32(threads)
         let shapes = model.graph.shapes
-        observe(0)
-        // Fused quantizes run inside their producer, except while an observer must see the floats in between.
-        let fuse = observer == nil
-        var skip = -1
-        for (index, step) in model.graph.steps.enumerated() where index != skip {
-            let start = nodeTimes == nil ? 0 : Clock.nanoseconds()
-            defer { if nodeTimes != nil { nodeTimes![index] += Clock.nanoseconds() - start } }
+        let hook = self.hook
+        hook?.valueReady(0, preActivation: false)
+        // Fused quantizes run inside their producer, except while a hook must see the floats in between.
+        let fuse = hook?.unfused != true
+        for (index, step) in model.graph.steps.enumerated() where !(fuse && fusion.doneByProducer[index]) {
+            hook?.stepStarts(index)
+            defer {
+                hook?.stepEnds(index)
+                hook?.valueReady(step.output, preActivation: false)
+            }
             let node = step.node
             let x = buffer(node.inputs[0])
             let y = buffer(step.output)
             let inShape = shapes[node.inputs[0]], outShape = shapes[step.output]
             var g = step.geometry
-            defer { observe(step.output) }
-            // With an observer, a fused GELU/sigmoid runs apart so the observer sees its input too.
-            let split = observer != nil && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
-            // This step also does the quantize after it (which is then skipped).
+            // Unfused, a GELU/sigmoid fused into a conv runs apart so the hook sees its input too.
+            let split = !fuse && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
+            // This step also does a quantize (which is then skipped).
             let fused = fuse ? fusion.targets[index] : nil
-            if fused != nil { skip = index + 1 }
             let act = split ? Activation.none.rawValue : step.activation
             switch node.op {
             case .conv where fused != nil:
@@ -175,10 +180,10 @@ public final class Session {
             case .conv:
                 check(mlrc_f32_conv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer,
                                         act, t), index)
-                if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
+                if split { hook?.valueReady(step.output, preActivation: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .depthwiseConv:
                 check(mlrc_f32_dwconv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, act, t), index)
-                if split { observe(step.output, pre: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
+                if split { hook?.valueReady(step.output, preActivation: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
             case .layerNorm:
                 let gamma = node.weights.count == 2 ? model.floats(node.weights[0]) : nil
                 let beta = node.weights.count == 2 ? model.floats(node.weights[1]) : nil
@@ -257,11 +262,11 @@ public final class Session {
 
     /// Runs `runs` times on the last input (value 0 keeps its own buffer) and returns per-node times in ms (averaged).
     public func profile(runs: Int, logits: UnsafeMutablePointer<Float>) -> [Double] {
-        nodeTimes = Array(repeating: 0, count: model.graph.steps.count)
+        let timer = StepTimer(steps: model.graph.steps.count), saved = hook
+        hook = timer
+        defer { hook = saved }
         for _ in 0..<max(runs, 1) { execute(logits: logits) }
-        let totals = nodeTimes ?? []
-        nodeTimes = nil
-        return totals.map { Double($0) / 1e6 / Double(max(runs, 1)) }
+        return timer.nanoseconds.map { Double($0) / 1e6 / Double(max(runs, 1)) }
     }
 
     private func bias(_ node: Node) -> UnsafePointer<Float>? {
