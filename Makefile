@@ -1,6 +1,8 @@
 # mlrc: build, test, install, bench.
 #   make                      release build (libmlrc.so, mlrc-infer, quantize) and the default model
-#   make test                 Swift tests, C-API tests against the installed library, CLI check
+#   make check                the edit loop (a few minutes): release build, kernel tests, kernel layer check, Swift tests
+#   make test                 everything CI runs: Swift tests, kernels natively and under qemu, fixtures through
+#                             quantize, the C-API tests against the installed library (ASan/UBSan, valgrind), fuzzing
 #   make install PREFIX=DIR   DIR/lib/libmlrc.so, DIR/include/mlrc.h, DIR/bin/{mlrc-infer,quantize},
 #                             DIR/lib/pkgconfig/mlrc.pc, DIR/share/mlrc/default.mlrc
 #   make bench                int8 and fp32 latency, peak memory, model size against the peers (tools/bench.py)
@@ -35,8 +37,8 @@ AARCH64_CC ?= aarch64-linux-gnu-gcc
 DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 CLANG ?= clang
 
-.PHONY: all build model install test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build fuzz-seeds \
-        test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c
+.PHONY: all build model install check test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build \
+        fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers
 
 all: build model
 
@@ -69,7 +71,9 @@ install: build model
 	install -m 644 tools/calibration-photos/*.jpg tools/calibration-photos/LICENSE $(DESTDIR)$(PREFIX)/share/mlrc/calibration/
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' tools/mlrc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlrc.pc
 
-test: build model test-swift test-kernels check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
+check: build test-kernels kernel-layers test-swift
+
+test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
       test-valgrind test-c
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
@@ -158,6 +162,10 @@ test-kernels:
 	mkdir -p $(TEST_DIR)
 	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm -o $(TEST_DIR)/test_kernels
 	$(TEST_DIR)/test_kernels
+
+# Includes and calls in the kernel layer point down only (operators -> micro-kernels -> common).
+kernel-layers:
+	$(PYTHON) tools/kernel_layers.py
 
 # The kernels as a plain C static library, built with the system C compiler (no Swift), and their tests.
 kernels-c: test-kernels

@@ -1,5 +1,5 @@
 """PyTorch reference models for the families mlrc runs, with the parameter names of
-../shared/ARCHITECTURES.md (the checkpoint contract). Used to write test fixtures and benchmarks."""
+docs/ARCHITECTURES.md (the checkpoint contract). Used to write test fixtures and benchmarks."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -1,6 +1,6 @@
 import MLRCRuntime
 
-/// HSNet (GhostModule + heterogeneous convolution + ECA), as ../shared/ARCHITECTURES.md reconstructs it.
+/// HSNet (GhostModule + heterogeneous convolution + ECA), as docs/ARCHITECTURES.md reconstructs it.
 /// BatchNorms are folded into the convolution before them; the BatchNorm after a HetConv (which sums
 /// a grouped conv and a GhostModule ending in ReLU) is folded into the grouped conv and applied to the
 /// Ghost branch as a channel affine, since a ReLU sits between it and any weight.
