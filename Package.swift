@@ -5,7 +5,8 @@ import PackageDescription
 
 // The kernels' optimisation flags, shared with the Makefile's C builds (tools/kernel-flags), so the static library
 // and the test programs it builds run the same code as libmlrc.so.
-let kernelFlags = ((try? String(contentsOfFile: Context.packageDirectory + "/tools/kernel-flags", encoding: .utf8)) ?? "-O3")
+let kernelFlags =
+    ((try? String(contentsOfFile: Context.packageDirectory + "/tools/kernel-flags", encoding: .utf8)) ?? "-O3")
     .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
 
 // OpenMP comes from Debian's libomp-dev (LLVM 14's runtime). Kernels use static schedules only,
@@ -21,7 +22,7 @@ let package = Package(
         .executable(name: "quantize", targets: ["quantize"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C kernels: operators/ (tables, threads) over ukernels/ (one family per folder, each beside its reference) over
@@ -54,7 +55,9 @@ let package = Package(
         .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI"]),
         .executableTarget(
             name: "mlrc-infer",
-            dependencies: ["MLRCRuntime", "CMLRCKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "MLRCRuntime", "CMLRCKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "quantize",

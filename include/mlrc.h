@@ -38,29 +38,30 @@ typedef struct mlrc_session mlrc_session; /* scratch memory for one thread at a 
 
 typedef struct mlrc_prediction {
     int32_t index;
-    float probability;  /* softmax over all classes */
-    const char *label;  /* owned by the model; valid until mlrc_model_close */
+    float probability; /* softmax over all classes */
+    const char *label; /* owned by the model; valid until mlrc_model_close */
 } mlrc_prediction;
 
 const char *mlrc_version(void);
-const char *mlrc_status_string(mlrc_status status);   /* never NULL, also for unknown values */
+const char *mlrc_status_string(mlrc_status status); /* never NULL, also for unknown values */
 
 mlrc_status mlrc_model_open(const char *path, mlrc_model **out_model);
 mlrc_status mlrc_model_open_memory(const void *data, size_t size, mlrc_model **out_model); /* copies data */
-void mlrc_model_close(mlrc_model *model);               /* NULL is a no-op */
-int32_t mlrc_model_num_classes(const mlrc_model *model); /* 0 for NULL */
-const char *mlrc_model_label(const mlrc_model *model, int32_t index); /* NULL when out of range */
+void mlrc_model_close(mlrc_model *model);                                                  /* NULL is a no-op */
+int32_t mlrc_model_num_classes(const mlrc_model *model);                                   /* 0 for NULL */
+const char *mlrc_model_label(const mlrc_model *model, int32_t index);                      /* NULL when out of range */
 mlrc_status mlrc_model_input_shape(const mlrc_model *model, int32_t *channels, int32_t *height, int32_t *width);
 
-mlrc_status mlrc_session_create(const mlrc_model *model, int32_t num_threads, mlrc_session **out_session); /* 0 = all cores, <0 = ARGUMENT */
-void mlrc_session_destroy(mlrc_session *session);       /* NULL is a no-op */
+mlrc_status mlrc_session_create(const mlrc_model *model, int32_t num_threads,
+                                mlrc_session **out_session); /* 0 = all cores, <0 = ARGUMENT */
+void mlrc_session_destroy(mlrc_session *session);            /* NULL is a no-op */
 const char *mlrc_session_error(const mlrc_session *session); /* detail of the last failure, "" if none */
 
 /* input: one preprocessed image, float32 NCHW, input_count = C*H*W; logits: logits_count = num_classes */
 mlrc_status mlrc_run(mlrc_session *session, const float *input, size_t input_count, float *logits, size_t logits_count);
 /* resize/crop/normalize as the model file says, then the top k (1..num_classes) predictions, best first */
-mlrc_status mlrc_classify_rgb(mlrc_session *session, const uint8_t *rgb, int32_t width, int32_t height, int32_t row_stride,
-                              mlrc_prediction *top, int32_t k);
+mlrc_status mlrc_classify_rgb(mlrc_session *session, const uint8_t *rgb, int32_t width, int32_t height,
+                              int32_t row_stride, mlrc_prediction *top, int32_t k);
 mlrc_status mlrc_classify_jpeg(mlrc_session *session, const void *jpeg, size_t size, mlrc_prediction *top, int32_t k);
 
 /* Additions beyond the core API. */

@@ -54,8 +54,9 @@ int main(int argc, char **argv) {
     while (st && fgets(line, sizeof line, st))
         if (strncmp(line, "VmHWM:", 6) == 0) peak_kb = atof(line + 6);
     if (st) fclose(st);
-    printf("{\"model\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"load_ms\":%.2f,\"peak_rss_mb\":%.1f}\n",
-           argv[1], threads, t[runs / 2], t[0], load, peak_kb / 1024.0);
+    printf(
+        "{\"model\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"load_ms\":%.2f,\"peak_rss_mb\":%.1f}\n",
+        argv[1], threads, t[runs / 2], t[0], load, peak_kb / 1024.0);
     free(t);
     free(x);
     free(y);

@@ -19,7 +19,9 @@ static float half_to_float(uint16_t h) {
             bits = sign;
         } else { /* subnormal: normalise */
             int e = -1;
-            do { e++, mant <<= 1; } while (!(mant & 1024));
+            do {
+                e++, mant <<= 1;
+            } while (!(mant & 1024));
             bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 1023) << 13);
         }
     } else if (exp == 31) {

@@ -42,8 +42,8 @@ static void shim_init(struct jpeg_decompress_struct *cinfo, shim_error *err) {
     err->mgr.output_message = shim_output_message;
 }
 
-int mlrc_jpeg_probe(const void *data, size_t size, int32_t *width, int32_t *height, int32_t *components,
-                    char *error, size_t error_size) {
+int mlrc_jpeg_probe(const void *data, size_t size, int32_t *width, int32_t *height, int32_t *components, char *error,
+                    size_t error_size) {
     if (!data || size < 4 || size > (size_t)0x7fffffff) {
         set_error(error, error_size, "not a JPEG: ", size < 4 ? "too short" : "too large");
         return 1;

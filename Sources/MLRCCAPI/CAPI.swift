@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import CMLRCABI
 import MLRCRuntime
@@ -39,8 +39,10 @@ public func mlrc_model_open(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
 }
 
 @_cdecl("mlrc_model_open_memory")
-public func mlrc_model_open_memory(_ data: UnsafeRawPointer?, _ size: Int,
-                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func mlrc_model_open_memory(
+    _ data: UnsafeRawPointer?, _ size: Int,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
     out?.pointee = nil
     return guarded {
         guard let data, let out else { throw MLRCError.argument("mlrc_model_open_memory: null argument") }
@@ -73,8 +75,10 @@ public func mlrc_model_architecture(_ model: OpaquePointer?) -> UnsafePointer<CC
 }
 
 @_cdecl("mlrc_model_input_shape")
-public func mlrc_model_input_shape(_ model: OpaquePointer?, _ channels: UnsafeMutablePointer<Int32>?,
-                                   _ height: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mlrc_model_input_shape(
+    _ model: OpaquePointer?, _ channels: UnsafeMutablePointer<Int32>?,
+    _ height: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?
+) -> Int32 {
     guarded {
         guard let h = ModelHandle.from(model) else { throw MLRCError.argument("mlrc_model_input_shape: null model") }
         guard channels != nil || height != nil || width != nil else {
@@ -88,11 +92,15 @@ public func mlrc_model_input_shape(_ model: OpaquePointer?, _ channels: UnsafeMu
 }
 
 @_cdecl("mlrc_session_create")
-public func mlrc_session_create(_ model: OpaquePointer?, _ threads: Int32,
-                                _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func mlrc_session_create(
+    _ model: OpaquePointer?, _ threads: Int32,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
     out?.pointee = nil
     return guarded {
-        guard let h = ModelHandle.from(model), let out else { throw MLRCError.argument("mlrc_session_create: null argument") }
+        guard let h = ModelHandle.from(model), let out else {
+            throw MLRCError.argument("mlrc_session_create: null argument")
+        }
         guard threads >= 0 else { throw MLRCError.argument("mlrc_session_create: num_threads \(threads) < 0") }
         let session = try Session(model: h.model, threads: Int(threads))
         out.pointee = OpaquePointer(Unmanaged.passRetained(SessionHandle(session: session, modelHandle: h)).toOpaque())
@@ -112,8 +120,10 @@ public func mlrc_session_error(_ session: OpaquePointer?) -> UnsafePointer<CChar
 }
 
 @_cdecl("mlrc_run")
-public func mlrc_run(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
-                     _ logits: UnsafeMutablePointer<Float>?, _ logitsCount: Int) -> Int32 {
+public func mlrc_run(
+    _ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
+    _ logits: UnsafeMutablePointer<Float>?, _ logitsCount: Int
+) -> Int32 {
     let s = SessionHandle.from(session)
     return guarded(s) {
         guard let s else { throw MLRCError.argument("mlrc_run: null session") }
@@ -123,7 +133,8 @@ public func mlrc_run(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, 
             throw MLRCError.argument("mlrc_run: input_count \(inputCount), the model takes \(expected) (C*H*W)")
         }
         guard logitsCount == s.session.model.numClasses else {
-            throw MLRCError.argument("mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
+            throw MLRCError.argument(
+                "mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
         }
         s.session.run(nchw: input, logits: logits)
         if let error = s.session.kernelError { throw MLRCError(.internal, error) }
@@ -136,12 +147,14 @@ private func writePredictions(_ s: SessionHandle, _ top: UnsafeMutableRawPointer
     let predictions = s.logits.withUnsafeBufferPointer { Classification.top(k, logits: $0) }
     let slots = top.bindMemory(to: mlrc_prediction.self, capacity: k)
     for (i, p) in predictions.enumerated() {
-        slots[i] = mlrc_prediction(index: Int32(p.index), probability: p.probability,
-                                   label: UnsafePointer(s.modelHandle.labels[p.index]))
+        slots[i] = mlrc_prediction(
+            index: Int32(p.index), probability: p.probability,
+            label: UnsafePointer(s.modelHandle.labels[p.index]))
     }
 }
 
-private func checkTop(_ s: SessionHandle, _ top: UnsafeMutableRawPointer?, _ k: Int32) throws -> UnsafeMutableRawPointer {
+private func checkTop(_ s: SessionHandle, _ top: UnsafeMutableRawPointer?, _ k: Int32) throws -> UnsafeMutableRawPointer
+{
     guard let top else { throw MLRCError.argument("null predictions array") }
     guard k >= 1, Int(k) <= s.session.model.numClasses else {
         throw MLRCError.argument("k = \(k) out of range 1...\(s.session.model.numClasses)")
@@ -150,8 +163,10 @@ private func checkTop(_ s: SessionHandle, _ top: UnsafeMutableRawPointer?, _ k: 
 }
 
 @_cdecl("mlrc_classify_rgb")
-public func mlrc_classify_rgb(_ session: OpaquePointer?, _ rgb: UnsafePointer<UInt8>?, _ width: Int32, _ height: Int32,
-                              _ rowStride: Int32, _ top: UnsafeMutableRawPointer?, _ k: Int32) -> Int32 {
+public func mlrc_classify_rgb(
+    _ session: OpaquePointer?, _ rgb: UnsafePointer<UInt8>?, _ width: Int32, _ height: Int32,
+    _ rowStride: Int32, _ top: UnsafeMutableRawPointer?, _ k: Int32
+) -> Int32 {
     let s = SessionHandle.from(session)
     return guarded(s) {
         guard let s else { throw MLRCError.argument("mlrc_classify_rgb: null session") }
@@ -163,7 +178,8 @@ public func mlrc_classify_rgb(_ session: OpaquePointer?, _ rgb: UnsafePointer<UI
         }
         try s.logits.withUnsafeMutableBufferPointer { buf in
             guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
-            try s.session.run(rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride), logits: logits)
+            try s.session.run(
+                rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride), logits: logits)
         }
         writePredictions(s, out, Int(k))
         s.setError("")
@@ -171,8 +187,10 @@ public func mlrc_classify_rgb(_ session: OpaquePointer?, _ rgb: UnsafePointer<UI
 }
 
 @_cdecl("mlrc_classify_jpeg")
-public func mlrc_classify_jpeg(_ session: OpaquePointer?, _ jpeg: UnsafeRawPointer?, _ size: Int,
-                               _ top: UnsafeMutableRawPointer?, _ k: Int32) -> Int32 {
+public func mlrc_classify_jpeg(
+    _ session: OpaquePointer?, _ jpeg: UnsafeRawPointer?, _ size: Int,
+    _ top: UnsafeMutableRawPointer?, _ k: Int32
+) -> Int32 {
     let s = SessionHandle.from(session)
     return guarded(s) {
         guard let s else { throw MLRCError.argument("mlrc_classify_jpeg: null session") }
@@ -182,8 +200,9 @@ public func mlrc_classify_jpeg(_ session: OpaquePointer?, _ jpeg: UnsafeRawPoint
         let image = try RGBImage(jpeg: UnsafeRawBufferPointer(start: jpeg, count: size))
         try s.logits.withUnsafeMutableBufferPointer { buf in
             guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
-            try s.session.run(rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
-                              logits: logits)
+            try s.session.run(
+                rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
+                logits: logits)
         }
         writePredictions(s, out, Int(k))
         s.setError("")

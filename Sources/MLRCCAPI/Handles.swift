@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import CMLRCABI
 import MLRCRuntime
@@ -73,10 +73,11 @@ final class SessionHandle {
 enum CStrings {
     static let empty: UnsafeMutablePointer<CChar> = strdup("")!
     static let version: UnsafeMutablePointer<CChar> = strdup(mlrcVersion)!
-    static let statuses: [UnsafeMutablePointer<CChar>] = ([
-        "ok", "invalid argument", "I/O error", "bad model format", "unsupported model version",
-        "bad or unsupported image", "out of memory", "internal error",
-    ] as [String]).map { strdup($0)! }
+    static let statuses: [UnsafeMutablePointer<CChar>] =
+        ([
+            "ok", "invalid argument", "I/O error", "bad model format", "unsupported model version",
+            "bad or unsupported image", "out of memory", "internal error",
+        ] as [String]).map { strdup($0)! }
     static let unknownStatus: UnsafeMutablePointer<CChar> = strdup("unknown status")!
 }
 

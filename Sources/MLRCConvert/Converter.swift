@@ -25,14 +25,17 @@ public struct Converter {
 
     /// Reads the checkpoint and builds the fp32 network. `finish` turns it into file bytes: the fp32 writer
     /// by default; int8 passes the quantizer.
-    public func convert(checkpoint path: String,
-                        finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil) throws -> Result {
+    public func convert(
+        checkpoint path: String,
+        finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil
+    ) throws -> Result {
         let sd = try StateDict.load(path: path)
         let net = try ArchitectureRecognizer.build(sd, options: options)
         let (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
         let bytes = try finish?(net, labels) ?? ModelWriter.serialize(net, labels: labels)
-        return Result(network: net, bytes: bytes, origin: sd.origin, labelSource: source,
-                      checkpointTensors: sd.tensors.count)
+        return Result(
+            network: net, bytes: bytes, origin: sd.origin, labelSource: source,
+            checkpointTensors: sd.tensors.count)
     }
 
     /// --labels FILE (one per line), else ImageNet-1k names for 1000 classes, else class_N.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import MLRCConvert
 import MLRCRuntime
@@ -19,7 +19,9 @@ enum FuzzTargets {
         switch target {
         case "model":
             // The .mlrc reader and graph validator; a model that opens must also run.
-            guard let model = try? Model(copying: bytes), let session = try? Session(model: model, threads: 1) else { return }
+            guard let model = try? Model(copying: bytes), let session = try? Session(model: model, threads: 1) else {
+                return
+            }
             if model.inputShape.count <= 3 * 64 * 64 {
                 var input = [Float](repeating: 0.5, count: model.inputShape.count)
                 var logits = [Float](repeating: 0, count: model.numClasses)
@@ -40,8 +42,9 @@ enum FuzzTargets {
             spec.resizeShorterSide = 36
             spec.cropHeight = 32
             spec.cropWidth = 32
-            try? Preprocessor.preprocess(rgb: image.pixels, width: image.width, height: image.height,
-                                         rowStride: 3 * image.width, spec: spec, into: &out)
+            try? Preprocessor.preprocess(
+                rgb: image.pixels, width: image.width, height: image.height,
+                rowStride: 3 * image.width, spec: spec, into: &out)
         default:
             break
         }
@@ -49,49 +52,51 @@ enum FuzzTargets {
 }
 
 #if FUZZING
-nonisolated(unsafe) var fuzzTarget: String = {
-    guard let t = getenv("MLRC_FUZZ_TARGET") else { return "model" }
-    return String(cString: t)
-}()
+    nonisolated(unsafe) var fuzzTarget: String = {
+        guard let t = getenv("MLRC_FUZZ_TARGET") else { return "model" }
+        return String(cString: t)
+    }()
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    Preprocessor.maxPixels = 4 << 20  // keep fuzzing fast; the limit itself is tested elsewhere
-    // Mutations would almost never pass the CRC; skipping it lets the fuzzer reach the structural
-    // validation, which must hold even for a file whose checksum was recomputed after tampering.
-    ModelFileReader.verifyChecksum = false
-    FuzzTargets.run(fuzzTarget, UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-/// SwiftPM links an executable's entry point under this name; hand control to libFuzzer's driver.
-@_cdecl("mlrc_fuzz_main")
-public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector, fuzzOne)
-}
-#else
-@main
-struct Replay {
-    static func main() {
-        let args = Array(CommandLine.arguments.dropFirst())
-        guard let target = args.first, FuzzTargets.names.contains(target) else {
-            fputs("usage: mlrc-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE...\n", stderr)
-            exit(2)
-        }
-        var count = 0
-        for path in args.dropFirst() {
-            guard let bytes = try? FileBytes.read(path) else { fputs("cannot read \(path)\n", stderr); exit(2) }
-            bytes.withUnsafeBytes { FuzzTargets.run(target, $0) }
-            count += 1
-        }
-        print("mlrc-fuzz \(target): \(count) inputs replayed, no crash")
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+        Preprocessor.maxPixels = 4 << 20  // keep fuzzing fast; the limit itself is tested elsewhere
+        // Mutations would almost never pass the CRC; skipping it lets the fuzzer reach the structural
+        // validation, which must hold even for a file whose checksum was recomputed after tampering.
+        ModelFileReader.verifyChecksum = false
+        FuzzTargets.run(fuzzTarget, UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+        return 0
     }
-}
+
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
+
+    /// SwiftPM links an executable's entry point under this name; hand control to libFuzzer's driver.
+    @_cdecl("mlrc_fuzz_main")
+    public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+        var count = argc
+        var vector = argv
+        return LLVMFuzzerRunDriver(&count, &vector, fuzzOne)
+    }
+#else
+    @main
+    struct Replay {
+        static func main() {
+            let args = Array(CommandLine.arguments.dropFirst())
+            guard let target = args.first, FuzzTargets.names.contains(target) else {
+                fputs("usage: mlrc-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE...\n", stderr)
+                exit(2)
+            }
+            var count = 0
+            for path in args.dropFirst() {
+                guard let bytes = try? FileBytes.read(path) else { fputs("cannot read \(path)\n", stderr); exit(2) }
+                bytes.withUnsafeBytes { FuzzTargets.run(target, $0) }
+                count += 1
+            }
+            print("mlrc-fuzz \(target): \(count) inputs replayed, no crash")
+        }
+    }
 #endif

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import ArgumentParser
 import CMLRCKernels
@@ -12,7 +12,9 @@ struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlrc-infer",
         abstract: "Classify JPEG images with an .mlrc model and print the top-K labels.",
-        discussion: "Without --model: $MLRC_MODEL, else the installed share/mlrc/default.mlrc, else the checkout's .build-model/default.mlrc.")
+        discussion:
+            "Without --model: $MLRC_MODEL, else the installed share/mlrc/default.mlrc, else the checkout's .build-model/default.mlrc."
+    )
 
     @Option(help: "The .mlrc model file.")
     var model: String?
@@ -40,7 +42,9 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         guard let path = model ?? DefaultModel.find() else {
-            fail("no model: pass --model PATH, set MLRC_MODEL, or run `make model` (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
+            fail(
+                "no model: pass --model PATH, set MLRC_MODEL, or run `make model` (looked in \(DefaultModel.candidates().joined(separator: ", ")))"
+            )
             throw ExitCode(2)
         }
         let session: Session
@@ -58,13 +62,16 @@ struct Infer: ParsableCommand {
                 let bytes = try readFile(image)
                 let rgb = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
                 try logits.withUnsafeMutableBufferPointer {
-                    try session.run(rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
-                                    logits: $0.baseAddress!)
+                    try session.run(
+                        rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
+                        logits: $0.baseAddress!)
                 }
                 if profile > 0 { printProfile(session, logits: &logits) }
                 let best = logits.withUnsafeBufferPointer { Classification.top(top, logits: $0) }
                 if json {
-                    let items = best.map { "{\"index\":\($0.index),\"label\":\(jsonString(labels[$0.index])),\"probability\":\($0.probability)}" }
+                    let items = best.map {
+                        "{\"index\":\($0.index),\"label\":\(jsonString(labels[$0.index])),\"probability\":\($0.probability)}"
+                    }
                     print("{\"image\":\(jsonString(image)),\"top\":[\(items.joined(separator: ","))]}")
                 } else {
                     print(image)
@@ -101,13 +108,17 @@ struct Infer: ParsableCommand {
             for (i, (step, ms)) in zip(session.model.graph.steps, times).enumerated() {
                 let shapes = session.model.graph.shapes
                 let g = step.geometry
-                print("  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation)\(kernels[i].isEmpty ? "" : " [\(kernels[i])]"): \(Int((ms * 1000).rounded())) us")
+                print(
+                    "  node \(i) \(step.node.op) \(shapes[step.node.inputs[0]]) -> \(shapes[step.output]) k\(g.kernel_h)x\(g.kernel_w) g\(g.groups) act \(step.activation)\(kernels[i].isEmpty ? "" : " [\(kernels[i])]"): \(Int((ms * 1000).rounded())) us"
+                )
             }
         }
         let total = times.reduce(0, +)
         var features = [CChar](repeating: 0, count: 256)
         let isa = mlrc_isa_name(mlrc_kernels_active_isa()).map { String(cString: $0) } ?? "?"
-        print("kernels: ISA level \(isa), enabled: \(String(cString: mlrc_cpu_feature_names(mlrc_cpu_enabled(), &features, 256)))")
+        print(
+            "kernels: ISA level \(isa), enabled: \(String(cString: mlrc_cpu_feature_names(mlrc_cpu_enabled(), &features, 256)))"
+        )
         print("profile: \(percent(Float(total / 100))) ms per run over \(times.count) ops")
         for (k, v) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
             print("  \(pad(percent(Float(v.0 / 100)), 8)) ms  \(pad(String(v.1), 4)) x \(k)")
@@ -119,7 +130,9 @@ struct Infer: ParsableCommand {
     }
 
     func readFile(_ path: String) throws -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw MLRCError(.io, "cannot open: \(String(cString: strerror(errno)))") }
+        guard let f = fopen(path, "rb") else {
+            throw MLRCError(.io, "cannot open: \(String(cString: strerror(errno)))")
+        }
         defer { fclose(f) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -150,7 +163,11 @@ struct Infer: ParsableCommand {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             default:
-                if u.value < 0x20 { out += "\\u00" + String(u.value, radix: 16).leftPad2() } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 {
+                    out += "\\u00" + String(u.value, radix: 16).leftPad2()
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Where the calibration photos shipped with mlrc are: installed beside the binary (PREFIX/share/mlrc/calibration,

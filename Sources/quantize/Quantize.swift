@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import ArgumentParser
 import MLRCConvert
@@ -19,13 +19,17 @@ struct Quantize: ParsableCommand {
             bundled with mlrc); layers whose quantization noise is too high stay in fp32.
             """)
 
-    @Argument(help: "The checkpoint: a state_dict, or a training checkpoint holding one under model/model_ema/state_dict.")
+    @Argument(
+        help: "The checkpoint: a state_dict, or a training checkpoint holding one under model/model_ema/state_dict.")
     var checkpoint: String
 
     @Option(name: .shortAndLong, help: "Output file (default: the checkpoint's name with .mlrc).")
     var output: String?
 
-    @Option(help: "Architecture, when the names do not tell (mlrc_atto ... mlrc_base, convnext_*, hsnet, efficientnet_lite0..4).")
+    @Option(
+        help:
+            "Architecture, when the names do not tell (mlrc_atto ... mlrc_base, convnext_*, hsnet, efficientnet_lite0..4)."
+    )
     var arch: String?
 
     @Option(help: "int8 or fp32.")
@@ -43,14 +47,19 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Print each layer's int8-vs-fp32 SQNR and the final top-1 agreement and logit cosine.")
     var report = false
 
-    @Option(name: .customLong("keep-fp32"), parsing: .upToNextOption,
-            help: "Convolutions to keep in fp32, by checkpoint module name (as --report lists them).")
+    @Option(
+        name: .customLong("keep-fp32"), parsing: .upToNextOption,
+        help: "Convolutions to keep in fp32, by checkpoint module name (as --report lists them).")
     var keepFP32: [String] = []
 
-    @Option(name: .customLong("sqnr-threshold"), help: "Layers adding noise above this level (local SQNR under it, dB) stay fp32 ...")
+    @Option(
+        name: .customLong("sqnr-threshold"),
+        help: "Layers adding noise above this level (local SQNR under it, dB) stay fp32 ...")
     var sqnrThreshold: Double = QuantizeOptions().sqnrThreshold
 
-    @Option(name: .customLong("target-cosine"), help: "... while the mean logit cosine against fp32 on the calibration images is under this.")
+    @Option(
+        name: .customLong("target-cosine"),
+        help: "... while the mean logit cosine against fp32 on the calibration images is under this.")
     var targetCosine: Double = QuantizeOptions().targetCosine
 
     @Flag(name: .customLong("no-fallback"), help: "Quantize every convolution, whatever its SQNR.")
@@ -65,13 +74,17 @@ struct Quantize: ParsableCommand {
     @Option(name: .customLong("input-size"), help: "Square input size (default: the net's own, 224 for most).")
     var inputSize: Int?
 
-    @Option(name: .customLong("stage-shortcut"), help: "on|off: the MLRC stage-level shortcut (default: on for MLRC nets).")
+    @Option(
+        name: .customLong("stage-shortcut"), help: "on|off: the MLRC stage-level shortcut (default: on for MLRC nets).")
     var stageShortcut: String?
 
     func validate() throws {
-        guard Converter.Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be int8 or fp32") }
+        guard Converter.Precision(rawValue: precision) != nil else {
+            throw ValidationError("--precision must be int8 or fp32")
+        }
         guard CalibrationMethod(rawValue: calibration) != nil else {
-            throw ValidationError("--calibration must be one of \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--calibration must be one of \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let s = stageShortcut, s != "on", s != "off" { throw ValidationError("--stage-shortcut must be on or off") }
         if let n = inputSize, n < 32 || n > 2048 { throw ValidationError("--input-size must be in 32...2048") }
@@ -121,7 +134,9 @@ struct Quantize: ParsableCommand {
         let files = try CalibrationSet.jpegFiles(in: dir, limit: calibLimit)
         guard !files.isEmpty else { throw MLRCError.argument("\(dir) holds no .jpg/.jpeg files") }
         let bar = ProgressBar()
-        let set = try CalibrationSet.load(files: files, preprocessing: net.preprocessing, inputShape: net.builder.shape(0)) {
+        let set = try CalibrationSet.load(
+            files: files, preprocessing: net.preprocessing, inputShape: net.builder.shape(0)
+        ) {
             bar.show("reading photos", $0, $1)
         }
         for s in set.skipped { print("calibration: skipped \(s.file): \(s.reason)") }
@@ -139,17 +154,21 @@ struct Quantize: ParsableCommand {
     private func printSummary(_ o: QuantizationOutcome) {
         let f = o.fidelity
         if report {
-            print("per layer, int8 vs fp32 on the \(f.images) calibration images (SQNR: accumulated / added by the layer):")
+            print(
+                "per layer, int8 vs fp32 on the \(f.images) calibration images (SQNR: accumulated / added by the layer):"
+            )
             print("  " + "layer".padding(36) + "precision   SQNR dB   local dB")
             for l in f.layers {
-                print("  " + l.name.padding(36) + (l.quantized ? "int8      " : "fp32      ")
-                      + fixed(l.sqnr).leftPadding(8) + fixed(l.localSQNR).leftPadding(11))
+                print(
+                    "  " + l.name.padding(36) + (l.quantized ? "int8      " : "fp32      ")
+                        + fixed(l.sqnr).leftPadding(8) + fixed(l.localSQNR).leftPadding(11))
             }
         }
         print("int8: \(o.quantizedLayers) of \(o.totalLayers) convolutions in int8; \(o.kept.count) kept in fp32")
         for k in o.kept { print("  kept fp32: \(k.name) (\(k.reason))") }
-        print("fidelity on the \(f.images) calibration images: top-1 agreement \(fixed(100 * f.top1Agreement))%, "
-              + "logit cosine mean \(fixed(f.meanCosine, 4)) (min \(fixed(f.minCosine, 4)))")
+        print(
+            "fidelity on the \(f.images) calibration images: top-1 agreement \(fixed(100 * f.top1Agreement))%, "
+                + "logit cosine mean \(fixed(f.meanCosine, 4)) (min \(fixed(f.minCosine, 4)))")
     }
 
     static func defaultOutput(for path: String) -> String {

@@ -53,11 +53,14 @@ final class CheckpointReaderTests: XCTestCase {
         do {
             // PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, EMPTY_DICT, BINPUT 1, MARK, SHORT_BINUNICODE "d",
             // BINGET 1, SETITEMS, TUPLE2, STOP
-            let p: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x7D, 0x71, 0x01, 0x28, 0x8C, 0x01, 0x64,
-                              0x68, 0x01, 0x75, 0x86, 0x2E]
+            let p: [UInt8] = [
+                0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x7D, 0x71, 0x01, 0x28, 0x8C, 0x01, 0x64,
+                0x68, 0x01, 0x75, 0x86, 0x2E,
+            ]
             var u = Unpickler(bytes: p) { _ in .none }
             let v = try u.load()
-            guard let items = v.items, items.count == 2, case .list(let l) = items[0], case .dict(let d) = items[1] else {
+            guard let items = v.items, items.count == 2, case .list(let l) = items[0], case .dict(let d) = items[1]
+            else {
                 return XCTFail("unexpected \(v)")
             }
             XCTAssertEqual(l.items.count, 1)

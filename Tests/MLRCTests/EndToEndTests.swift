@@ -8,7 +8,8 @@ final class EndToEndTests: XCTestCase {
         let entries = try Fixtures.entries()
         XCTAssertGreaterThanOrEqual(entries.count, 5)
         for e in entries {
-            let result = try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(checkpoint: e.checkpoint)
+            let result = try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(
+                checkpoint: e.checkpoint)
             let model = try Fixtures.model(result.bytes)
             XCTAssertEqual(model.numClasses, e.classes, e.name)
             for photo in ["chelsea", "coffee"] {
@@ -72,6 +73,7 @@ final class EndToEndTests: XCTestCase {
     }
 
     func testInt8IsRefusedClearlyForNow() {
-        XCTAssertThrowsError(try Converter(options: BuildOptions(), precision: .int8, labelsFile: nil).convert(checkpoint: "x"))
+        XCTAssertThrowsError(
+            try Converter(options: BuildOptions(), precision: .int8, labelsFile: nil).convert(checkpoint: "x"))
     }
 }

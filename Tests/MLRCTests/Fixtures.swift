@@ -22,7 +22,7 @@ enum Fixtures {
         guard case .array(let items) = try JSON.parse(bytes[...]) else { throw MLRCError.format("manifest") }
         return items.compactMap { item in
             guard case .string(let name)? = item["name"], case .string(let ckpt)? = item["checkpoint"],
-                  case .number(let classes)? = item["classes"], !ckpt.hasPrefix("download:")
+                case .number(let classes)? = item["classes"], !ckpt.hasPrefix("download:")
             else { return nil }
             return Entry(name: name, checkpoint: root + "/" + ckpt, classes: Int(classes))
         }
@@ -31,14 +31,17 @@ enum Fixtures {
     static func floats(_ path: String) throws -> [Float] {
         let b = try FileBytes.read(path)
         return stride(from: 0, to: b.count - 3, by: 4).map {
-            Float(bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
+            Float(
+                bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
         }
     }
 
     /// A photo's PyTorch-preprocessed input, NCHW.
     static func input(_ photo: String) throws -> [Float] {
         let b = try FileBytes.read(root + "/inputs/\(photo).f16")
-        return stride(from: 0, to: b.count - 1, by: 2).map { Float(Float16(bitPattern: UInt16(b[$0]) | UInt16(b[$0 + 1]) << 8)) }
+        return stride(from: 0, to: b.count - 1, by: 2).map {
+            Float(Float16(bitPattern: UInt16(b[$0]) | UInt16(b[$0 + 1]) << 8))
+        }
     }
 
     static func expected(_ name: String, _ photo: String) throws -> [Float] {

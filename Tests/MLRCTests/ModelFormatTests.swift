@@ -5,7 +5,9 @@ import XCTest
 final class ModelFormatTests: XCTestCase {
     func smallModelBytes() throws -> [UInt8] {
         let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "hsnet_small_zip" })
-        return try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(checkpoint: e.checkpoint).bytes
+        return try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(
+            checkpoint: e.checkpoint
+        ).bytes
     }
 
     func testRoundTripAndAlignment() throws {
@@ -49,6 +51,8 @@ final class ModelFormatTests: XCTestCase {
         bytes[firstInput] = 200
         let crc = bytes.withUnsafeBytes { ModelFileReader.checksum($0) }
         for i in 0..<4 { bytes[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
-        XCTAssertThrowsError(try Fixtures.model(bytes)) { XCTAssertTrue("\($0)".contains("not an earlier value"), "\($0)") }
+        XCTAssertThrowsError(try Fixtures.model(bytes)) {
+            XCTAssertTrue("\($0)".contains("not an earlier value"), "\($0)")
+        }
     }
 }

@@ -9,8 +9,9 @@ final class PreprocessingTests: XCTestCase {
             let jpeg = try FileBytes.read(Fixtures.root + "/images/\(photo).jpg")
             let image = try jpeg.withUnsafeBytes { try RGBImage(jpeg: $0) }
             var nhwc = [Float](repeating: 0, count: 224 * 224 * 3)
-            try Preprocessor.preprocess(rgb: image.pixels, width: image.width, height: image.height, rowStride: image.width * 3,
-                                        spec: .imagenet, into: &nhwc)
+            try Preprocessor.preprocess(
+                rgb: image.pixels, width: image.width, height: image.height, rowStride: image.width * 3,
+                spec: .imagenet, into: &nhwc)
             let nchw = try Fixtures.input(photo)
             var worst: Float = 0, total: Float = 0
             for c in 0..<3 {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 @testable import MLRCConvert
 import MLRCRuntime
@@ -12,10 +12,15 @@ final class QuantizationTests: XCTestCase {
         let files = (try? CalibrationSet.jpegFiles(in: dir, limit: 256)) ?? []
         // Every fourth photo: 8 crops keep the test fast and still span all four source photos.
         let some = stride(from: 0, to: files.count, by: 4).map { files[$0] }
-        return (try? CalibrationSet.load(files: some, preprocessing: .imagenet, inputShape: Shape(height: 224, width: 224, channels: 3)) { _, _ in })?.inputs ?? []
+        return
+            (try? CalibrationSet.load(
+                files: some, preprocessing: .imagenet, inputShape: Shape(height: 224, width: 224, channels: 3)
+            ) { _, _ in })?.inputs ?? []
     }()
 
-    static func quantize(_ name: String, _ options: QuantizeOptions = QuantizeOptions()) throws -> (QuantizationOutcome, Int) {
+    static func quantize(
+        _ name: String, _ options: QuantizeOptions = QuantizeOptions()
+    ) throws -> (QuantizationOutcome, Int) {
         let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == name })
         let net = try ArchitectureRecognizer.build(try StateDict.load(path: e.checkpoint), options: BuildOptions())
         let labels = (0..<net.numClasses).map { "c\($0)" }

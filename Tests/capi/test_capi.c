@@ -21,23 +21,23 @@ static int passed, failed;
 static const char *fixtures, *models_dir, *default_model;
 static int quick;
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (cond) {                                        \
-            passed++;                                      \
-        } else {                                           \
-            failed++;                                      \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (cond) {                                                                                                    \
+            passed++;                                                                                                  \
+        } else {                                                                                                       \
+            failed++;                                                                                                  \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                                \
+            printf(__VA_ARGS__);                                                                                       \
+            printf("\n");                                                                                              \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_STATUS(expr, want)                                                                      \
-    do {                                                                                              \
-        mlrc_status got_ = (expr);                                                                    \
-        CHECK(got_ == (want), "%s -> %d (%s), expected %d: %s", #expr, got_, mlrc_status_string(got_), \
-              (want), mlrc_last_error());                                                             \
+#define CHECK_STATUS(expr, want)                                                                                       \
+    do {                                                                                                               \
+        mlrc_status got_ = (expr);                                                                                     \
+        CHECK(got_ == (want), "%s -> %d (%s), expected %d: %s", #expr, got_, mlrc_status_string(got_), (want),         \
+              mlrc_last_error());                                                                                      \
     } while (0)
 
 static void *read_file(const char *path, size_t *size) {
@@ -162,7 +162,8 @@ static void test_models_match_pytorch(const char *subdir, int int8) {
                           name, photos[p], argmax(y1, classes), argmax(expected, classes));
                     printf("  %-28s %-8s int8 logit cosine %.5f\n", name, photos[p], cos);
                 } else {
-                    CHECK(err <= 1e-3f * peak, "%s on %s: max error %g vs largest |logit| %g", name, photos[p], err, peak);
+                    CHECK(err <= 1e-3f * peak, "%s on %s: max error %g vs largest |logit| %g", name, photos[p], err,
+                          peak);
                     printf("  %-28s %-8s relative error %.2e\n", name, photos[p], err / peak);
                 }
                 CHECK(memcmp(y1, y2, (size_t)classes * 4) == 0, "%s on %s: 1 and 2 threads differ", name, photos[p]);
@@ -283,7 +284,8 @@ static void test_bad_inputs(void) {
     char path[1024], tmp[1024];
     CHECK(mlrc_version() && mlrc_version()[0], "version");
     CHECK(strcmp(mlrc_status_string(MLRC_OK), "ok") == 0, "status string");
-    CHECK(mlrc_status_string((mlrc_status)12345) != NULL && mlrc_status_string((mlrc_status)-1) != NULL, "unknown status");
+    CHECK(mlrc_status_string((mlrc_status)12345) != NULL && mlrc_status_string((mlrc_status)-1) != NULL,
+          "unknown status");
     mlrc_model_close(NULL);
     mlrc_session_destroy(NULL);
     CHECK(mlrc_model_num_classes(NULL) == 0 && mlrc_model_label(NULL, 0) == NULL, "null model queries");
@@ -384,7 +386,7 @@ static void test_bad_inputs(void) {
 
     uint8_t *rgb = calloc(64 * 64 * 3 + 64, 1);
     CHECK_STATUS(mlrc_classify_rgb(s, rgb, 64, 64, 64 * 3 - 1, top, 5), MLRC_ERR_ARGUMENT); /* stride < 3*width */
-    CHECK_STATUS(mlrc_classify_rgb(s, rgb, 8, 8, 24, top, 5), MLRC_ERR_IMAGE);             /* 8x8: too small */
+    CHECK_STATUS(mlrc_classify_rgb(s, rgb, 8, 8, 24, top, 5), MLRC_ERR_IMAGE);              /* 8x8: too small */
     CHECK_STATUS(mlrc_classify_rgb(s, rgb, 0, 64, 192, top, 5), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_classify_rgb(s, rgb, 64, -1, 192, top, 5), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_classify_rgb(s, NULL, 64, 64, 192, top, 5), MLRC_ERR_ARGUMENT);

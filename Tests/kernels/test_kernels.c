@@ -44,8 +44,8 @@ static void check(float err, const char *what) {
 }
 
 static void test_gemm(void) {
-    const int shapes[][3] = {{1, 1, 1}, {1, 1000, 64}, {7, 17, 3}, {13, 33, 57}, {49, 24, 160}, {6, 16, 8},
-                             {100, 7, 31}, {9, 8, 5}, {17, 300, 12}, {200, 44, 9}, {13, 33, 600}, {50, 24, 1030}};
+    const int shapes[][3] = {{1, 1, 1},    {1, 1000, 64}, {7, 17, 3},    {13, 33, 57}, {49, 24, 160}, {6, 16, 8},
+                             {100, 7, 31}, {9, 8, 5},     {17, 300, 12}, {200, 44, 9}, {13, 33, 600}, {50, 24, 1030}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int act = 0; act < MLRC_ACT_COUNT; act++)
             for (int threads = 1; threads <= 2; threads++) {
@@ -58,8 +58,8 @@ static void test_gemm(void) {
                     memset(opt, 0, (size_t)M * N * 4);
                     mlrc_f32_gemm_variants[r].run(M, N, K, A, K, B, N, act % 2 ? bias : NULL, opt, N, act, threads);
                     char what[128];
-                    snprintf(what, sizeof what, "%s %dx%dx%d act %d threads %d", mlrc_f32_gemm_variants[r].name, M, N, K,
-                             act, threads);
+                    snprintf(what, sizeof what, "%s %dx%dx%d act %d threads %d", mlrc_f32_gemm_variants[r].name, M, N,
+                             K, act, threads);
                     check(compare(ref, opt, (size_t)M * N), what);
                 }
                 free(A), free(B), free(bias), free(ref), free(opt);
@@ -68,19 +68,19 @@ static void test_gemm(void) {
 
 static void test_dwconv(void) {
     /* h, w, c, kh, kw, stride, pad top/left/bottom/right */
-    const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
-                              {57, 57, 33, 7, 7, 1, 3, 3, 3, 3}, {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
-                              {14, 14, 33, 1, 3, 1, 0, 1, 0, 1}, {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
-                              {28, 28, 24, 5, 5, 2, 1, 1, 2, 2}, {3, 3, 8, 3, 3, 1, 1, 1, 1, 1},
-                              {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},  {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},
-                              {7, 7, 200, 5, 5, 1, 2, 2, 2, 2},  {9, 11, 130, 3, 3, 2, 1, 1, 1, 1},
-                              {12, 12, 64, 3, 1, 1, 1, 0, 1, 0}};
+    const int shapes[][10] = {
+        {1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},   {57, 57, 33, 7, 7, 1, 3, 3, 3, 3},
+        {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},  {14, 14, 33, 1, 3, 1, 0, 1, 0, 1}, {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
+        {28, 28, 24, 5, 5, 2, 1, 1, 2, 2}, {3, 3, 8, 3, 3, 1, 1, 1, 1, 1},    {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},
+        {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},  {7, 7, 200, 5, 5, 1, 2, 2, 2, 2},  {9, 11, 130, 3, 3, 2, 1, 1, 1, 1},
+        {12, 12, 64, 3, 1, 1, 1, 0, 1, 0}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int act = 0; act < MLRC_ACT_COUNT; act++) {
             const int *v = shapes[s];
             mlrc_conv_geometry g = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
             const size_t out = (size_t)g.out_h * g.out_w * g.out_c;
-            float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[3] * v[4] * v[2]), *bias = randoms((size_t)v[2]);
+            float *x = randoms((size_t)v[0] * v[1] * v[2]), *wt = randoms((size_t)v[3] * v[4] * v[2]),
+                  *bias = randoms((size_t)v[2]);
             float *ref = calloc(out, 4), *opt = calloc(out, 4);
             mlrc_f32_dwconv_ref(&g, x, wt, act % 2 ? bias : NULL, ref, act, 0, g.out_h, 0, 1);
             for (int32_t r = 0; r < mlrc_f32_dwconv_variant_count; r++) { /* every row, through the operator */
@@ -90,8 +90,8 @@ static void test_dwconv(void) {
                 memset(opt, 0, out * 4);
                 mlrc_f32_dwconv_run(&plan, &g, x, wt, act % 2 ? bias : NULL, opt, act, 2);
                 char what[128];
-                snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4], v[5],
-                         act);
+                snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4],
+                         v[5], act);
                 check(compare(ref, opt, out), what);
             }
             free(x), free(wt), free(bias), free(ref), free(opt);
@@ -196,7 +196,8 @@ static void test_fused_quantize(void) {
         check_bytes(want, got, out, what);
         for (int32_t r = 0; r < mlrc_f32_conv_variant_count; r++) { /* each row that quantizes in place */
             const mlrc_f32_conv_variant *vr = &mlrc_f32_conv_variants[r];
-            if (!row_runs(vr->requires) || !vr->suits_quantize || !vr->suits_quantize(&g, mlrc_cpu_detected())) continue;
+            if (!row_runs(vr->requires) || !vr->suits_quantize || !vr->suits_quantize(&g, mlrc_cpu_detected()))
+                continue;
             memset(got, 0xAB, out);
             vr->run(&g, cc.x, cc.wt, cc.bias, NULL, act, inv, 120, got, 2);
             snprintf(what, sizeof what, "%s+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2],

@@ -72,7 +72,8 @@ static int stage_cases(stage_case *cases) {
     cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 128, 0, 255, 0, NULL}, "u8"};
     cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 3, 3, 200, 0, NULL}, "u8 clamp"};
     cases[n++] = (stage_case){{MLRC_Q8_OUT_U8, 131, 0, 255, 0, gelu_lut}, "u8 lut"};
-    for (int act = 0; act < MLRC_ACT_COUNT; act++) cases[n++] = (stage_case){{MLRC_Q8_OUT_F32, 0, 0, 0, act, NULL}, "f32"};
+    for (int act = 0; act < MLRC_ACT_COUNT; act++)
+        cases[n++] = (stage_case){{MLRC_Q8_OUT_F32, 0, 0, 0, act, NULL}, "f32"};
     return n;
 }
 
@@ -84,11 +85,27 @@ static int same_output(const mlrc_q8_output *out, const void *a, const void *b, 
 }
 
 static void test_gemm(void) {
-    const int shapes[][3] = {{1, 1, 1},   {1, 1000, 64}, {7, 17, 3},  {13, 33, 57}, {49, 24, 160}, {6, 8, 4},
-                             {100, 7, 31}, {9, 8, 5},    {17, 3, 12}, {200, 44, 9}, {13, 33, 600}, {57, 1, 33},
-                             {50, 20, 36}, {13, 40, 100}, {31, 56, 17},
+    const int shapes[][3] = {{1, 1, 1},
+                             {1, 1000, 64},
+                             {7, 17, 3},
+                             {13, 33, 57},
+                             {49, 24, 160},
+                             {6, 8, 4},
+                             {100, 7, 31},
+                             {9, 8, 5},
+                             {17, 3, 12},
+                             {200, 44, 9},
+                             {13, 33, 600},
+                             {57, 1, 33},
+                             {50, 20, 36},
+                             {13, 40, 100},
+                             {31, 56, 17},
                              /* narrow K (16, 24, 32, 40) with enough rows for the register-weight pass */
-                             {100, 96, 16}, {61, 40, 24}, {77, 16, 32}, {50, 88, 40}, {55, 8, 16}};
+                             {100, 96, 16},
+                             {61, 40, 24},
+                             {77, 16, 32},
+                             {50, 88, 40},
+                             {55, 8, 16}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -151,16 +168,25 @@ static void test_gemm(void) {
 
 static void test_dwconv(void) {
     /* h, w, c, kh, kw, stride, pad top/left/bottom/right: 1..57 maps, 1/3/7/17/33..280 channels, strips, every padding */
-    const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
-                              {57, 57, 33, 7, 7, 1, 3, 3, 3, 3},  {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
-                              {14, 14, 33, 1, 3, 1, 0, 1, 0, 1},  {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
-                              {28, 28, 24, 5, 5, 2, 1, 1, 2, 2},  {3, 3, 48, 3, 3, 1, 1, 1, 1, 1},
-                              {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},   {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},
-                              {57, 57, 17, 3, 3, 2, 1, 1, 1, 1},  {7, 7, 64, 7, 7, 1, 3, 3, 3, 3},
-                              {1, 1, 33, 3, 3, 1, 1, 1, 1, 1},    {9, 9, 16, 3, 3, 2, 1, 1, 0, 0},
+    const int shapes[][10] = {{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+                              {7, 9, 17, 3, 3, 1, 1, 1, 1, 1},
+                              {57, 57, 33, 7, 7, 1, 3, 3, 3, 3},
+                              {14, 14, 3, 3, 1, 1, 1, 0, 1, 0},
+                              {14, 14, 33, 1, 3, 1, 0, 1, 0, 1},
+                              {15, 16, 7, 3, 3, 2, 0, 0, 1, 1},
+                              {28, 28, 24, 5, 5, 2, 1, 1, 2, 2},
+                              {3, 3, 48, 3, 3, 1, 1, 1, 1, 1},
+                              {17, 5, 12, 7, 1, 1, 3, 0, 3, 0},
+                              {33, 33, 1, 3, 3, 2, 1, 1, 1, 1},
+                              {57, 57, 17, 3, 3, 2, 1, 1, 1, 1},
+                              {7, 7, 64, 7, 7, 1, 3, 3, 3, 3},
+                              {1, 1, 33, 3, 3, 1, 1, 1, 1, 1},
+                              {9, 9, 16, 3, 3, 2, 1, 1, 0, 0},
                               /* more than one 128-channel chunk, with a tail; 5x5 stride 2; 81 taps (> 64) */
-                              {10, 9, 280, 5, 5, 1, 2, 2, 2, 2},  {11, 11, 144, 5, 5, 2, 1, 1, 2, 2},
-                              {6, 7, 40, 9, 9, 1, 4, 4, 4, 4},    {5, 5, 130, 3, 3, 1, 0, 0, 0, 0}};
+                              {10, 9, 280, 5, 5, 1, 2, 2, 2, 2},
+                              {11, 11, 144, 5, 5, 2, 1, 1, 2, 2},
+                              {6, 7, 40, 9, 9, 1, 4, 4, 4, 4},
+                              {5, 5, 130, 3, 3, 1, 0, 0, 0, 0}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -291,8 +317,8 @@ static void test_elementwise(void) {
     expect(ok, "q8 avgpool constant");
     /* Max pooling of codes equals the fp32 max pool of the dequantized values (it is exact), every padding. */
     {
-        const int shapes[][6] = {{9, 9, 16, 3, 1, 1}, {57, 57, 17, 3, 2, 1}, {8, 8, 64, 2, 2, 0}, {5, 7, 70, 3, 1, 0},
-                                 {6, 6, 51, 3, 2, 1}};
+        const int shapes[][6] = {
+            {9, 9, 16, 3, 1, 1}, {57, 57, 17, 3, 2, 1}, {8, 8, 64, 2, 2, 0}, {5, 7, 70, 3, 1, 0}, {6, 6, 51, 3, 2, 1}};
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
             const int *v = shapes[k];
             mlrc_conv_geometry pg = geometry(v[0], v[1], v[2], v[2], v[2], v[3], v[3], v[4], v[5], v[5], v[5], v[5]);

@@ -20,8 +20,8 @@ typedef struct mlrc_jpeg_image {
 int mlrc_jpeg_decode(const void *data, size_t size, uint64_t max_pixels, mlrc_jpeg_image *out, char *error,
                      size_t error_size);
 /* Reads only the header: dimensions and component count. Same return convention. */
-int mlrc_jpeg_probe(const void *data, size_t size, int32_t *width, int32_t *height, int32_t *components,
-                    char *error, size_t error_size);
+int mlrc_jpeg_probe(const void *data, size_t size, int32_t *width, int32_t *height, int32_t *components, char *error,
+                    size_t error_size);
 void mlrc_jpeg_free(mlrc_jpeg_image *image);
 
 #ifdef __cplusplus

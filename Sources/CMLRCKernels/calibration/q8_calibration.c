@@ -67,8 +67,8 @@ static inline int32_t channel_of(size_t i, int32_t co_g, int32_t k) {
 
 static inline float clamp127(float q) { return q < -127.0f ? -127.0f : (q > 127.0f ? 127.0f : q); }
 
-void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels,
-                           const float *ratios, int32_t nratios, float *scales, double *errors, int8_t *out) {
+void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
+                           int32_t nratios, float *scales, double *errors, int8_t *out) {
     for (int32_t c = 0; c < channels; c++) scales[c] = 0.0f;
     for (size_t i = 0; i < count; i++) {
         const int32_t c = channel_of(i, co_g, k);
@@ -96,9 +96,8 @@ void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k
     for (size_t i = 0; i < count; i++) out[i] = (int8_t)clamp127(roundf(w[i] / scales[channel_of(i, co_g, k)]));
 }
 
-void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g,
-                            int32_t k, int32_t cin_g, int depthwise, const float *means, int32_t nmeans,
-                            double *shift) {
+void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g, int32_t k,
+                            int32_t cin_g, int depthwise, const float *means, int32_t nmeans, double *shift) {
     for (size_t i = 0; i < count; i++) {
         const int32_t c = channel_of(i, co_g, k);
         const int32_t ci = depthwise ? c

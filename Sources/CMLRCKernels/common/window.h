@@ -5,9 +5,9 @@
 #include "mlrc_kernels.h"
 
 typedef struct mlrc_window {
-    int32_t iy0, ix0;        /* input coordinates of tap (0, 0), possibly negative */
-    int32_t ky_lo, ky_hi;    /* valid kernel rows [ky_lo, ky_hi) */
-    int32_t kx_lo, kx_hi;    /* valid kernel columns [kx_lo, kx_hi) */
+    int32_t iy0, ix0;     /* input coordinates of tap (0, 0), possibly negative */
+    int32_t ky_lo, ky_hi; /* valid kernel rows [ky_lo, ky_hi) */
+    int32_t kx_lo, kx_hi; /* valid kernel columns [kx_lo, kx_hi) */
 } mlrc_window;
 
 static inline mlrc_window mlrc_window_at(const mlrc_conv_geometry *g, int32_t oy, int32_t ox) {

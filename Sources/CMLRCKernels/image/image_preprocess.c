@@ -104,7 +104,8 @@ int mlrc_preprocess_rgb(const uint8_t *rgb, int32_t width, int32_t height, int32
         float *out = output_nhwc + (size_t)y * crop_w * 3;
         for (int32_t x = 0; x < crop_w * 3; x++) {
             float v = 0.0f;
-            for (int32_t k = 0; k < ty.count[y]; k++) v += w[k] * tmp[(size_t)(ty.first[y] - row_lo + k) * crop_w * 3 + x];
+            for (int32_t k = 0; k < ty.count[y]; k++)
+                v += w[k] * tmp[(size_t)(ty.first[y] - row_lo + k) * crop_w * 3 + x];
             /* PIL rounds to 8 bits after resizing; do the same so we see the image torchvision sees. */
             v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
             v = floorf(v + 0.5f);

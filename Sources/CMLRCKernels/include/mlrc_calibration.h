@@ -23,12 +23,11 @@ void mlrc_noise_u8(const float *ref, const uint8_t *q, float scale, int32_t zero
 void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q);
 /* Symmetric per-channel int8 weights in quantize's layouts (co_g, k: see ref/q8_calibration.c); each channel's
  * clip is the ratio (of its absolute maximum) with the least squared error; errors: channels * nratios doubles. */
-void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels,
-                           const float *ratios, int32_t nratios, float *scales, double *errors, int8_t *out);
+void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
+                           int32_t nratios, float *scales, double *errors, int8_t *out);
 /* shift[c] += sum over channel c's weights of (dequantized - original) * mean of the input channel they read. */
-void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g,
-                            int32_t k, int32_t cin_g, int depthwise, const float *means, int32_t nmeans,
-                            double *shift);
+void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g, int32_t k,
+                            int32_t cin_g, int depthwise, const float *means, int32_t nmeans, double *shift);
 #ifdef __cplusplus
 }
 #endif

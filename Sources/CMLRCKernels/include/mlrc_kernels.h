@@ -21,11 +21,10 @@ typedef enum mlrc_activation {
     MLRC_ACT_NONE = 0,
     MLRC_ACT_RELU = 1,
     MLRC_ACT_RELU6 = 2,
-    MLRC_ACT_GELU = 3,    /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
+    MLRC_ACT_GELU = 3, /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
     MLRC_ACT_SIGMOID = 4,
     MLRC_ACT_COUNT = 5
 } mlrc_activation;
-
 
 /* ---- plans: a kernel chosen once, run many times ---- */
 
@@ -136,8 +135,8 @@ void mlrc_f32_channel_affine(int32_t pixels, int32_t channels, const float *x, c
 /* Applies an activation in place. */
 void mlrc_f32_activation(size_t count, float *x, int32_t act, int32_t threads);
 /* Copies a [pixels][src_c] tensor into channels [offset, offset + src_c) of a [pixels][dst_c] one. */
-void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c,
-                            int32_t offset, int32_t threads);
+void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c, int32_t offset,
+                            int32_t threads);
 
 /* Max / average pooling with the geometry's window; average counts padded cells when count_pad != 0. */
 void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *output, int32_t threads);
@@ -146,8 +145,8 @@ void mlrc_f32_avgpool(const mlrc_conv_geometry *g, const float *input, float *ou
 /* Mean over all pixels: output[c]. */
 void mlrc_f32_global_avgpool(int32_t pixels, int32_t channels, const float *input, float *output);
 /* Efficient Channel Attention: y = x * sigmoid(conv1d_k(mean_pixels(x))) across channels (zero padding k/2). */
-void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k,
-                  float *output, float *scratch_2c, int32_t threads);
+void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k, float *output,
+                  float *scratch_2c, int32_t threads);
 
 /* ---------------------------------------------------------------------------------------------------------
  * int8. Activations are uint8 with a zero point (real = scale * (q - zero)); weights are int8, symmetric, one
@@ -187,8 +186,8 @@ int mlrc_q8_gemm_run(const mlrc_kernel_plan *plan, int32_t M, int32_t N, int32_t
                      int32_t a_zero, const int8_t *B, const int32_t *bias, const float *scale,
                      const mlrc_q8_output *out, void *C, int32_t ldc, void *scratch, int32_t threads);
 int mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
-                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
-                  void *scratch, int32_t threads);
+                 const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                 void *scratch, int32_t threads);
 
 /* General or grouped convolution: weights are per group a packed GEMM matrix (N = out_c/groups,
  * K = kernel_h * kernel_w * in_c/groups ordered (ky, kx, ci)), groups laid end to end. Padding reads as
@@ -206,18 +205,17 @@ int mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_z
                  int32_t threads);
 /* The arrangement and kernels chosen once; plan->scratch_bytes is what run needs at `threads`. */
 void mlrc_q8_conv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan);
-int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
-                     int32_t in_zero, const int8_t *weights, const int32_t *bias, const float *scale,
-                     const mlrc_q8_output *out, void *output, void *scratch, int32_t threads);
-
+int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                     const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                     void *output, void *scratch, int32_t threads);
 
 /* Depthwise convolution, weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing. */
 void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads);
 void mlrc_q8_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan);
-int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
-                       int32_t in_zero, const int8_t *weights, const int32_t *bias, const float *scale,
-                       const mlrc_q8_output *out, void *output, int32_t threads);
+int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                       const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                       void *output, int32_t threads);
 
 /* q = round_half_even(clamp(x * inv_scale, -zero, 255 - zero)) + zero. */
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
@@ -259,9 +257,7 @@ void mlrc_q8_avgpool(const mlrc_conv_geometry *g, const uint8_t *input, int32_t 
 void mlrc_q8_global_avgpool(int32_t pixels, int32_t channels, const uint8_t *input, int32_t zero, float scale,
                             float *output);
 
-
 uint32_t mlrc_crc32c_portable(uint32_t crc, const void *data, size_t size);
-
 
 #ifdef __cplusplus
 }

@@ -109,8 +109,7 @@ typedef struct mlrc_q8_dwconv_variant {
     mlrc_q8_dwconv_fn run;
 } mlrc_q8_dwconv_variant;
 
-typedef void (*mlrc_q8_maxpool_fn)(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output,
-                                   int32_t threads);
+typedef void (*mlrc_q8_maxpool_fn)(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
 typedef struct mlrc_q8_maxpool_variant {
     const char *name;
     uint32_t requires;
@@ -165,8 +164,8 @@ static inline uint32_t mlrc_variant_missing(uint32_t requires, uint32_t features
 void mlrc_q8_gemm_range_ref(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int t);
 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                    int t);
-void mlrc_q8_gemm_range_6x16c4_avxvnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
-                                       int32_t nb1, int t);
+void mlrc_q8_gemm_range_6x16c4_avxvnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                       int t);
 void mlrc_q8_gemm_range_6x16c4_avx512vnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
                                           int32_t nb1, int t);
 void mlrc_q8_gemm_range_6x32c4_avx512vnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
@@ -176,9 +175,9 @@ void mlrc_q8_gemm_range_6x8c4_neon(const mlrc_q8_gemm_args *a, int32_t rb0, int3
 void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                       int t);
 /* The plain reference GEMM (one loop over rows): what the kernel tests compare every row of the table with. */
-void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
-                      const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
-                      int32_t ldc, int32_t threads);
+void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
+                      const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                      int32_t threads);
 
 /* ---- int8 convolution through tap pointers (VNNI; in_c / groups a multiple of 4, at most 64 taps) ---- */
 size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g);
@@ -192,8 +191,8 @@ void mlrc_q8_conv_indirect_6x16c4_avxvnni(const mlrc_conv_geometry *g, const uin
 /* ---- fp32 GEMM ---- */
 void mlrc_f32_gemm_ref(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
-void mlrc_f32_gemm_6x16_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B,
-                             int32_t ldb, const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
+void mlrc_f32_gemm_6x16_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
+                             const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
 void mlrc_f32_gemm_8x8_neon(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                             const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
 
@@ -210,46 +209,41 @@ void mlrc_f32_conv_indirect_6x32_avx512(const mlrc_conv_geometry *g, const float
 
 /* ---- fp32 depthwise (weights [kernel_h][kernel_w][C]) ---- */
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                         float *output, int32_t act, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                         float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
 /* One output row of the reference, channels [c0, c1): the channel tail of the SIMD variants. */
 void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                              float *output, int32_t act, int32_t oy, int32_t c0, int32_t c1);
 void mlrc_f32_dwconv_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                          float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
 void mlrc_f32_dwconv_neon(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, int32_t act, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                          float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
 /* Kernels of at most 64 taps. */
 int mlrc_f32_dwconv_avx2_suits(const mlrc_conv_geometry *g, uint32_t features);
 int mlrc_f32_dwconv_neon_suits(const mlrc_conv_geometry *g, uint32_t features);
 /* 64 channels or more: four FMA chains per pixel, units of 64 channels. */
 int mlrc_f32_dwconv_64c_avx512_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_f32_dwconv_64c_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights,
-                                const float *bias, float *output, int32_t act, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                                const float *bias, float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0,
+                                int32_t u1);
 
 /* ---- int8 depthwise (weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing) ---- */
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                        const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                        int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                        const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t oy0,
+                        int32_t oy1, int32_t u0, int32_t u1);
 /* One output pixel of the reference, channels [c0, c1) (pixel_out: that pixel's output row): the channel tail of
  * the SIMD variants. */
-void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
-                              const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                              void *pixel_out, int32_t oy, int32_t ox, int32_t c0, int32_t c1);
+void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *pixel_out,
+                              int32_t oy, int32_t ox, int32_t c0, int32_t c1);
 /* 16-channel blocks on AVX2 (tap pairs through vpmaddwd in the interior); the _avx512 entry takes 32 channels per
  * step in zmm registers first. */
-void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
-                             const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                             void *output, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
 void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                const int8_t *weights, const int32_t *bias, const float *scale,
-                               const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                               const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                               int32_t u1);
 /* One output row of the 16-channel AVX2 kernel, channels [c_begin, C) (a multiple of 16): the AVX-VNNI tail. */
 void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
@@ -258,17 +252,16 @@ void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *inp
 int mlrc_q8_dwconv_32c4_avxvnni_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
-                                 const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                                 const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                                 int32_t u1);
 int mlrc_q8_dwconv_64c4_avx512vnni_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                     const int8_t *weights, const int32_t *bias, const float *scale,
-                                    const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
-void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
-                            const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                            void *output, int32_t oy0, int32_t oy1,
-    int32_t u0, int32_t u1);
+                                    const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
+                                    int32_t u1);
+void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                            const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
 
 /* ---- int8 element-wise and pooling ---- */
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
@@ -276,10 +269,10 @@ void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, 
 void mlrc_q8_quantize_block_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
-void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
-                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
-void mlrc_q8_add_neon(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
-                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+void mlrc_q8_add_neon(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
 void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
 void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
 

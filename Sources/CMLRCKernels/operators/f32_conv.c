@@ -14,7 +14,8 @@ const mlrc_f32_conv_variant mlrc_f32_conv_variants[] = {
 #endif
     {NULL, 0, NULL, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
-const int32_t mlrc_f32_conv_variant_count = (int32_t)(sizeof mlrc_f32_conv_variants / sizeof mlrc_f32_conv_variants[0]) - 1;
+const int32_t mlrc_f32_conv_variant_count =
+    (int32_t)(sizeof mlrc_f32_conv_variants / sizeof mlrc_f32_conv_variants[0]) - 1;
 
 static int is_plain_pointwise(const mlrc_conv_geometry *g) {
     return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
@@ -54,8 +55,13 @@ static void im2col_group(const mlrc_conv_geometry *g, const float *input, int32_
 
 void mlrc_f32_conv_plan(const mlrc_conv_geometry *g, int32_t quantize, int32_t threads, mlrc_kernel_plan *plan) {
     const uint32_t features = mlrc_cpu_enabled();
-    mlrc_kernel_plan p = {MLRC_OP_F32_CONV, MLRC_CONV_IM2COL, -1, mlrc_f32_gemm_choose(features), -1,
-                          threads < 1 ? 1 : threads, mlrc_f32_conv_scratch_floats(g) * sizeof(float)};
+    mlrc_kernel_plan p = {MLRC_OP_F32_CONV,
+                          MLRC_CONV_IM2COL,
+                          -1,
+                          mlrc_f32_gemm_choose(features),
+                          -1,
+                          threads < 1 ? 1 : threads,
+                          mlrc_f32_conv_scratch_floats(g) * sizeof(float)};
     if (quantize) p.quantize = mlrc_q8_quantize_choose(features);
     if (is_plain_pointwise(g)) {
         p.arrangement = MLRC_CONV_GEMM, p.scratch_bytes = 0;

@@ -16,14 +16,16 @@ static int indirect_vnni_suits(const mlrc_conv_geometry *g, uint32_t features) {
 
 const mlrc_q8_conv_variant mlrc_q8_conv_variants[] = {
 #if defined(__x86_64__)
-    {"q8_conv_indirect_6x16c4_avx512vnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI,
-     indirect_vnni_suits, mlrc_q8_conv_indirect_vnni_scratch_bytes, mlrc_q8_conv_indirect_6x16c4_avx512vnni},
+    {"q8_conv_indirect_6x16c4_avx512vnni",
+     MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI, indirect_vnni_suits,
+     mlrc_q8_conv_indirect_vnni_scratch_bytes, mlrc_q8_conv_indirect_6x16c4_avx512vnni},
     {"q8_conv_indirect_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, indirect_vnni_suits,
      mlrc_q8_conv_indirect_vnni_scratch_bytes, mlrc_q8_conv_indirect_6x16c4_avxvnni},
 #endif
     {NULL, 0, NULL, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
-const int32_t mlrc_q8_conv_variant_count = (int32_t)(sizeof mlrc_q8_conv_variants / sizeof mlrc_q8_conv_variants[0]) - 1;
+const int32_t mlrc_q8_conv_variant_count =
+    (int32_t)(sizeof mlrc_q8_conv_variants / sizeof mlrc_q8_conv_variants[0]) - 1;
 
 /* Scratch of the indirect variants: per-panel bias vectors (32 bytes each), then in_c zero-point bytes. */
 size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g) {
@@ -161,16 +163,16 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
     }
 }
 
-int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
-                     int32_t in_zero, const int8_t *weights, const int32_t *bias, const float *scale,
-                     const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
+int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                     const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                     void *output, void *scratch, int32_t threads) {
     const int32_t M = g->out_h * g->out_w;
     if (plan->scratch_bytes && !scratch) return MLRC_KERNEL_ERR_SCRATCH;
     /* the GEMM's own plan: its row, and the scratch the GEMM itself may use (the front of ours) */
     const mlrc_kernel_plan gemm = {MLRC_OP_Q8_GEMM, 0, plan->gemm, -1, -1, plan->threads, 0};
     if (plan->arrangement == MLRC_CONV_GEMM)
-        return mlrc_q8_gemm_run(&gemm, M, g->out_c, g->in_c, input, g->in_c, in_zero, weights, bias, scale, out,
-                                output, g->out_c, scratch, threads);
+        return mlrc_q8_gemm_run(&gemm, M, g->out_c, g->in_c, input, g->in_c, in_zero, weights, bias, scale, out, output,
+                                g->out_c, scratch, threads);
     if (plan->arrangement == MLRC_CONV_DIRECT) {
         mlrc_q8_conv_variants[plan->variant].run(g, input, in_zero, weights, bias, scale, out, output, scratch,
                                                  threads);

@@ -33,9 +33,9 @@ void mlrc_q8_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kern
     *plan = p;
 }
 
-int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
-                       int32_t in_zero, const int8_t *weights, const int32_t *bias, const float *scale,
-                       const mlrc_q8_output *out, void *output, int32_t threads) {
+int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                       const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                       void *output, int32_t threads) {
     const mlrc_q8_dwconv_variant *v = &mlrc_q8_dwconv_variants[plan->variant];
     const int32_t units = v->unit_channels ? (g->in_c + v->unit_channels - 1) / v->unit_channels : 1;
     const mlrc_split split = mlrc_split_rows_or_units(threads, g->out_h, units);

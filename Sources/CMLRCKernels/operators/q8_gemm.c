@@ -29,7 +29,12 @@ static int32_t choose(uint32_t features) {
 
 void mlrc_q8_gemm_plan(int32_t K, int32_t threads, mlrc_kernel_plan *plan) {
     const int32_t v = choose(mlrc_cpu_enabled());
-    const mlrc_kernel_plan p = {MLRC_OP_Q8_GEMM, 0, v, -1, -1, threads < 1 ? 1 : threads,
+    const mlrc_kernel_plan p = {MLRC_OP_Q8_GEMM,
+                                0,
+                                v,
+                                -1,
+                                -1,
+                                threads < 1 ? 1 : threads,
                                 mlrc_q8_gemm_variants[v].needs_scratch ? mlrc_q8_gemm_scratch_bytes(K, threads) : 0};
     *plan = p;
 }
@@ -51,7 +56,8 @@ static void parallel(const mlrc_q8_gemm_args *a, int32_t panel_step, int32_t thr
     {
         const int t = omp_get_thread_num(), T = omp_get_num_threads();
         if (split_rows) {
-            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T), b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            const int32_t b0 = (int32_t)((int64_t)row_blocks * t / T),
+                          b1 = (int32_t)((int64_t)row_blocks * (t + 1) / T);
             if (b0 < b1) range(a, b0, b1, 0, col_blocks, t);
         } else {
             const int32_t c0 = (int32_t)((int64_t)steps * t / T) * panel_step;
@@ -67,9 +73,13 @@ int mlrc_q8_gemm_run(const mlrc_kernel_plan *plan, int32_t M, int32_t N, int32_t
                      const mlrc_q8_output *out, void *C, int32_t ldc, void *scratch, int32_t threads) {
     const mlrc_q8_gemm_variant *v = &mlrc_q8_gemm_variants[plan->variant];
     if (v->needs_scratch && !scratch) return MLRC_KERNEL_ERR_SCRATCH;
-    const mlrc_q8_gemm_args a = {M, N, K, A, lda, a_zero, B, bias, scale, out, C,
-                                 (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1), scratch,
-                                 v->needs_scratch ? mlrc_q8_gemm_scratch_bytes(K, 1) : 0};
+    const mlrc_q8_gemm_args a = {M,       N,
+                                 K,       A,
+                                 lda,     a_zero,
+                                 B,       bias,
+                                 scale,   out,
+                                 C,       (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1),
+                                 scratch, v->needs_scratch ? mlrc_q8_gemm_scratch_bytes(K, 1) : 0};
     parallel(&a, v->panel_step, threads, v->range);
     return MLRC_KERNEL_OK;
 }

@@ -46,13 +46,17 @@ public enum ArchitectureRecognizer {
             if arch.hasPrefix("efficientnet") { return .efficientnetLite }
             throw MLRCError.argument("unknown --arch \(arch): expected mlrc_*, convnext_*, hsnet or efficientnet_lite*")
         }
-        if sd.has("downsample_layers.0.0.weight") || sd.has("stem.0.weight") && sd.has("stages.0.blocks.0.conv_dw.weight") {
+        if sd.has("downsample_layers.0.0.weight")
+            || sd.has("stem.0.weight") && sd.has("stages.0.blocks.0.conv_dw.weight")
+        {
             return sd.tensors.keys.contains { $0.hasSuffix("dwconv_v.weight") } ? .mlrcConvnext : .convnext
         }
         if sd.has("stem.sep.dw.weight") || sd.has("stages.0.0.het1.gwc.weight") { return .hsnet }
         if sd.has("_conv_stem.weight") && sd.has("_blocks.0._depthwise_conv.weight") { return .efficientnetLite }
         let sample = sd.names.prefix(6).joined(separator: ", ")
-        throw MLRCError.format("cannot recognise the architecture from the parameter names (\(sd.tensors.count) tensors: \(sample), ...); name it with --arch")
+        throw MLRCError.format(
+            "cannot recognise the architecture from the parameter names (\(sd.tensors.count) tensors: \(sample), ...); name it with --arch"
+        )
     }
 
     public static func build(_ sd: StateDict, options: BuildOptions) throws -> BuiltNetwork {

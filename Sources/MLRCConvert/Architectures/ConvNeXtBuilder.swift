@@ -13,7 +13,9 @@ enum ConvNeXtBuilder {
     static func build(_ sd0: StateDict, options: BuildOptions, mlrc: Bool) throws -> BuiltNetwork {
         let sd = TimmConvNeXtNames.toOfficial(sd0)
         let depths = (0..<4).map { ArchitectureRecognizer.count(sd, prefix: "stages.\($0).") }
-        guard depths.allSatisfy({ $0 > 0 }) else { throw MLRCError.format("ConvNeXt: expected 4 stages, found depths \(depths)") }
+        guard depths.allSatisfy({ $0 > 0 }) else {
+            throw MLRCError.format("ConvNeXt: expected 4 stages, found depths \(depths)")
+        }
         let dims = try (0..<4).map { try sd.tensor("stages.\($0).0.norm.weight").count }
         let head = try sd.tensor("head.weight")
         let classes = head.dim(0)
@@ -24,7 +26,9 @@ enum ConvNeXtBuilder {
         let size = sizes.first { $0.1 == depths && $0.2 == dims }?.0 ?? "custom"
         let family = isMLRC ? "mlrc_convnext" : "convnext"
         let inputSize = options.inputSize ?? 224
-        guard inputSize % 32 == 0, inputSize >= 32 else { throw MLRCError.argument("ConvNeXt needs an input size that is a multiple of 32") }
+        guard inputSize % 32 == 0, inputSize >= 32 else {
+            throw MLRCError.argument("ConvNeXt needs an input size that is a multiple of 32")
+        }
 
         let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
         var x = 0
@@ -32,13 +36,17 @@ enum ConvNeXtBuilder {
             var s: Int
             let p = "downsample_layers.\(i)."
             if i == 0 {
-                s = try b.conv(x, weight: sd.tensor(p + "0.weight"), bias: sd.vector(p + "0.bias"), stride: (4, 4),
-                               padding: .symmetric(0, 0), name: p + "0")
-                s = try b.layerNorm(s, gamma: try sd.vector(p + "1.weight"), beta: try sd.vector(p + "1.bias"), eps: 1e-6)
+                s = try b.conv(
+                    x, weight: sd.tensor(p + "0.weight"), bias: sd.vector(p + "0.bias"), stride: (4, 4),
+                    padding: .symmetric(0, 0), name: p + "0")
+                s = try b.layerNorm(
+                    s, gamma: try sd.vector(p + "1.weight"), beta: try sd.vector(p + "1.bias"), eps: 1e-6)
             } else {
-                s = try b.layerNorm(x, gamma: try sd.vector(p + "0.weight"), beta: try sd.vector(p + "0.bias"), eps: 1e-6)
-                s = try b.conv(s, weight: sd.tensor(p + "1.weight"), bias: sd.vector(p + "1.bias"), stride: (2, 2),
-                               padding: .symmetric(0, 0), name: p + "1")
+                s = try b.layerNorm(
+                    x, gamma: try sd.vector(p + "0.weight"), beta: try sd.vector(p + "0.bias"), eps: 1e-6)
+                s = try b.conv(
+                    s, weight: sd.tensor(p + "1.weight"), bias: sd.vector(p + "1.bias"), stride: (2, 2),
+                    padding: .symmetric(0, 0), name: p + "1")
             }
             var y = s
             for j in 0..<depths[i] { y = try block(b, sd, "stages.\(i).\(j).", y) }
@@ -46,15 +54,18 @@ enum ConvNeXtBuilder {
         }
         x = b.globalAvgPool(x)
         x = try b.layerNorm(x, gamma: nil, beta: nil, eps: 1e-6)
-        let (hw, hb) = try foldInputAffine(head, bias: try sd.vector("head.bias"), gamma: try sd.vector("norm.weight"),
-                                       beta: try sd.vector("norm.bias"))
+        let (hw, hb) = try foldInputAffine(
+            head, bias: try sd.vector("head.bias"), gamma: try sd.vector("norm.weight"),
+            beta: try sd.vector("norm.bias"))
         x = try b.linear(x, weight: hw, bias: hb, name: "head")
 
         let name = "\(family)_\(size)"
         let conv = strip ? "strip \(stripK)x1/1x\(stripK) depthwise" : "7x7 depthwise"
-        let summary = "\(name): depths \(depths), dims \(dims), \(conv), stage shortcut \(shortcut ? "on" : "off"), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, numClasses: classes,
-                            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        let summary =
+            "\(name): depths \(depths), dims \(dims), \(conv), stage shortcut \(shortcut ? "on" : "off"), \(classes) classes, input \(inputSize)"
+        return BuiltNetwork(
+            architecture: name, summary: summary, builder: b, output: x, numClasses: classes,
+            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
     }
 
     /// One block: depthwise (or strip) conv, LayerNorm, pwconv1 + GELU, pwconv2 * gamma, residual add.
@@ -62,18 +73,22 @@ enum ConvNeXtBuilder {
         var y: Int
         if sd.has(p + "dwconv_v.weight") {
             let v = try sd.tensor(p + "dwconv_v.weight"), h = try sd.tensor(p + "dwconv_h.weight")
-            y = try b.conv(x, weight: v, bias: sd.optionalVector(p + "dwconv_v.bias"), padding: .symmetric(v.dim(2) / 2, 0),
-                           groups: v.dim(0), activation: .gelu, name: p + "dwconv_v")
-            y = try b.conv(y, weight: h, bias: sd.optionalVector(p + "dwconv_h.bias"), padding: .symmetric(0, h.dim(3) / 2),
-                           groups: h.dim(0), name: p + "dwconv_h")
+            y = try b.conv(
+                x, weight: v, bias: sd.optionalVector(p + "dwconv_v.bias"), padding: .symmetric(v.dim(2) / 2, 0),
+                groups: v.dim(0), activation: .gelu, name: p + "dwconv_v")
+            y = try b.conv(
+                y, weight: h, bias: sd.optionalVector(p + "dwconv_h.bias"), padding: .symmetric(0, h.dim(3) / 2),
+                groups: h.dim(0), name: p + "dwconv_h")
         } else {
             let w = try sd.tensor(p + "dwconv.weight")
-            y = try b.conv(x, weight: w, bias: sd.optionalVector(p + "dwconv.bias"),
-                           padding: .symmetric(w.dim(2) / 2, w.dim(3) / 2), groups: w.dim(0), name: p + "dwconv")
+            y = try b.conv(
+                x, weight: w, bias: sd.optionalVector(p + "dwconv.bias"),
+                padding: .symmetric(w.dim(2) / 2, w.dim(3) / 2), groups: w.dim(0), name: p + "dwconv")
         }
         y = try b.layerNorm(y, gamma: nil, beta: nil, eps: 1e-6)
-        let (w1, b1) = try foldInputAffine(try sd.tensor(p + "pwconv1.weight"), bias: try sd.vector(p + "pwconv1.bias"),
-                                       gamma: try sd.vector(p + "norm.weight"), beta: try sd.vector(p + "norm.bias"))
+        let (w1, b1) = try foldInputAffine(
+            try sd.tensor(p + "pwconv1.weight"), bias: try sd.vector(p + "pwconv1.bias"),
+            gamma: try sd.vector(p + "norm.weight"), beta: try sd.vector(p + "norm.bias"))
         y = try b.linear4(y, weight: w1, bias: b1, activation: .gelu, name: p + "pwconv1")
         var w2 = try sd.tensor(p + "pwconv2.weight")
         var b2 = try sd.vector(p + "pwconv2.bias")
@@ -88,10 +103,13 @@ enum ConvNeXtBuilder {
 
 extension GraphBuilder {
     /// A Linear [out, in] applied at every pixel (channels-last MLP): a 1x1 convolution.
-    func linear4(_ x: Int, weight w: HostTensor, bias: [Float], activation: Activation = .none,
-                 name: String? = nil) throws -> Int {
-        try conv(x, weight: HostTensor(shape: [w.dim(0), w.dim(1), 1, 1], data: w.data), bias: bias,
-                 padding: .symmetric(0, 0), activation: activation, name: name)
+    func linear4(
+        _ x: Int, weight w: HostTensor, bias: [Float], activation: Activation = .none,
+        name: String? = nil
+    ) throws -> Int {
+        try conv(
+            x, weight: HostTensor(shape: [w.dim(0), w.dim(1), 1, 1], data: w.data), bias: bias,
+            padding: .symmetric(0, 0), activation: activation, name: name)
     }
 }
 

@@ -23,7 +23,8 @@ enum EfficientNetLiteBuilder {
             stageOf.append(stage)
         }
         guard widths.count == stageStrides.count else {
-            throw MLRCError.format("EfficientNet-Lite: found \(widths.count) stages (output widths \(widths)), expected 7")
+            throw MLRCError.format(
+                "EfficientNet-Lite: found \(widths.count) stages (output widths \(widths)), expected 7")
         }
         let variant = variants.first { $0.blocks == blocks && $0.width3 == widths[2] }
         let inputSize = options.inputSize ?? variant?.input ?? 224
@@ -34,7 +35,9 @@ enum EfficientNetLiteBuilder {
             let first = i == 0 || stageOf[i] != stageOf[i - 1]
             let stride = first ? stageStrides[stageOf[i]] : 1
             let input = x
-            if sd.has(p + "_expand_conv.weight") { x = try convBN(b, sd, x, p + "_expand_conv", p + "_bn0", stride: 1, act: .relu6) }
+            if sd.has(p + "_expand_conv.weight") {
+                x = try convBN(b, sd, x, p + "_expand_conv", p + "_bn0", stride: 1, act: .relu6)
+            }
             x = try convBN(b, sd, x, p + "_depthwise_conv", p + "_bn1", stride: stride, act: .relu6)
             x = try convBN(b, sd, x, p + "_project_conv", p + "_bn2", stride: 1, act: .none)
             if stride == 1 && b.shape(input) == b.shape(x) { x = try b.add(x, input) }
@@ -44,13 +47,17 @@ enum EfficientNetLiteBuilder {
         let fc = try sd.tensor("_fc.weight")
         x = try b.linear(x, weight: fc, bias: sd.optionalVector("_fc.bias"), name: "_fc")
         let name = variant?.name ?? "efficientnet_lite_custom"
-        let summary = "\(name): \(blocks) MBConv blocks, stage widths \(widths), \(fc.dim(0)) classes, input \(inputSize)"
-        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
-                            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        let summary =
+            "\(name): \(blocks) MBConv blocks, stage widths \(widths), \(fc.dim(0)) classes, input \(inputSize)"
+        return BuiltNetwork(
+            architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
+            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
     }
 
-    static func convBN(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int,
-                       act: Activation) throws -> Int {
+    static func convBN(
+        _ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int,
+        act: Activation
+    ) throws -> Int {
         try b.convBN(sd, x, conv: conv, bn: bn, eps: eps, stride: stride, padding: .same, act: act)
     }
 }

@@ -50,8 +50,10 @@ public final class GraphBuilder {
     /// A convolution from a PyTorch weight [Cout, Cin/groups, kH, kW] (and optional per-channel scale
     /// folded from a following BatchNorm). Depthwise convolutions become depthwise nodes.
     @discardableResult
-    public func conv(_ x: Int, weight w: HostTensor, bias: [Float]?, stride: (Int, Int) = (1, 1), padding: Padding,
-                     groups: Int = 1, activation: Activation = .none, name: String? = nil) throws -> Int {
+    public func conv(
+        _ x: Int, weight w: HostTensor, bias: [Float]?, stride: (Int, Int) = (1, 1), padding: Padding,
+        groups: Int = 1, activation: Activation = .none, name: String? = nil
+    ) throws -> Int {
         if let name { nodeNames[nodes.count] = name }
         guard w.rank == 4 else { throw MLRCError.format("conv weight must be 4-D, got \(w.shape)") }
         let s = shapes[x]
@@ -59,7 +61,9 @@ public final class GraphBuilder {
         guard cinG * groups == s.channels, cout % groups == 0 else {
             throw MLRCError.format("conv weight \(w.shape) with groups \(groups) does not fit input \(s)")
         }
-        if let bias, bias.count != cout { throw MLRCError.format("conv bias has \(bias.count) values for \(cout) channels") }
+        if let bias, bias.count != cout {
+            throw MLRCError.format("conv bias has \(bias.count) values for \(cout) channels")
+        }
         guard kh >= 1, kw >= 1, kh <= 255, kw <= 255, stride.0 >= 1, stride.1 >= 1 else {
             throw MLRCError.format("conv kernel \(kh)x\(kw) / stride \(stride) out of range")
         }
@@ -67,10 +71,12 @@ public final class GraphBuilder {
         guard s.height + pt + pb >= kh, s.width + pl + pr >= kw else {
             throw MLRCError.format("conv kernel \(kh)x\(kw) larger than its input \(s)")
         }
-        let out = Shape(height: (s.height + pt + pb - kh) / stride.0 + 1, width: (s.width + pl + pr - kw) / stride.1 + 1,
-                        channels: cout)
-        let window = Window(kernelH: Int32(kh), kernelW: Int32(kw), strideH: Int32(stride.0), strideW: Int32(stride.1),
-                            padTop: Int32(pt), padLeft: Int32(pl), padBottom: Int32(pb), padRight: Int32(pr))
+        let out = Shape(
+            height: (s.height + pt + pb - kh) / stride.0 + 1, width: (s.width + pl + pr - kw) / stride.1 + 1,
+            channels: cout)
+        let window = Window(
+            kernelH: Int32(kh), kernelW: Int32(kw), strideH: Int32(stride.0), strideW: Int32(stride.1),
+            padTop: Int32(pt), padLeft: Int32(pl), padBottom: Int32(pb), padRight: Int32(pr))
         var weights: [Int]
         if groups == s.channels && cinG == 1 && cout == s.channels {
             // Depthwise: [kH][kW][C]
@@ -78,7 +84,8 @@ public final class GraphBuilder {
             for c in 0..<cout { for i in 0..<(kh * kw) { data[i * cout + c] = w.data[c * kh * kw + i] } }
             weights = [tensor([kh, kw, cout], data)]
             if let bias { weights.append(tensor([cout], bias)) }
-            return add(Node(.depthwiseConv(window, activation: activation.rawValue), inputs: [x], weights: weights), out)
+            return add(
+                Node(.depthwiseConv(window, activation: activation.rawValue), inputs: [x], weights: weights), out)
         }
         // General: [g][(ky, kx, ci)][co_g]
         let coutG = cout / groups, k = kh * kw * cinG
@@ -99,14 +106,18 @@ public final class GraphBuilder {
         }
         weights = [tensor([groups, k, coutG], data)]
         if let bias { weights.append(tensor([cout], bias)) }
-        return add(Node(.conv(window, groups: Int32(groups), outChannels: Int32(cout), activation: activation.rawValue),
-                        inputs: [x], weights: weights), out)
+        return add(
+            Node(
+                .conv(window, groups: Int32(groups), outChannels: Int32(cout), activation: activation.rawValue),
+                inputs: [x], weights: weights), out)
     }
 
     /// A fully connected layer [out, in] on a 1x1 map (after global pooling): a 1x1 convolution.
     @discardableResult
-    public func linear(_ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none,
-                       name: String? = nil) throws -> Int {
+    public func linear(
+        _ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none,
+        name: String? = nil
+    ) throws -> Int {
         guard w.rank == 2 else { throw MLRCError.format("linear weight must be 2-D, got \(w.shape)") }
         let as4 = HostTensor(shape: [w.shape[0], w.shape[1], 1, 1], data: w.data)
         return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation, name: name)
@@ -127,22 +138,28 @@ public final class GraphBuilder {
     }
 
     public func concat(_ xs: [Int]) throws -> Int {
-        guard xs.allSatisfy({ shapes[$0].height == shapes[xs[0]].height && shapes[$0].width == shapes[xs[0]].width }) else {
+        guard xs.allSatisfy({ shapes[$0].height == shapes[xs[0]].height && shapes[$0].width == shapes[xs[0]].width })
+        else {
             throw MLRCError.format("concat of different spatial sizes")
         }
         let c = xs.map { shapes[$0].channels }.reduce(0, +)
-        return add(Node(.concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
+        return add(
+            Node(.concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
     }
 
-    public func pool(_ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true) throws -> Int {
+    public func pool(
+        _ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true
+    ) throws -> Int {
         let s = shapes[x]
         guard s.height + 2 * padding >= kernel, s.width + 2 * padding >= kernel else {
             throw MLRCError.format("pooling window \(kernel) larger than its input \(s)")
         }
-        let out = Shape(height: (s.height + 2 * padding - kernel) / stride + 1,
-                        width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
+        let out = Shape(
+            height: (s.height + 2 * padding - kernel) / stride + 1,
+            width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
         let window = Window(kernel: kernel, stride: stride, padding: padding)
-        return add(Node(isMax ? .maxPool(window) : .avgPool(window, countIncludePad: countIncludePad), inputs: [x]), out)
+        return add(
+            Node(isMax ? .maxPool(window) : .avgPool(window, countIncludePad: countIncludePad), inputs: [x]), out)
     }
 
     public func globalAvgPool(_ x: Int) -> Int {
@@ -150,7 +167,9 @@ public final class GraphBuilder {
     }
 
     public func eca(_ x: Int, kernel: [Float]) throws -> Int {
-        guard kernel.count % 2 == 1, kernel.count <= 31 else { throw MLRCError.format("ECA kernel of \(kernel.count) taps") }
+        guard kernel.count % 2 == 1, kernel.count <= 31 else {
+            throw MLRCError.format("ECA kernel of \(kernel.count) taps")
+        }
         return add(Node(.eca, inputs: [x], weights: [tensor([kernel.count], kernel)]), shapes[x])
     }
 
@@ -158,8 +177,10 @@ public final class GraphBuilder {
         guard scale.count == shapes[x].channels, shift.count == shapes[x].channels else {
             throw MLRCError.format("channel affine of \(scale.count) channels on a \(shapes[x]) input")
         }
-        return add(Node(.channelAffine(activation: activation.rawValue), inputs: [x],
-                        weights: [tensor([scale.count], scale), tensor([shift.count], shift)]), shapes[x])
+        return add(
+            Node(
+                .channelAffine(activation: activation.rawValue), inputs: [x],
+                weights: [tensor([scale.count], scale), tensor([shift.count], shift)]), shapes[x])
     }
 
     public func activation(_ x: Int, _ act: Activation) -> Int {

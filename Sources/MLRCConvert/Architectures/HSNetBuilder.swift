@@ -9,7 +9,9 @@ enum HSNetBuilder {
 
     static func build(_ sd: StateDict, options: BuildOptions) throws -> BuiltNetwork {
         let inputSize = options.inputSize ?? 224
-        guard inputSize % 32 == 0, inputSize >= 32 else { throw MLRCError.argument("HSNet needs an input size that is a multiple of 32") }
+        guard inputSize % 32 == 0, inputSize >= 32 else {
+            throw MLRCError.argument("HSNet needs an input size that is a multiple of 32")
+        }
         let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
 
         // Stem: conv3x3 s2 + BN + ReLU, then [dw3x3 + BN -> pw1x1 + BN + ReLU] beside a 3x3 max pool.
@@ -43,25 +45,32 @@ enum HSNetBuilder {
         x = try b.linear(x, weight: fc, bias: sd.optionalVector("fc.bias"), name: "fc")
         let standard = widths == [32, 64, 176, 400] && depths == [2, 2, 3, 1] && hidden == 1280
         let name = standard ? "hsnet" : "hsnet_custom"
-        let summary = "\(name): widths \(widths), depths \(depths), head \(hidden), \(ecaCount) ECA blocks, \(fc.dim(0)) classes, input \(inputSize)"
-        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
-                            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        let summary =
+            "\(name): widths \(widths), depths \(depths), head \(hidden), \(ecaCount) ECA blocks, \(fc.dim(0)) classes, input \(inputSize)"
+        return BuiltNetwork(
+            architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
+            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
     }
 
     /// A convolution (square kernel, symmetric padding, groups from the weight shape) with its BatchNorm folded in.
-    static func convBN(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int, pad: Int,
-                       act: Activation) throws -> Int {
+    static func convBN(
+        _ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ conv: String, _ bn: String, stride: Int, pad: Int,
+        act: Activation
+    ) throws -> Int {
         try b.convBN(sd, x, conv: conv, bn: bn, eps: eps, stride: stride, padding: .symmetric(pad, pad), act: act)
     }
 
     /// HetConv followed by BatchNorm `bn` and an activation: gwc(x) + ghost(x), normalised.
-    static func hetConvBN(_ b: GraphBuilder, _ sd: StateDict, _ p: String, _ x: Int, bn: String, act: Activation) throws -> Int {
+    static func hetConvBN(
+        _ b: GraphBuilder, _ sd: StateDict, _ p: String, _ x: Int, bn: String, act: Activation
+    ) throws -> Int {
         let norm = try BatchNorm(sd, bn, eps: eps)
         let gw = try sd.tensor(p + "gwc.weight")
         let groups = b.shape(x).channels / max(gw.dim(1), 1)
         let (fw, fb) = try foldBatchNorm(gw, bias: sd.optionalVector(p + "gwc.bias"), norm)
-        let g = try b.conv(x, weight: fw, bias: fb, padding: .symmetric(gw.dim(2) / 2, gw.dim(3) / 2), groups: groups,
-                           name: p + "gwc")
+        let g = try b.conv(
+            x, weight: fw, bias: fb, padding: .symmetric(gw.dim(2) / 2, gw.dim(3) / 2), groups: groups,
+            name: p + "gwc")
         var ghost = try convBN(b, sd, x, p + "ghost.primary", p + "ghost.primary_bn", stride: 1, pad: 0, act: .relu)
         let cheap = try convBN(b, sd, ghost, p + "ghost.cheap", p + "ghost.cheap_bn", stride: 1, pad: 1, act: .relu)
         ghost = try b.concat([ghost, cheap])
@@ -84,7 +93,9 @@ enum HSNetBuilder {
         y = try hetConvBN(b, sd, p + "het2.", y, bn: p + "bn2", act: .none)
         var s = try b.pool(x, max: false, kernel: 2, stride: 2, padding: 0)
         s = try convBN(b, sd, s, p + "shortcut.conv", p + "shortcut.bn", stride: 1, pad: 0, act: .none)
-        guard b.shape(s) == b.shape(y) else { throw MLRCError.format("HSNet \(p): shortcut \(b.shape(s)) and main path \(b.shape(y)) differ") }
+        guard b.shape(s) == b.shape(y) else {
+            throw MLRCError.format("HSNet \(p): shortcut \(b.shape(s)) and main path \(b.shape(y)) differ")
+        }
         return try b.add(y, s, activation: .relu)
     }
 }

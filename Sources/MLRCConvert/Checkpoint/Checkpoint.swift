@@ -13,8 +13,9 @@ public struct Checkpoint {
     public func tensor(_ ref: TensorRef, name: String) throws -> HostTensor {
         let (offset, size) = try locate(ref.storage)
         return try bytes.withUnsafeBytes { raw in
-            try materialize(storage: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]),
-                            type: ref.storage.type, offset: ref.offset, shape: ref.shape, stride: ref.stride, name: name)
+            try materialize(
+                storage: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]),
+                type: ref.storage.type, offset: ref.offset, shape: ref.shape, stride: ref.stride, name: name)
         }
     }
 }

@@ -66,8 +66,10 @@ public enum ScalarType: Sendable {
 
 /// Copies a strided view of raw storage into a dense HostTensor, checking that every element it
 /// reaches lies inside the storage (a hostile checkpoint may lie about sizes, strides or offsets).
-func materialize(storage: UnsafeRawBufferPointer, type: ScalarType, offset: Int, shape: [Int], stride: [Int],
-                 name: String) throws -> HostTensor {
+func materialize(
+    storage: UnsafeRawBufferPointer, type: ScalarType, offset: Int, shape: [Int], stride: [Int],
+    name: String
+) throws -> HostTensor {
     guard shape.count == stride.count, shape.count <= 8 else {
         throw MLRCError.format("tensor \(name): shape and stride ranks differ")
     }
@@ -75,7 +77,9 @@ func materialize(storage: UnsafeRawBufferPointer, type: ScalarType, offset: Int,
     var count = 1
     var maxIndex = offset
     for (d, s) in zip(shape, stride) {
-        guard d >= 0, s >= 0, d <= 1 << 31 else { throw MLRCError.format("tensor \(name): bad dimension \(d) or stride \(s)") }
+        guard d >= 0, s >= 0, d <= 1 << 31 else {
+            throw MLRCError.format("tensor \(name): bad dimension \(d) or stride \(s)")
+        }
         let (c, o1) = count.multipliedReportingOverflow(by: d)
         guard !o1, c <= 1 << 31 else { throw MLRCError.format("tensor \(name): too many elements") }
         count = c

@@ -34,7 +34,9 @@ public indirect enum JSON: Equatable {
         let b: [UInt8]
         var i: Int
 
-        mutating func ws() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+        mutating func ws() {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        }
 
         func fail(_ m: String) -> MLRCError { MLRCError.format("JSON: \(m) at \(i)") }
 
@@ -99,7 +101,8 @@ public indirect enum JSON: Equatable {
                     case UInt8(ascii: "b"): out.append(0x08)
                     case UInt8(ascii: "f"): out.append(0x0C)
                     case UInt8(ascii: "u"):
-                        guard i + 4 <= b.count, let code = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16)
+                        guard i + 4 <= b.count,
+                            let code = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16)
                         else { throw fail("bad \\u escape") }
                         i += 4
                         out.append(contentsOf: Array(String(Unicode.Scalar(code).map(Character.init) ?? "?").utf8))

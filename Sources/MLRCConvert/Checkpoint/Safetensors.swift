@@ -23,13 +23,15 @@ public enum Safetensors {
         try bytes.withUnsafeBytes { raw in
             for (name, info) in entries where name != "__metadata__" {
                 guard case .string(let dt)? = info["dtype"], let type = ScalarType(storageName: dt),
-                      case .array(let shapeJSON)? = info["shape"], case .array(let range)? = info["data_offsets"],
-                      range.count == 2, case .number(let begin) = range[0], case .number(let end) = range[1],
-                      begin >= 0, end >= begin, end <= Double(bytes.count - base)
+                    case .array(let shapeJSON)? = info["shape"], case .array(let range)? = info["data_offsets"],
+                    range.count == 2, case .number(let begin) = range[0], case .number(let end) = range[1],
+                    begin >= 0, end >= begin, end <= Double(bytes.count - base)
                 else { throw MLRCError.format("safetensors: bad entry for \(name)") }
                 var shape: [Int] = []
                 for d in shapeJSON {
-                    guard case .number(let v) = d, v >= 0, v < Double(1 << 31) else { throw MLRCError.format("safetensors: bad shape for \(name)") }
+                    guard case .number(let v) = d, v >= 0, v < Double(1 << 31) else {
+                        throw MLRCError.format("safetensors: bad shape for \(name)")
+                    }
                     shape.append(Int(v))
                 }
                 var stride = [Int](repeating: 1, count: shape.count)
@@ -39,7 +41,8 @@ public enum Safetensors {
                 guard count * type.byteSize == storage.count else {
                     throw MLRCError.format("safetensors: \(name) byte range does not match its shape")
                 }
-                tensors[name] = try materialize(storage: storage, type: type, offset: 0, shape: shape, stride: stride, name: name)
+                tensors[name] = try materialize(
+                    storage: storage, type: type, offset: 0, shape: shape, stride: stride, name: name)
             }
         }
         return tensors

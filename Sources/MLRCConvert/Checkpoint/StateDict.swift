@@ -33,7 +33,9 @@ public struct StateDict {
         }
         let checkpoint = try TorchCheckpoint.load(bytes)
         guard let (dict, origin) = find(checkpoint.root, depth: 0) else {
-            throw MLRCError.format("no state_dict found: expected a dict of tensors, or one under \(nestedKeys.map { "'\($0)'" }.joined(separator: ", "))")
+            throw MLRCError.format(
+                "no state_dict found: expected a dict of tensors, or one under \(nestedKeys.map { "'\($0)'" }.joined(separator: ", "))"
+            )
         }
         var tensors: [String: HostTensor] = [:]
         for e in dict.entries {
@@ -46,10 +48,14 @@ public struct StateDict {
     /// A dict most of whose values are tensors, here or under one of the usual keys.
     static func find(_ v: PickleValue, depth: Int) -> (PickleDict, String)? {
         guard depth < 3, case .dict(let d) = v else { return nil }
-        let tensorCount = d.entries.filter { if case .tensor = $0.value { return true }; return false }.count
+        let tensorCount = d.entries.filter {
+            if case .tensor = $0.value { return true }; return false
+        }.count
         if tensorCount > 0 && tensorCount * 2 >= d.entries.count { return (d, depth == 0 ? "the top-level dict" : "") }
         for key in nestedKeys {
-            if let inner = d[key], let (found, _) = find(inner, depth: depth + 1) { return (found, "the '\(key)' entry") }
+            if let inner = d[key], let (found, _) = find(inner, depth: depth + 1) {
+                return (found, "the '\(key)' entry")
+            }
         }
         return nil
     }

@@ -22,7 +22,11 @@ public enum TorchCheckpoint {
             throw MLRCError.format("checkpoint: unsupported storage type")
         }
         let key: String
-        if let s = t[2].string { key = s } else if let i = t[2].int { key = String(i) } else {
+        if let s = t[2].string {
+            key = s
+        } else if let i = t[2].int {
+            key = String(i)
+        } else {
             throw MLRCError.format("checkpoint: bad storage key")
         }
         var ref = StorageRef(key: key, type: type, viewOf: nil)
@@ -35,13 +39,16 @@ public enum TorchCheckpoint {
 
     static func loadZip(_ bytes: [UInt8]) throws -> Checkpoint {
         let zip = try ZipArchive(bytes)
-        guard let pkl = zip.entries.values.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) else {
+        guard let pkl = zip.entries.values.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") })
+        else {
             throw MLRCError.format("checkpoint: zip archive has no data.pkl (not written by torch.save?)")
         }
         let prefix = String(pkl.name.dropLast("data.pkl".count))
         if let order = zip.entries[prefix + "byteorder"] {
             let text = String(decoding: bytes[order.dataOffset..<(order.dataOffset + order.size)], as: UTF8.self)
-            guard text.hasPrefix("little") else { throw MLRCError.format("checkpoint: big-endian storages are not supported") }
+            guard text.hasPrefix("little") else {
+                throw MLRCError.format("checkpoint: big-endian storages are not supported")
+            }
         }
         var unpickler = Unpickler(bytes: Array(bytes[pkl.dataOffset..<(pkl.dataOffset + pkl.size)])) { pid in
             .storage(try storageRef(pid))
@@ -56,14 +63,16 @@ public enum TorchCheckpoint {
     }
 
     static func loadLegacy(_ bytes: [UInt8]) throws -> Checkpoint {
-        var p = Unpickler(bytes: bytes) { _ in throw MLRCError.format("checkpoint: unexpected persistent id in header") }
+        var p = Unpickler(bytes: bytes) { _ in throw MLRCError.format("checkpoint: unexpected persistent id in header")
+        }
         let magic = try p.load()
         guard case .bytes(let m) = magic, m == legacyMagic else {
             throw MLRCError.format("checkpoint: not a PyTorch legacy checkpoint (bad magic number)")
         }
         var next = Unpickler(bytes: bytes, start: p.position) { _ in throw MLRCError.format("checkpoint: bad header") }
         _ = try next.load()  // protocol version
-        var sys = Unpickler(bytes: bytes, start: next.position) { _ in throw MLRCError.format("checkpoint: bad header") }
+        var sys = Unpickler(bytes: bytes, start: next.position) { _ in throw MLRCError.format("checkpoint: bad header")
+        }
         _ = try sys.load()  // sys_info
         var roots: [String: StorageRef] = [:]
         var main = Unpickler(bytes: bytes, start: sys.position) { pid in
@@ -72,7 +81,9 @@ public enum TorchCheckpoint {
             return .storage(ref)
         }
         let root = try main.load()
-        var keysPickle = Unpickler(bytes: bytes, start: main.position) { _ in throw MLRCError.format("checkpoint: bad key list") }
+        var keysPickle = Unpickler(bytes: bytes, start: main.position) { _ in
+            throw MLRCError.format("checkpoint: bad key list")
+        }
         guard let keys = try keysPickle.load().items?.compactMap(\.string) else {
             throw MLRCError.format("checkpoint: bad storage key list")
         }
@@ -86,18 +97,26 @@ public enum TorchCheckpoint {
             for i in 0..<8 { n |= UInt64(bytes[o + i]) << (8 * UInt64(i)) }
             o += 8
             let (size, overflow) = Int(clamping: n).multipliedReportingOverflow(by: ref.type.byteSize)
-            guard !overflow, size <= bytes.count - o else { throw MLRCError.format("checkpoint: truncated storage \(key)") }
+            guard !overflow, size <= bytes.count - o else {
+                throw MLRCError.format("checkpoint: truncated storage \(key)")
+            }
             located[key] = (o, size)
             o += size
         }
-        return Checkpoint(root: root, arena: main.arena, bytes: bytes, locate: { ref in
-            let rootKey = ref.viewOf?.key ?? ref.key
-            guard let (offset, size) = located[rootKey] else { throw MLRCError.format("checkpoint: storage \(rootKey) missing") }
-            guard let view = ref.viewOf else { return (offset, size) }
-            let skip = view.offset * ref.type.byteSize
-            guard view.offset >= 0, skip <= size else { throw MLRCError.format("checkpoint: storage view out of range") }
-            return (offset + skip, size - skip)
-        })
+        return Checkpoint(
+            root: root, arena: main.arena, bytes: bytes,
+            locate: { ref in
+                let rootKey = ref.viewOf?.key ?? ref.key
+                guard let (offset, size) = located[rootKey] else {
+                    throw MLRCError.format("checkpoint: storage \(rootKey) missing")
+                }
+                guard let view = ref.viewOf else { return (offset, size) }
+                let skip = view.offset * ref.type.byteSize
+                guard view.offset >= 0, skip <= size else {
+                    throw MLRCError.format("checkpoint: storage view out of range")
+                }
+                return (offset + skip, size - skip)
+            })
     }
 
 }

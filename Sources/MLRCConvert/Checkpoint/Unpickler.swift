@@ -113,7 +113,11 @@ public struct Unpickler {
                 try push(try longValue(Array(try take(n))))
             case 0x49:  // INT (text)
                 let s = try line()
-                if s == "00" { try push(.bool(false)) } else if s == "01" { try push(.bool(true)) } else {
+                if s == "00" {
+                    try push(.bool(false))
+                } else if s == "01" {
+                    try push(.bool(true))
+                } else {
                     guard let v = Int(s) else { throw fail("bad INT") }
                     try push(.int(v))
                 }
@@ -170,7 +174,11 @@ public struct Unpickler {
                 if case .list(let l) = try top() { try append(l, items) } else { throw fail("APPENDS to a non-list") }
             case 0x73:  // SETITEM
                 let v = try pop(), k = try pop()
-                if case .dict(let d) = try top() { try setItems(d, [k, v]) } else { throw fail("SETITEM on a non-dict") }
+                if case .dict(let d) = try top() {
+                    try setItems(d, [k, v])
+                } else {
+                    throw fail("SETITEM on a non-dict")
+                }
             case 0x75:  // SETITEMS
                 let items = try popMark()
                 switch try top() {
@@ -245,7 +253,9 @@ public struct Unpickler {
         var i = 0
         while i < items.count {
             let key = items[i]
-            if let s = key.string, let existing = d.entries.firstIndex(where: { $0.key.string == s }), d.entries.count < 4096 {
+            if let s = key.string, let existing = d.entries.firstIndex(where: { $0.key.string == s }),
+                d.entries.count < 4096
+            {
                 d.entries[existing].value = items[i + 1]
             } else {
                 d.entries.append((key, items[i + 1]))
@@ -275,10 +285,10 @@ public struct Unpickler {
         let a = args.items ?? []
         switch (module, name) {
         case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"),
-             ("torch._utils", "_rebuild_tensor_v3"):
+            ("torch._utils", "_rebuild_tensor_v3"):
             guard a.count >= 4, case .storage(let s) = a[0], let offset = a[1].int,
-                  let size = a[2].items?.compactMap(\.int), let stride = a[3].items?.compactMap(\.int),
-                  size.count == a[2].items?.count, stride.count == a[3].items?.count
+                let size = a[2].items?.compactMap(\.int), let stride = a[3].items?.compactMap(\.int),
+                size.count == a[2].items?.count, stride.count == a[3].items?.count
             else { throw fail("malformed tensor") }
             return .tensor(TensorRef(storage: s, offset: offset, shape: size, stride: stride))
         case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):

@@ -31,7 +31,9 @@ public struct ZipArchive {
         var eocd = -1
         var o = bytes.count - 22
         while o >= 0 && o >= bytes.count - 22 - 65_535 {
-            if bytes[o] == 0x50 && bytes[o + 1] == 0x4B && bytes[o + 2] == 0x05 && bytes[o + 3] == 0x06 { eocd = o; break }
+            if bytes[o] == 0x50 && bytes[o + 1] == 0x4B && bytes[o + 2] == 0x05 && bytes[o + 3] == 0x06 {
+                eocd = o; break
+            }
             o -= 1
         }
         guard eocd >= 0 else { throw MLRCError.format("zip: no end-of-central-directory record (truncated file?)") }
@@ -68,7 +70,10 @@ public struct ZipArchive {
                 }
                 e += 4 + len
             }
-            guard method == 0 else { throw MLRCError.format("zip: entry \(name) is compressed (method \(method)); torch.save writes stored entries") }
+            guard method == 0 else {
+                throw MLRCError.format(
+                    "zip: entry \(name) is compressed (method \(method)); torch.save writes stored entries")
+            }
             guard compressed == size else { throw MLRCError.format("zip: entry \(name) sizes disagree") }
             guard try u32(local) == 0x0403_4B50 else { throw MLRCError.format("zip: bad local header for \(name)") }
             let dataOffset = try local + 30 + u16(local + 26) + u16(local + 28)

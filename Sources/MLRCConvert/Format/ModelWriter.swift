@@ -6,8 +6,9 @@ public enum ModelWriter {
     /// An fp32 model: the built network's graph and float tensors as they are.
     public static func serialize(_ net: BuiltNetwork, labels: [String]) throws -> [UInt8] {
         let tensors = net.builder.tensors.map { StoredTensor(dims: $0.shape, storage: .f32($0.data)) }
-        return try serialize(ModelContents(network: net, nodes: net.builder.nodes, tensors: tensors, output: net.output),
-                             labels: labels)
+        return try serialize(
+            ModelContents(network: net, nodes: net.builder.nodes, tensors: tensors, output: net.output),
+            labels: labels)
     }
 
     public static func serialize(_ m: ModelContents, labels: [String]) throws -> [UInt8] {
@@ -18,8 +19,10 @@ public enum ModelWriter {
         var info = ByteWriter()
         info.string(net.architecture)
         let input = net.builder.shape(0)
-        for v in [input.channels, input.height, input.width, net.preprocessing.resizeShorterSide,
-                  net.preprocessing.cropHeight, net.preprocessing.cropWidth] { info.u32(UInt32(v)) }
+        for v in [
+            input.channels, input.height, input.width, net.preprocessing.resizeShorterSide,
+            net.preprocessing.cropHeight, net.preprocessing.cropWidth,
+        ] { info.u32(UInt32(v)) }
         net.preprocessing.mean.forEach { info.f32($0) }
         net.preprocessing.std.forEach { info.f32($0) }
 

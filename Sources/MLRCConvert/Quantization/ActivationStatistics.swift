@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import CMLRCKernels
 import MLRCRuntime
@@ -83,7 +83,9 @@ final class ActivationStatistics {
             }
             acc = 0
             if full.hi > 0 {
-                for b in stride(from: Self.bins - 1, through: 0, by: -1) { acc += histogram[b]; if acc > tail { hi = max(center(b), 0); break } }
+                for b in stride(from: Self.bins - 1, through: 0, by: -1) {
+                    acc += histogram[b]; if acc > tail { hi = max(center(b), 0); break }
+                }
             }
             return hi - lo > 1e-12 ? (lo, hi) : full
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import MLRCRuntime
 
@@ -32,8 +32,10 @@ public struct CalibrationSet {
     }
 
     /// Decodes and preprocesses every file; `progress(done, total)` after each.
-    public static func load(files: [String], preprocessing: Preprocessing, inputShape: Shape,
-                            progress: (Int, Int) -> Void) throws -> CalibrationSet {
+    public static func load(
+        files: [String], preprocessing: Preprocessing, inputShape: Shape,
+        progress: (Int, Int) -> Void
+    ) throws -> CalibrationSet {
         var set = CalibrationSet(inputs: [], files: [], skipped: [])
         for (i, file) in files.enumerated() {
             do {
@@ -41,8 +43,9 @@ public struct CalibrationSet {
                 let image = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
                 var input = [Float](repeating: 0, count: inputShape.count)
                 try input.withUnsafeMutableBufferPointer { out in
-                    try Preprocessor.preprocess(rgb: image.pixels, width: image.width, height: image.height,
-                                                rowStride: 3 * image.width, spec: preprocessing, into: out.baseAddress!)
+                    try Preprocessor.preprocess(
+                        rgb: image.pixels, width: image.width, height: image.height,
+                        rowStride: 3 * image.width, spec: preprocessing, into: out.baseAddress!)
                 }
                 set.inputs.append(input)
                 set.files.append(file)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import CMLRCKernels
 import MLRCRuntime
@@ -34,8 +34,10 @@ enum FidelityMeter {
     /// Runs both models on every input and compares each convolution's output (and its input) value by value:
     /// once as the int8 model runs (accumulated noise), once with every compared value replaced by the fp32
     /// model's before the next layer reads it (each layer's own noise).
-    static func measure(fp32: Model, int8: Model, graph: QuantizedGraph, net: BuiltNetwork, quantized: Set<Int>,
-                        inputs: [[Float]], progress: (Int, Int) -> Void) throws -> Fidelity {
+    static func measure(
+        fp32: Model, int8: Model, graph: QuantizedGraph, net: BuiltNetwork, quantized: Set<Int>,
+        inputs: [[Float]], progress: (Int, Int) -> Void
+    ) throws -> Fidelity {
         let nodes = net.builder.nodes
         let convs = net.convolutionNodes
         var interest = Set<Int>()
@@ -50,7 +52,8 @@ enum FidelityMeter {
         }
         candidate.observer = { o in
             guard !o.preActivation, let v = graph.origin[o.value], interest.contains(v), let ref = stored[v],
-                  ref.count == o.count else { return }
+                ref.count == o.count
+            else { return }
             var s = 0.0, e = 0.0
             ref.withUnsafeBufferPointer { r in
                 if let f = o.floats {
@@ -90,12 +93,14 @@ enum FidelityMeter {
         }
         func db(_ r: Double) -> Double { r <= 0 ? 200 : min(-10 * log10(r), 200) }
         let layers = convs.map { i -> LayerFidelity in
-            LayerFidelity(name: net.builder.nodeNames[i] ?? "node\(i)", node: i, quantized: quantized.contains(i),
-                          sqnr: db(nsr(i + 1, noise)), localSQNR: db(nsr(i + 1, localNoise)))
+            LayerFidelity(
+                name: net.builder.nodeNames[i] ?? "node\(i)", node: i, quantized: quantized.contains(i),
+                sqnr: db(nsr(i + 1, noise)), localSQNR: db(nsr(i + 1, localNoise)))
         }
-        return Fidelity(layers: layers, top1Agreement: Double(agree) / Double(max(inputs.count, 1)),
-                        meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)),
-                        minCosine: cosines.min() ?? 0, images: inputs.count)
+        return Fidelity(
+            layers: layers, top1Agreement: Double(agree) / Double(max(inputs.count, 1)),
+            meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)),
+            minCosine: cosines.min() ?? 0, images: inputs.count)
     }
 
     static func argmax(_ x: [Float]) -> Int {
@@ -106,7 +111,9 @@ enum FidelityMeter {
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
         var ab = 0.0, aa = 0.0, bb = 0.0
-        for i in a.indices { ab += Double(a[i]) * Double(b[i]); aa += Double(a[i]) * Double(a[i]); bb += Double(b[i]) * Double(b[i]) }
+        for i in a.indices {
+            ab += Double(a[i]) * Double(b[i]); aa += Double(a[i]) * Double(a[i]); bb += Double(b[i]) * Double(b[i])
+        }
         return aa > 0 && bb > 0 ? ab / (aa * bb).squareRoot() : (aa == bb ? 1 : 0)
     }
 }

@@ -24,8 +24,10 @@ struct QuantizedGraph {
 /// (otherwise it writes float, dequantized in the same pass). A LayerNorm read only by int8 ops quantizes its
 /// own output; a max pool read only by int8 ops pools the uint8 codes. Everything else stays fp32.
 enum QuantizedGraphBuilder {
-    static func build(_ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
-                      weightSearch: Bool) throws -> QuantizedGraph {
+    static func build(
+        _ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
+        weightSearch: Bool
+    ) throws -> QuantizedGraph {
         let nodes = net.builder.nodes, host = net.builder.tensors
         var consumers = [[Int]](repeating: [], count: nodes.count + 1)
         for (i, n) in nodes.enumerated() { for v in Set(n.inputs) { consumers[v].append(i) } }
@@ -36,9 +38,10 @@ enum QuantizedGraphBuilder {
             v != net.output && !consumers[v].isEmpty && consumers[v].allSatisfy(accepted)
         }
         let concats = Set(nodes.indices.filter { nodes[$0].op == .concat })
-        let uint8Pools = Set(nodes.indices.filter { i in
-            nodes[i].op == .maxPool && readOnly(i + 1) { quantized.contains($0) || concats.contains($0) }
-        })
+        let uint8Pools = Set(
+            nodes.indices.filter { i in
+                nodes[i].op == .maxPool && readOnly(i + 1) { quantized.contains($0) || concats.contains($0) }
+            })
         /// Whether an int8 op's output can stay uint8: every reader takes uint8.
         func readOnlyByInt8(_ v: Int) -> Bool {
             readOnly(v) { quantized.contains($0) || uint8Pools.contains($0) || concats.contains($0) }
@@ -79,9 +82,10 @@ enum QuantizedGraphBuilder {
             if quantized.contains(i) {
                 let input = try uint8(n.inputs[0])
                 let toUInt8 = readOnlyByInt8(v)
-                let (node, weights) = try convert(n, value: v, input: input, host: host, toUInt8: toUInt8,
-                                                  calibration: calibration, biasCorrection: biasCorrection,
-                                                  weightSearch: weightSearch, params: params)
+                let (node, weights) = try convert(
+                    n, value: v, input: input, host: host, toUInt8: toUInt8,
+                    calibration: calibration, biasCorrection: biasCorrection,
+                    weightSearch: weightSearch, params: params)
                 var q = node
                 q.weights = weights.map { $0.map(store) ?? Node.absent }
                 let nv = emit(q)
@@ -101,9 +105,12 @@ enum QuantizedGraphBuilder {
                 floatOf[v] = nv
                 origin[nv] = v
             } else if n.op == .layerNorm && readOnly(v, by: { quantized.contains($0) }) {
-                guard case let .layerNorm(eps, _) = try n.params() else { throw MLRCError(.internal, "not a LayerNorm") }
-                let ln = Node(.layerNorm(eps: eps, output: try params(v)), inputs: try n.inputs.map(float),
-                              weights: n.weights.map(copyTensor))
+                guard case let .layerNorm(eps, _) = try n.params() else {
+                    throw MLRCError(.internal, "not a LayerNorm")
+                }
+                let ln = Node(
+                    .layerNorm(eps: eps, output: try params(v)), inputs: try n.inputs.map(float),
+                    weights: n.weights.map(copyTensor))
                 let nv = emit(ln)
                 uint8Of[v] = nv
                 origin[nv] = v
@@ -121,9 +128,11 @@ enum QuantizedGraphBuilder {
     }
 
     /// One fp32 convolution as an int8 node (weights returned as tensors for the caller to store).
-    private static func convert(_ n: Node, value v: Int, input: Int, host: [HostTensor], toUInt8: Bool,
-                                calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool,
-                                params: (Int) throws -> QuantParams) throws -> (Node, [StoredTensor?]) {
+    private static func convert(
+        _ n: Node, value v: Int, input: Int, host: [HostTensor], toUInt8: Bool,
+        calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool,
+        params: (Int) throws -> QuantParams
+    ) throws -> (Node, [StoredTensor?]) {
         let p = try n.params()
         guard let window = p.window, n.op == .conv || n.op == .depthwiseConv else {
             throw MLRCError(.internal, "node \(v) is not a convolution")
@@ -139,18 +148,22 @@ enum QuantizedGraphBuilder {
         let (layoutCoG, layoutK) = depthwise ? (outC, kh * kw) : (coG, k)
         let qw = WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch)
 
-        var bias = n.weights.count > 1 && n.weights[1] != Node.absent ? host[n.weights[1]].data
+        var bias =
+            n.weights.count > 1 && n.weights[1] != Node.absent
+            ? host[n.weights[1]].data
             : [Float](repeating: 0, count: outC)
         // Bias correction: the rounded weights shift each output's mean by sum((Wq - W) * E[x]); take it back.
         if biasCorrection, let means = calibration.channelMeans[n.inputs[0]] {
             var shift = [Double](repeating: 0, count: outC)
-            mlrc_weight_mean_shift(w, qw.values, qw.scales, w.count, Int32(layoutCoG), Int32(max(layoutK, 1)),
-                                   Int32(cinG), depthwise ? 1 : 0, means, Int32(means.count), &shift)
+            mlrc_weight_mean_shift(
+                w, qw.values, qw.scales, w.count, Int32(layoutCoG), Int32(max(layoutK, 1)),
+                Int32(cinG), depthwise ? 1 : 0, means, Int32(means.count), &shift)
             for c in 0..<outC { bias[c] -= Float(shift[c]) }
         }
 
         let inP = try params(n.inputs[0])
-        var output = QuantizedOutput(kind: 1, activation: act.rawValue, zero: 0, lo: 0, hi: 255, outputZero: 0, outputScale: 0)
+        var output = QuantizedOutput(
+            kind: 1, activation: act.rawValue, zero: 0, lo: 0, hi: 255, outputZero: 0, outputScale: 0)
         var requant = QuantParams(scale: 1, zero: 0)
         var table: [Int8]? = nil
         if toUInt8 {
@@ -172,8 +185,9 @@ enum QuantizedGraphBuilder {
                 table = lut.map { Int8(bitPattern: $0) }
             case .none: break
             }
-            output = QuantizedOutput(kind: 0, activation: 0, zero: requant.zero, lo: lo, hi: hi, outputZero: o.zero,
-                                     outputScale: o.scale)
+            output = QuantizedOutput(
+                kind: 0, activation: 0, zero: requant.zero, lo: lo, hi: hi, outputZero: o.zero,
+                outputScale: o.scale)
         }
         var scale = [Float](repeating: 0, count: outC), qbias = [Int32](repeating: 0, count: outC)
         for c in 0..<outC {
@@ -191,18 +205,26 @@ enum QuantizedGraphBuilder {
             qw.values.withUnsafeBufferPointer { src in
                 packed.withUnsafeMutableBufferPointer { dst in
                     for g in 0..<groups {
-                        mlrc_q8_pack_weights(Int32(coG), Int32(k), src.baseAddress! + g * k * coG,
-                                             dst.baseAddress! + g * perGroup)
+                        mlrc_q8_pack_weights(
+                            Int32(coG), Int32(k), src.baseAddress! + g * k * coG,
+                            dst.baseAddress! + g * perGroup)
                     }
                 }
             }
             weightTensor = StoredTensor(dims: [groups, perGroup], storage: .i8(packed))
         }
-        let params: OpParams = depthwise ? .quantizedDepthwiseConv(window, output: output)
+        let params: OpParams =
+            depthwise
+            ? .quantizedDepthwiseConv(window, output: output)
             : .quantizedConv(window, groups: Int32(groups), outChannels: Int32(outC), output: output)
         let node = Node(params, inputs: [input])
-        return (node, [weightTensor, StoredTensor(dims: [outC], storage: .i32(qbias)),
-                       StoredTensor(dims: [outC], storage: .f32(scale)),
-                       table.map { StoredTensor(dims: [256], storage: .i8($0)) }])
+        return (
+            node,
+            [
+                weightTensor, StoredTensor(dims: [outC], storage: .i32(qbias)),
+                StoredTensor(dims: [outC], storage: .f32(scale)),
+                table.map { StoredTensor(dims: [256], storage: .i8($0)) },
+            ]
+        )
     }
 }

@@ -35,8 +35,10 @@ public struct QuantizationOutcome {
 /// keep the noisiest layers in fp32.
 public enum Quantizer {
     /// `progress(stage, done, total)` reports the long passes.
-    public static func quantize(_ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
-                                progress: (String, Int, Int) -> Void) throws -> QuantizationOutcome {
+    public static func quantize(
+        _ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
+        progress: (String, Int, Int) -> Void
+    ) throws -> QuantizationOutcome {
         let fp32Bytes = try ModelWriter.serialize(net, labels: labels)
         let fp32 = try fp32Bytes.withUnsafeBytes { try Model(copying: $0) }
         let convs = net.convolutionNodes
@@ -47,29 +49,38 @@ public enum Quantizer {
             for m in matches where !keep.contains(m) { keep.insert(m); kept.append((name, "--keep-fp32")) }
         }
 
-        let calibration = try calibrate(fp32, net: net, convs: convs, images: images, method: options.method,
-                                        progress: progress)
+        let calibration = try calibrate(
+            fp32, net: net, convs: convs, images: images, method: options.method,
+            progress: progress)
         var quantized = Set(convs).subtracting(keep)
         var round = 0
         while true {
             round += 1
-            let graph = try QuantizedGraphBuilder.build(net, quantized: quantized, calibration: calibration,
-                                                        biasCorrection: options.biasCorrection,
-                                                        weightSearch: options.weightSearch)
+            let graph = try QuantizedGraphBuilder.build(
+                net, quantized: quantized, calibration: calibration,
+                biasCorrection: options.biasCorrection,
+                weightSearch: options.weightSearch)
             let bytes = try ModelWriter.serialize(graph.contents, labels: labels)
             let int8 = try bytes.withUnsafeBytes { try Model(copying: $0) }
-            let fidelity = try FidelityMeter.measure(fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
-                                                     inputs: images) { progress("measuring (round \(round))", $0, $1) }
+            let fidelity = try FidelityMeter.measure(
+                fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
+                inputs: images
+            ) { progress("measuring (round \(round))", $0, $1) }
             let noisy = fidelity.layers.filter { $0.quantized && $0.localSQNR < options.sqnrThreshold }
             let faithful = fidelity.meanCosine >= options.targetCosine
             if !options.autoFallback || faithful || noisy.isEmpty || round >= options.maxRounds {
-                return QuantizationOutcome(bytes: bytes, fidelity: fidelity, kept: kept, quantizedLayers: quantized.count,
-                                           totalLayers: convs.count)
+                return QuantizationOutcome(
+                    bytes: bytes, fidelity: fidelity, kept: kept, quantizedLayers: quantized.count,
+                    totalLayers: convs.count)
             }
             for layer in noisy {
                 quantized.remove(layer.node)
-                kept.append((layer.name, "local SQNR \(fixed(layer.localSQNR)) dB < \(fixed(options.sqnrThreshold)) dB"
-                             + " while the logit cosine was \(fixed(fidelity.meanCosine, 4)) < \(options.targetCosine)"))
+                kept.append(
+                    (
+                        layer.name,
+                        "local SQNR \(fixed(layer.localSQNR)) dB < \(fixed(options.sqnrThreshold)) dB"
+                            + " while the logit cosine was \(fixed(fidelity.meanCosine, 4)) < \(options.targetCosine)"
+                    ))
             }
         }
     }
@@ -82,15 +93,18 @@ public enum Quantizer {
             let matches = convs.filter { net.builder.nodeNames[$0] == name }
             guard !matches.isEmpty else {
                 let known = convs.compactMap { net.builder.nodeNames[$0] }.prefix(8).joined(separator: ", ")
-                throw MLRCError.argument("--keep-fp32 \(name): no convolution of that name (names look like: \(known), ...)")
+                throw MLRCError.argument(
+                    "--keep-fp32 \(name): no convolution of that name (names look like: \(known), ...)")
             }
             return (name, matches)
         }
     }
 
     /// Two passes over the images through the fp32 model: ranges and channel means, then histograms.
-    static func calibrate(_ fp32: Model, net: BuiltNetwork, convs: [Int], images: [[Float]], method: CalibrationMethod,
-                          progress: (String, Int, Int) -> Void) throws -> CalibrationResult {
+    static func calibrate(
+        _ fp32: Model, net: BuiltNetwork, convs: [Int], images: [[Float]], method: CalibrationMethod,
+        progress: (String, Int, Int) -> Void
+    ) throws -> CalibrationResult {
         let nodes = net.builder.nodes, shapes = net.builder.shapes
         var stats: [Int: ActivationStatistics] = [:], pre: [Int: ActivationStatistics] = [:]
         for i in convs {

@@ -19,8 +19,9 @@ enum WeightQuantizer {
         var scales = [Float](repeating: 0, count: channels)
         let ratios = search ? clipRatios : [1.0]
         var errors = [Double](repeating: 0, count: max(channels * ratios.count, 1))
-        mlrc_quantize_weights(w, w.count, Int32(coG), Int32(max(k, 1)), Int32(channels), ratios, Int32(ratios.count),
-                              &scales, &errors, &values)
+        mlrc_quantize_weights(
+            w, w.count, Int32(coG), Int32(max(k, 1)), Int32(channels), ratios, Int32(ratios.count),
+            &scales, &errors, &values)
         return ChannelQuantizedWeights(values: values, scales: scales)
     }
 }

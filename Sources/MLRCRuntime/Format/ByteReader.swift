@@ -14,7 +14,9 @@ public struct ByteReader {
     public var remaining: Int { bytes.count - position }
 
     mutating func need(_ n: Int) throws {
-        if n < 0 || n > remaining { throw MLRCError.format("\(context): truncated (needs \(n) bytes at offset \(position))") }
+        if n < 0 || n > remaining {
+            throw MLRCError.format("\(context): truncated (needs \(n) bytes at offset \(position))")
+        }
     }
 
     public mutating func u8() throws -> UInt8 {

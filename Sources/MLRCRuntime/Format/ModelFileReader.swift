@@ -14,16 +14,22 @@ public enum ModelFileReader {
         let major = try r.u16()
         let minor = try r.u16()
         guard major == ModelFormat.majorVersion else {
-            throw MLRCError(.version, "model format version \(major).\(minor) is not readable by this library (reads \(ModelFormat.majorVersion).x)")
+            throw MLRCError(
+                .version,
+                "model format version \(major).\(minor) is not readable by this library (reads \(ModelFormat.majorVersion).x)"
+            )
         }
         let headerSize = Int(try r.u32())
         let fileSize = try r.offset("file size")
         guard headerSize == ModelFormat.headerSize else { throw MLRCError.format("model header: size \(headerSize)") }
         guard fileSize == bytes.count else {
-            throw MLRCError.format("model file truncated or padded: header says \(fileSize) bytes, found \(bytes.count)")
+            throw MLRCError.format(
+                "model file truncated or padded: header says \(fileSize) bytes, found \(bytes.count)")
         }
         let storedCRC = try r.u32()
-        guard !verifyChecksum || storedCRC == checksum(bytes) else { throw MLRCError.format("model checksum mismatch: the file is corrupt") }
+        guard !verifyChecksum || storedCRC == checksum(bytes) else {
+            throw MLRCError.format("model checksum mismatch: the file is corrupt")
+        }
         let sectionCount = try r.count(max: ModelFormat.maxSections, "section count")
         let tableOffset = try r.offset("section table offset")
 
@@ -53,11 +59,13 @@ public enum ModelFileReader {
         let resize = Int(try info.u32()), cropH = Int(try info.u32()), cropW = Int(try info.u32())
         let mean = [try info.f32(), try info.f32(), try info.f32()]
         let std = [try info.f32(), try info.f32(), try info.f32()]
-        guard c == 3, cropH == h, cropW == w, resize >= min(h, w), resize <= 8192, std.allSatisfy({ $0 > 0 && $0.isFinite }),
-              mean.allSatisfy({ $0.isFinite })
+        guard c == 3, cropH == h, cropW == w, resize >= min(h, w), resize <= 8192,
+            std.allSatisfy({ $0 > 0 && $0.isFinite }),
+            mean.allSatisfy({ $0.isFinite })
         else { throw MLRCError.format("INFO section: preprocessing fields inconsistent") }
         let inputShape = Shape(height: h, width: w, channels: c)
-        let preprocessing = Preprocessing(resizeShorterSide: resize, cropHeight: cropH, cropWidth: cropW, mean: mean, std: std)
+        let preprocessing = Preprocessing(
+            resizeShorterSide: resize, cropHeight: cropH, cropWidth: cropW, mean: mean, std: std)
 
         var lab = try section(.labels)
         let labelCount = try lab.count(max: ModelFormat.maxLabels, "label count")
@@ -66,14 +74,16 @@ public enum ModelFileReader {
         for _ in 0..<labelCount { labels.append(try lab.string(max: 4096)) }
 
         guard let dataOffset = sectionOffsets[ModelFormat.Tag.data.rawValue],
-              let data = sections[ModelFormat.Tag.data.rawValue]
+            let data = sections[ModelFormat.Tag.data.rawValue]
         else { throw MLRCError.format("model lacks its data section") }
         var ten = try section(.tensors)
         let tensorCount = try ten.count(max: ModelFormat.maxTensors, "tensor count")
         var tensors: [TensorInfo] = []
         tensors.reserveCapacity(min(tensorCount, ten.remaining / 24))
         for i in 0..<tensorCount {
-            guard let dtype = TensorDType(rawValue: try ten.u32()) else { throw MLRCError.format("tensor \(i): unknown type") }
+            guard let dtype = TensorDType(rawValue: try ten.u32()) else {
+                throw MLRCError.format("tensor \(i): unknown type")
+            }
             let rank = try ten.count(max: ModelFormat.maxRank, "tensor rank")
             var dims: [Int] = []
             for _ in 0..<rank { dims.append(Int(try ten.u32())) }
@@ -84,7 +94,7 @@ public enum ModelFileReader {
                 throw MLRCError.format("tensor \(i): size \(size) does not match its shape \(dims)")
             }
             guard offset % ModelFormat.tensorAlignment == 0, offset >= dataOffset, size <= data.count,
-                  offset - dataOffset <= data.count - size
+                offset - dataOffset <= data.count - size
             else { throw MLRCError.format("tensor \(i): data outside the data section or misaligned") }
             tensors.append(TensorInfo(dtype: dtype, dims: dims, offset: offset, byteSize: size))
         }
@@ -106,8 +116,9 @@ public enum ModelFileReader {
             for _ in 0..<(try g.count(max: 64, "float field count")) { floats.append(try g.f32()) }
             nodes.append(Node(op: op, inputs: inputs, weights: weights, ints: ints, floats: floats))
         }
-        return ModelDescription(architecture: architecture, inputShape: inputShape, preprocessing: preprocessing,
-                                labels: labels, tensors: tensors, nodes: nodes, outputValue: outputValue)
+        return ModelDescription(
+            architecture: architecture, inputShape: inputShape, preprocessing: preprocessing,
+            labels: labels, tensors: tensors, nodes: nodes, outputValue: outputValue)
     }
 
     /// CRC-32C of the file with its own 4-byte checksum field read as zeros.

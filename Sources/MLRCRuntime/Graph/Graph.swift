@@ -114,8 +114,10 @@ public struct ModelDescription: Sendable {
     /// The value holding the logits (normally the last node's).
     public var outputValue: Int
 
-    public init(architecture: String, inputShape: Shape, preprocessing: Preprocessing, labels: [String],
-                tensors: [TensorInfo], nodes: [Node], outputValue: Int) {
+    public init(
+        architecture: String, inputShape: Shape, preprocessing: Preprocessing, labels: [String],
+        tensors: [TensorInfo], nodes: [Node], outputValue: Int
+    ) {
         self.architecture = architecture
         self.inputShape = inputShape
         self.preprocessing = preprocessing

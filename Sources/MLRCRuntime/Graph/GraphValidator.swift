@@ -48,7 +48,7 @@ public enum GraphValidator {
     public static func validate(_ d: ModelDescription) throws -> ValidatedGraph {
         guard d.nodes.count <= ModelFormat.maxNodes else { throw MLRCError.format("graph: too many nodes") }
         guard d.inputShape.channels > 0, d.inputShape.height > 0, d.inputShape.width > 0,
-              d.inputShape.channels <= 4, d.inputShape.height <= 4096, d.inputShape.width <= 4096
+            d.inputShape.channels <= 4, d.inputShape.height <= 4096, d.inputShape.width <= 4096
         else { throw MLRCError.format("graph: input shape \(d.inputShape) out of range") }
         var shapes = [d.inputShape]
         var quant: [QuantParams?] = [nil]
@@ -145,15 +145,17 @@ private struct NodeChecker {
             try tensor(1, count: x.channels)
         case let .activation(a): act = try activation(a)
         case let .quantize(q): outQuant = try quantParams(q)
-        case let .quantizedConv(w, groups, outC, output): try quantizedConv(w, groups: groups, outC: outC, output: output)
+        case let .quantizedConv(w, groups, outC, output):
+            try quantizedConv(w, groups: groups, outC: outC, output: output)
         case let .quantizedDepthwiseConv(w, output): try quantizedDepthwiseConv(w, output: output)
         }
         guard out.height <= GraphValidator.maxDim, out.width <= GraphValidator.maxDim,
-              out.channels <= GraphValidator.maxDim, out.count <= 1 << 28
+            out.channels <= GraphValidator.maxDim, out.count <= 1 << 28
         else { throw MLRCError.format("\(ctx): output shape \(out) too large") }
-        return ValidatedGraph.Step(node: node, params: params, output: output, geometry: geometry, activation: act,
-                                   eps: eps, countIncludePad: countPad, inputZero: inputZero, q8Output: q8,
-                                   lutTensor: lut, outputQuant: outQuant)
+        return ValidatedGraph.Step(
+            node: node, params: params, output: output, geometry: geometry, activation: act,
+            eps: eps, countIncludePad: countPad, inputZero: inputZero, q8Output: q8,
+            lutTensor: lut, outputQuant: outQuant)
     }
 
     // MARK: one check per op
@@ -216,7 +218,9 @@ private struct NodeChecker {
 
     private mutating func quantizedConv(_ w: Window, groups: Int32, outC: Int32, output: QuantizedOutput) throws {
         let (groups, outC, k) = try groupedWindow(w, groups: groups, outC: outC)
-        guard k <= GraphValidator.maxReduction else { throw MLRCError.format("\(ctx): reduction of \(k) products too long") }
+        guard k <= GraphValidator.maxReduction else {
+            throw MLRCError.format("\(ctx): reduction of \(k) products too long")
+        }
         let packed = mlrc_q8_packed_bytes(Int32(outC / groups), Int32(k))
         try tensor(0, count: try checkedMul(groups, packed, ctx), dtype: .int8)
         try tensor(1, count: outC, optional: true, dtype: .int32)
@@ -253,7 +257,8 @@ private struct NodeChecker {
         guard t >= 0, t < tensors.count else { throw MLRCError.format("\(ctx): tensor index \(t) out of range") }
         let info = tensors[t]
         guard info.dtype == dtype, info.elementCount == count else {
-            throw MLRCError.format("\(ctx): tensor \(t) has \(info.elementCount) \(info.dtype) elements, expected \(count) \(dtype)")
+            throw MLRCError.format(
+                "\(ctx): tensor \(t) has \(info.elementCount) \(info.dtype) elements, expected \(count) \(dtype)")
         }
         return t
     }
@@ -261,7 +266,8 @@ private struct NodeChecker {
     /// Every input float32 (or, for int8 ops, uint8).
     private mutating func inputsAre(quantized: Bool) throws {
         for v in node.inputs where (quant[v] != nil) != quantized {
-            throw MLRCError.format("\(ctx): input value \(v) is \(quantized ? "float32, expected uint8" : "uint8, expected float32")")
+            throw MLRCError.format(
+                "\(ctx): input value \(v) is \(quantized ? "float32, expected uint8" : "uint8, expected float32")")
         }
         if quantized, let q = quant[node.inputs[0]] { inputZero = q.zero }
     }
@@ -275,10 +281,12 @@ private struct NodeChecker {
 
     /// The output stage of an int8 convolution, its scale tensor and optional table.
     private mutating func quantizedOutput(_ o: QuantizedOutput, channels: Int, weightBase: Int) throws {
-        guard o.kind == 0 || o.kind == 1, (0...255).contains(o.zero), (0...255).contains(o.lo), (0...255).contains(o.hi),
-              o.lo <= o.hi, (0...255).contains(o.outputZero)
+        guard o.kind == 0 || o.kind == 1, (0...255).contains(o.zero), (0...255).contains(o.lo),
+            (0...255).contains(o.hi),
+            o.lo <= o.hi, (0...255).contains(o.outputZero)
         else {
-            throw MLRCError.format("\(ctx): output fields \([o.kind, o.activation, o.zero, o.lo, o.hi, o.outputZero]) out of range")
+            throw MLRCError.format(
+                "\(ctx): output fields \([o.kind, o.activation, o.zero, o.lo, o.hi, o.outputZero]) out of range")
         }
         q8 = mlrc_q8_output(kind: o.kind, zero: o.zero, lo: o.lo, hi: o.hi, act: try activation(o.activation), lut: nil)
         try tensor(weightBase + 1, count: channels)  // values checked finite by Model, which holds the bytes
@@ -295,7 +303,7 @@ private struct NodeChecker {
         let v = w.ints.map(Int.init)
         let (kh, kw, sh, sw, pt, pl, pb, pr) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
         guard (1...255).contains(kh), (1...255).contains(kw), (1...64).contains(sh), (1...64).contains(sw),
-              (0..<kh).contains(pt), (0..<kh).contains(pb), (0..<kw).contains(pl), (0..<kw).contains(pr)
+            (0..<kh).contains(pt), (0..<kh).contains(pb), (0..<kw).contains(pl), (0..<kw).contains(pr)
         else { throw MLRCError.format("\(ctx): window fields \(v) out of range") }
         let ph = x.height + pt + pb, pw = x.width + pl + pr
         guard ph >= kh, pw >= kw else { throw MLRCError.format("\(ctx): kernel larger than the padded input \(x)") }
@@ -308,7 +316,9 @@ private struct NodeChecker {
 
     /// Window, groups and output channels of a general convolution; returns the reduction length per output
     /// (kernel taps x input channels per group).
-    private mutating func groupedWindow(_ w: Window, groups g: Int32, outC o: Int32) throws -> (groups: Int, outC: Int, k: Int) {
+    private mutating func groupedWindow(
+        _ w: Window, groups g: Int32, outC o: Int32
+    ) throws -> (groups: Int, outC: Int, k: Int) {
         let groups = Int(g), outC = Int(o)
         guard groups >= 1, outC >= 1, outC <= GraphValidator.maxDim, x.channels % groups == 0, outC % groups == 0 else {
             throw MLRCError.format("\(ctx): groups \(groups) / channels \(x.channels)->\(outC) inconsistent")

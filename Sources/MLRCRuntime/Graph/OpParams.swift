@@ -98,7 +98,8 @@ public enum OpParams: Sendable, Equatable {
             guard ints.count <= 1, floats.count == ints.count + 1 else {
                 throw MLRCError.format("\(context): needs one eps in (0, 1), and a scale with a zero point")
             }
-            self = .layerNorm(eps: floats[0], output: ints.count == 1 ? QuantParams(scale: floats[1], zero: ints[0]) : nil)
+            self = .layerNorm(
+                eps: floats[0], output: ints.count == 1 ? QuantParams(scale: floats[1], zero: ints[0]) : nil)
         case .add:
             try need(1)
             self = .add(activation: ints[0])
@@ -121,12 +122,15 @@ public enum OpParams: Sendable, Equatable {
             try need(1)
             self = .activation(ints[0])
         case .quantize:
-            guard ints.count == 1, floats.count == 1 else { throw MLRCError.format("\(context): needs a zero point and a scale") }
+            guard ints.count == 1, floats.count == 1 else {
+                throw MLRCError.format("\(context): needs a zero point and a scale")
+            }
             self = .quantize(QuantParams(scale: floats[0], zero: ints[0]))
         case .quantizedConv:
             try need(w + 2 + q, floats: 1)
-            self = .quantizedConv(Window(ints[0..<w]), groups: ints[w], outChannels: ints[w + 1],
-                                  output: QuantizedOutput(ints[(w + 2)...], scale: floats[0]))
+            self = .quantizedConv(
+                Window(ints[0..<w]), groups: ints[w], outChannels: ints[w + 1],
+                output: QuantizedOutput(ints[(w + 2)...], scale: floats[0]))
         case .quantizedDepthwiseConv:
             try need(w + q, floats: 1)
             self = .quantizedDepthwiseConv(Window(ints[0..<w]), output: QuantizedOutput(ints[w...], scale: floats[0]))
@@ -137,7 +141,7 @@ public enum OpParams: Sendable, Equatable {
     public var activation: Int32 {
         switch self {
         case let .conv(_, _, _, act), let .depthwiseConv(_, act), let .add(act), let .channelAffine(act),
-             let .activation(act):
+            let .activation(act):
             return act
         default: return Activation.none.rawValue
         }
@@ -147,7 +151,7 @@ public enum OpParams: Sendable, Equatable {
     public var window: Window? {
         switch self {
         case let .conv(w, _, _, _), let .depthwiseConv(w, _), let .maxPool(w), let .avgPool(w, _),
-             let .quantizedConv(w, _, _, _), let .quantizedDepthwiseConv(w, _):
+            let .quantizedConv(w, _, _, _), let .quantizedDepthwiseConv(w, _):
             return w
         default: return nil
         }
@@ -160,8 +164,10 @@ public struct Window: Sendable, Equatable {
     public static let fieldCount = 8
     public var kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight: Int32
 
-    public init(kernelH: Int32, kernelW: Int32, strideH: Int32, strideW: Int32, padTop: Int32, padLeft: Int32,
-                padBottom: Int32, padRight: Int32) {
+    public init(
+        kernelH: Int32, kernelW: Int32, strideH: Int32, strideW: Int32, padTop: Int32, padLeft: Int32,
+        padBottom: Int32, padRight: Int32
+    ) {
         (self.kernelH, self.kernelW, self.strideH, self.strideW) = (kernelH, kernelW, strideH, strideW)
         (self.padTop, self.padLeft, self.padBottom, self.padRight) = (padTop, padLeft, padBottom, padRight)
     }
@@ -174,8 +180,9 @@ public struct Window: Sendable, Equatable {
 
     init(_ f: ArraySlice<Int32>) {
         let v = Array(f)
-        self.init(kernelH: v[0], kernelW: v[1], strideH: v[2], strideW: v[3], padTop: v[4], padLeft: v[5],
-                  padBottom: v[6], padRight: v[7])
+        self.init(
+            kernelH: v[0], kernelW: v[1], strideH: v[2], strideW: v[3], padTop: v[4], padLeft: v[5],
+            padBottom: v[6], padRight: v[7])
     }
 
     public var ints: [Int32] { [kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight] }
@@ -185,14 +192,16 @@ public struct Window: Sendable, Equatable {
 /// requantized value's zero point (the table's input) and `outputZero` that of the table's output.
 public struct QuantizedOutput: Sendable, Equatable {
     public static let fieldCount = 6
-    public var kind: Int32 // 0: uint8, 1: float32
-    public var activation: Int32 // float32 output: applied to the value
+    public var kind: Int32  // 0: uint8, 1: float32
+    public var activation: Int32  // float32 output: applied to the value
     public var zero, lo, hi: Int32
     public var outputZero: Int32
     /// uint8 output: its scale; float32 output: 0.
     public var outputScale: Float
 
-    public init(kind: Int32, activation: Int32, zero: Int32, lo: Int32, hi: Int32, outputZero: Int32, outputScale: Float) {
+    public init(
+        kind: Int32, activation: Int32, zero: Int32, lo: Int32, hi: Int32, outputZero: Int32, outputScale: Float
+    ) {
         (self.kind, self.activation, self.zero, self.lo, self.hi) = (kind, activation, zero, lo, hi)
         (self.outputZero, self.outputScale) = (outputZero, outputScale)
     }

@@ -29,8 +29,10 @@ public enum Preprocessor {
         }
     }
 
-    public static func preprocess(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
-                                  spec: Preprocessing, into output: UnsafeMutablePointer<Float>) throws {
+    public static func preprocess(
+        rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
+        spec: Preprocessing, into output: UnsafeMutablePointer<Float>
+    ) throws {
         try checkSize(width: width, height: height)
         guard rowStride >= 3 * width, rowStride <= Int(Int32.max) else {
             throw MLRCError.argument("row stride \(rowStride) is less than 3 * width (\(3 * width))")
@@ -41,9 +43,10 @@ public enum Preprocessor {
         }
         let status = spec.mean.withUnsafeBufferPointer { mean in
             spec.std.withUnsafeBufferPointer { std in
-                mlrc_preprocess_rgb(rgb, Int32(width), Int32(height), Int32(rowStride), Int32(size.width),
-                                    Int32(size.height), Int32(spec.cropWidth), Int32(spec.cropHeight),
-                                    mean.baseAddress, std.baseAddress, output)
+                mlrc_preprocess_rgb(
+                    rgb, Int32(width), Int32(height), Int32(rowStride), Int32(size.width),
+                    Int32(size.height), Int32(spec.cropWidth), Int32(spec.cropHeight),
+                    mean.baseAddress, std.baseAddress, output)
             }
         }
         if status != 0 { throw MLRCError(.memory, "out of memory while resizing the image") }

@@ -33,7 +33,7 @@ public final class Model: @unchecked Sendable {
     /// The raw data of tensor `index` (validated: type, size, alignment, inside the file), or nil when absent.
     func data(_ index: Int) -> UnsafeRawPointer? {
         guard index != Node.absent, index >= 0, index < description.tensors.count,
-              let base = storage.bytes.baseAddress
+            let base = storage.bytes.baseAddress
         else { return nil }
         return UnsafeRawPointer(base + description.tensors[index].offset)
     }
@@ -41,7 +41,7 @@ public final class Model: @unchecked Sendable {
     /// The float data of tensor `index` (validated to be float32, aligned and inside the file), or nil when absent.
     func floats(_ index: Int) -> UnsafePointer<Float>? {
         guard index != Node.absent, index >= 0, index < description.tensors.count,
-              let base = storage.bytes.baseAddress
+            let base = storage.bytes.baseAddress
         else { return nil }
         return (base + description.tensors[index].offset).assumingMemoryBound(to: Float.self)
     }

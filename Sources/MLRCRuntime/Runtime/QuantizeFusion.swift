@@ -25,7 +25,9 @@ struct QuantizeFusion {
         doneByProducer = Array(repeating: false, count: graph.steps.count)
         for (i, step) in graph.steps.enumerated() where i + 1 < graph.steps.count {
             let next = graph.steps[i + 1]
-            guard next.node.op == .quantize, let quant = next.outputQuant, next.node.inputs.first == step.output else { continue }
+            guard next.node.op == .quantize, let quant = next.outputQuant, next.node.inputs.first == step.output else {
+                continue
+            }
             let others = readers[step.output] > 1
             switch step.node.op {
             case .conv where !others:  // the convolution's floats may stay unwritten

@@ -21,7 +21,9 @@ public final class Session {
 
     /// threads: 0 means every core.
     public init(model: Model, threads: Int) throws {
-        guard threads >= 0, threads <= 1024 else { throw MLRCError.argument("thread count \(threads) out of range 0...1024") }
+        guard threads >= 0, threads <= 1024 else {
+            throw MLRCError.argument("thread count \(threads) out of range 0...1024")
+        }
         self.model = model
         self.threads = threads == 0 ? Int(mlrc_max_threads()) : threads
         fusion = QuantizeFusion(graph: model.graph)
@@ -69,7 +71,8 @@ public final class Session {
             let node = step.node
             let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
             let bias = node.weights.count > 1 ? model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self) : nil
-            mlrc_q8_fold_zero_point(step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, foldedBias + offsets[i])
+            mlrc_q8_fold_zero_point(
+                step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, foldedBias + offsets[i])
         }
     }
 
@@ -103,10 +106,13 @@ public final class Session {
     }
 
     /// Preprocesses an 8-bit RGB image as the model file says, then runs it.
-    public func run(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
-                    logits: UnsafeMutablePointer<Float>) throws {
-        try Preprocessor.preprocess(rgb: rgb, width: width, height: height, rowStride: rowStride,
-                                    spec: model.description.preprocessing, into: buffer(0))
+    public func run(
+        rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int,
+        logits: UnsafeMutablePointer<Float>
+    ) throws {
+        try Preprocessor.preprocess(
+            rgb: rgb, width: width, height: height, rowStride: rowStride,
+            spec: model.description.preprocessing, into: buffer(0))
         execute(logits: logits)
     }
 
@@ -143,7 +149,8 @@ public final class Session {
         if let q = model.graph.quant[v] {
             observer(ObservedValue(value: v, preActivation: pre, count: count, floats: nil, bytes: bytes(v), quant: q))
         } else {
-            observer(ObservedValue(value: v, preActivation: pre, count: count, floats: buffer(v), bytes: nil, quant: nil))
+            observer(
+                ObservedValue(value: v, preActivation: pre, count: count, floats: buffer(v), bytes: nil, quant: nil))
         }
     }
 
@@ -166,38 +173,54 @@ public final class Session {
             let inShape = shapes[node.inputs[0]], outShape = shapes[step.output]
             var g = step.geometry
             // Unfused, a GELU/sigmoid fused into a conv runs apart so the hook sees its input too.
-            let split = !fuse && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
+            let split =
+                !fuse && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
             // This step also does a quantize (which is then skipped).
             let fused = fuse ? fusion.targets[index] : nil
             let act = split ? Activation.none.rawValue : step.activation
             switch node.op {
             case .conv where fused != nil:
                 if let f = fused {
-                    check(mlrc_f32_conv_quantize_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y,
-                                                     scratch.pointer, act, 1 / f.quant.scale, f.quant.zero, bytes(f.output),
-                                                     t), index)
+                    check(
+                        mlrc_f32_conv_quantize_run(
+                            &plans[index], &g, x, model.floats(node.weights[0]), bias(node), y,
+                            scratch.pointer, act, 1 / f.quant.scale, f.quant.zero, bytes(f.output),
+                            t), index)
                 }
             case .conv:
-                check(mlrc_f32_conv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer,
-                                        act, t), index)
-                if split { hook?.valueReady(step.output, preActivation: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
+                check(
+                    mlrc_f32_conv_run(
+                        &plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, scratch.pointer,
+                        act, t), index)
+                if split {
+                    hook?.valueReady(step.output, preActivation: true);
+                    mlrc_f32_activation(outShape.count, y, step.activation, t)
+                }
             case .depthwiseConv:
-                check(mlrc_f32_dwconv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, act, t), index)
-                if split { hook?.valueReady(step.output, preActivation: true); mlrc_f32_activation(outShape.count, y, step.activation, t) }
+                check(
+                    mlrc_f32_dwconv_run(&plans[index], &g, x, model.floats(node.weights[0]), bias(node), y, act, t),
+                    index)
+                if split {
+                    hook?.valueReady(step.output, preActivation: true);
+                    mlrc_f32_activation(outShape.count, y, step.activation, t)
+                }
             case .layerNorm:
                 let gamma = node.weights.count == 2 ? model.floats(node.weights[0]) : nil
                 let beta = node.weights.count == 2 ? model.floats(node.weights[1]) : nil
                 if let q = step.outputQuant {
-                    mlrc_q8_layernorm_quantize(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps,
-                                               1 / q.scale, q.zero, bytes(step.output), t)
+                    mlrc_q8_layernorm_quantize(
+                        Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps,
+                        1 / q.scale, q.zero, bytes(step.output), t)
                 } else {
                     mlrc_f32_layernorm(Int32(inShape.pixels), Int32(inShape.channels), x, gamma, beta, step.eps, y, t)
                 }
             case .add where fused != nil:
                 if let f = fused {
-                    check(mlrc_f32_add_quantize_run(&plans[index], inShape.count, x, buffer(node.inputs[1]),
-                                                    f.keepsFloats ? y : nil, step.activation, 1 / f.quant.scale,
-                                                    f.quant.zero, bytes(f.output), t), index)
+                    check(
+                        mlrc_f32_add_quantize_run(
+                            &plans[index], inShape.count, x, buffer(node.inputs[1]),
+                            f.keepsFloats ? y : nil, step.activation, 1 / f.quant.scale,
+                            f.quant.zero, bytes(f.output), t), index)
                 }
             case .add:
                 mlrc_f32_add(inShape.count, x, buffer(node.inputs[1]), y, step.activation, t)
@@ -206,11 +229,13 @@ public final class Session {
                 for v in node.inputs {
                     let c = shapes[v].channels
                     if let q = model.graph.quant[v] {
-                        mlrc_q8_dequantize_channels(Int32(outShape.pixels), bytes(v), Int32(c), q.scale, q.zero, y,
-                                                    Int32(outShape.channels), Int32(offset), t)
+                        mlrc_q8_dequantize_channels(
+                            Int32(outShape.pixels), bytes(v), Int32(c), q.scale, q.zero, y,
+                            Int32(outShape.channels), Int32(offset), t)
                     } else {
-                        mlrc_f32_copy_channels(Int32(outShape.pixels), buffer(v), Int32(c), y, Int32(outShape.channels),
-                                               Int32(offset), t)
+                        mlrc_f32_copy_channels(
+                            Int32(outShape.pixels), buffer(v), Int32(c), y, Int32(outShape.channels),
+                            Int32(offset), t)
                     }
                     offset += c
                 }
@@ -226,18 +251,22 @@ public final class Session {
                 mlrc_f32_global_avgpool(Int32(inShape.pixels), Int32(inShape.channels), x, y)
             case .eca:
                 let k = model.description.tensors[node.weights[0]].elementCount
-                mlrc_f32_eca(Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]), Int32(k),
-                             y, scratch.pointer, t)
+                mlrc_f32_eca(
+                    Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]), Int32(k),
+                    y, scratch.pointer, t)
             case .channelAffine:
-                mlrc_f32_channel_affine(Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]),
-                                        model.floats(node.weights[1]), y, step.activation, t)
+                mlrc_f32_channel_affine(
+                    Int32(inShape.pixels), Int32(inShape.channels), x, model.floats(node.weights[0]),
+                    model.floats(node.weights[1]), y, step.activation, t)
             case .activation:
                 y.update(from: x, count: inShape.count)
                 mlrc_f32_activation(inShape.count, y, step.activation, t)
             case .quantize:
                 if let q = step.outputQuant {
-                    check(mlrc_q8_quantize_run(&plans[index], inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t),
-                          index)
+                    check(
+                        mlrc_q8_quantize_run(
+                            &plans[index], inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t),
+                        index)
                 }
             case .quantizedConv, .quantizedDepthwiseConv:
                 var out = step.q8Output
@@ -246,14 +275,20 @@ public final class Session {
                 let bias = model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self)
                 let scale = model.floats(node.weights[2])
                 if node.op == .quantizedConv && foldedOffset[index] >= 0 {
-                    check(mlrc_q8_conv_run(&plans[index], &g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index],
-                                           scale, &out, y, scratch.pointer, t), index)
+                    check(
+                        mlrc_q8_conv_run(
+                            &plans[index], &g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index],
+                            scale, &out, y, scratch.pointer, t), index)
                 } else if node.op == .quantizedConv {
-                    check(mlrc_q8_conv_run(&plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y,
-                                           scratch.pointer, t), index)
+                    check(
+                        mlrc_q8_conv_run(
+                            &plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out, y,
+                            scratch.pointer, t), index)
                 } else {
-                    check(mlrc_q8_dwconv_run(&plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out,
-                                             y, t), index)
+                    check(
+                        mlrc_q8_dwconv_run(
+                            &plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out,
+                            y, t), index)
                 }
             }
         }

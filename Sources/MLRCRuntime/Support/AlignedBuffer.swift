@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A 64-byte aligned heap block of floats (cache-line and SIMD aligned), freed with its owner.

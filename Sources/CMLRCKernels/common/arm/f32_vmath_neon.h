@@ -51,8 +51,7 @@ static inline float32x4_t mlrc_neon_activate(float32x4_t v, int32_t act) {
         const float32x4_t half_x = vmulq_f32(v, vdupq_n_f32(0.5f));
         return vfmaq_f32(half_x, half_x, mlrc_neon_erf(vmulq_f32(v, vdupq_n_f32(0.70710678118654752f))));
     }
-    case MLRC_ACT_SIGMOID:
-        return mlrc_neon_reciprocal(vaddq_f32(vdupq_n_f32(1.0f), mlrc_neon_exp(vnegq_f32(v))));
+    case MLRC_ACT_SIGMOID: return mlrc_neon_reciprocal(vaddq_f32(vdupq_n_f32(1.0f), mlrc_neon_exp(vnegq_f32(v))));
     default: return v;
     }
 }

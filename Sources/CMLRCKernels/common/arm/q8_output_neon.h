@@ -30,8 +30,8 @@ static inline void mlrc_q8_store8_neon(int32x4_t a0, int32x4_t a1, int32_t n0, i
     v0 = vminq_f32(vmaxq_f32(v0, lo), hi);
     v1 = vminq_f32(vmaxq_f32(v1, lo), hi);
     const int32x4_t z = vdupq_n_s32(out->zero);
-    const int16x8_t q16 = vcombine_s16(vqmovn_s32(vaddq_s32(vcvtnq_s32_f32(v0), z)),
-                                       vqmovn_s32(vaddq_s32(vcvtnq_s32_f32(v1), z)));
+    const int16x8_t q16 =
+        vcombine_s16(vqmovn_s32(vaddq_s32(vcvtnq_s32_f32(v0), z)), vqmovn_s32(vaddq_s32(vcvtnq_s32_f32(v1), z)));
     uint8_t bytes[8];
     vst1_u8(bytes, vqmovun_s16(q16));
     uint8_t *y = (uint8_t *)row + n0;

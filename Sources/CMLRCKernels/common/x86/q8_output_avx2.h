@@ -7,8 +7,8 @@
 #include "q8_requantize.h"
 
 /* Stores one row's 8 (or `cols`) int32 sums through the output stage. */
-MLRC_AVX2 static inline void mlrc_q8_store8_avx2(__m256i acc, int32_t n0, int32_t cols, const int32_t *bias, const float *scale,
-                                const mlrc_q8_output *out, void *row) {
+MLRC_AVX2 static inline void mlrc_q8_store8_avx2(__m256i acc, int32_t n0, int32_t cols, const int32_t *bias,
+                                                 const float *scale, const mlrc_q8_output *out, void *row) {
     const __m256i mask = mlrc_avx2_tail_mask(cols);
     const __m256i b = bias ? _mm256_maskload_epi32(bias + n0, mask) : _mm256_setzero_si256();
     const __m256 s = _mm256_maskload_ps(scale + n0, mask);
@@ -34,8 +34,8 @@ MLRC_AVX2 static inline void mlrc_q8_store8_avx2(__m256i acc, int32_t n0, int32_
 
 /* 16 int32 (two vectors, already clamped to 0..255) to 16 bytes in order. */
 MLRC_AVX2 static inline __m128i mlrc_avx2_pack16(__m256i a, __m256i b) {
-    const __m256i w = _mm256_packs_epi32(a, b);                   /* a0-3 b0-3 | a4-7 b4-7 */
-    const __m256i p = _mm256_permute4x64_epi64(w, 0xD8);          /* a0-3 a4-7 | b0-3 b4-7 */
+    const __m256i w = _mm256_packs_epi32(a, b);          /* a0-3 b0-3 | a4-7 b4-7 */
+    const __m256i p = _mm256_permute4x64_epi64(w, 0xD8); /* a0-3 a4-7 | b0-3 b4-7 */
     return _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
 }
 
@@ -45,7 +45,8 @@ MLRC_AVX2 static inline __m256i mlrc_avx2_round_clamp(__m256 v, __m256 vlo, __m2
 }
 
 /* mlrc_q8_quantize_block_avx2's body: every kernel that quantizes floats on AVX2 runs this. */
-MLRC_AVX2 static inline void mlrc_avx2_quantize_floats(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
+MLRC_AVX2 static inline void mlrc_avx2_quantize_floats(size_t count, const float *x, float inv_scale, int32_t zero,
+                                                       uint8_t *q) {
     const __m256 s = _mm256_set1_ps(inv_scale);
     const __m256 vlo = _mm256_set1_ps((float)-zero), vhi = _mm256_set1_ps((float)(255 - zero));
     const __m256i z = _mm256_set1_epi32(zero);
@@ -60,7 +61,7 @@ MLRC_AVX2 static inline void mlrc_avx2_quantize_floats(size_t count, const float
 
 /* The same stage when the bias is already in the accumulators. */
 MLRC_AVX2 static inline void mlrc_q8_store8_with_bias_avx2(__m256i acc, int32_t n0, int32_t cols, const float *scale,
-                                                        const mlrc_q8_output *out, void *row) {
+                                                           const mlrc_q8_output *out, void *row) {
     mlrc_q8_store8_avx2(acc, n0, cols, NULL, scale, out, row);
 }
 #endif

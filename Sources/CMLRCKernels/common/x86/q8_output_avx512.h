@@ -11,16 +11,16 @@
 #define MLRC_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
 
 typedef struct mlrc_q8_stage16 {
-    __m512 scale, lo, hi;  /* lo, hi: the clamp bounds relative to the zero point */
+    __m512 scale, lo, hi; /* lo, hi: the clamp bounds relative to the zero point */
     __m512i zero;
-    __mmask16 lanes;       /* the channels present (a tail block has fewer than 16) */
+    __mmask16 lanes; /* the channels present (a tail block has fewer than 16) */
     /* mlrc_q8_output's fields, copied: a local copy is not re-read after every store through a char pointer */
     int32_t kind, act;
     const uint8_t *lut;
 } mlrc_q8_stage16;
 
-__attribute__((always_inline)) MLRC_AVX512 static inline mlrc_q8_stage16 mlrc_q8_stage16_at(const float *scale, int32_t c, __mmask16 lanes,
-                                                          const mlrc_q8_output *out) {
+__attribute__((always_inline)) MLRC_AVX512 static inline mlrc_q8_stage16
+mlrc_q8_stage16_at(const float *scale, int32_t c, __mmask16 lanes, const mlrc_q8_output *out) {
     mlrc_q8_stage16 st;
     st.scale = _mm512_maskz_loadu_ps(lanes, scale + c);
     st.lo = _mm512_set1_ps((float)(out->lo - out->zero));
@@ -34,13 +34,15 @@ __attribute__((always_inline)) MLRC_AVX512 static inline mlrc_q8_stage16 mlrc_q8
 }
 
 /* The requantized value relative to the zero point, in [lo - zero, hi - zero] (U8 output). */
-__attribute__((always_inline)) MLRC_AVX512 static inline __m512i mlrc_q8_centered16(const mlrc_q8_stage16 *st, __m512i acc) {
+__attribute__((always_inline)) MLRC_AVX512 static inline __m512i mlrc_q8_centered16(const mlrc_q8_stage16 *st,
+                                                                                    __m512i acc) {
     const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), st->scale);
     return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, st->lo), st->hi));
 }
 
 /* acc already holds acc + bias. dst: the first of the 16 channels' output elements (uint8 or float). */
-__attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store16_avx512(const mlrc_q8_stage16 *st, __m512i acc, void *dst) {
+__attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store16_avx512(const mlrc_q8_stage16 *st,
+                                                                                     __m512i acc, void *dst) {
     if (st->kind == MLRC_Q8_OUT_F32) {
         const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), st->scale);
         _mm512_mask_storeu_ps(dst, st->lanes, mlrc_avx512_activate(v, st->act));
@@ -61,8 +63,8 @@ __attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store16_av
  * two mlrc_q8_store16_avx512. For uint8 without a table, both halves are narrowed together: saturating packs to
  * int16 (exact: the values are within +-255), the zero point added there, packs to bytes, one dword permute to
  * undo the packs' per-lane interleave. */
-__attribute__((always_inline)) MLRC_AVX512 static inline void mlrc_q8_store32_avx512(const mlrc_q8_stage16 *s0, const mlrc_q8_stage16 *s1,
-                                                                               __m512i a0, __m512i a1, void *dst) {
+__attribute__((always_inline)) MLRC_AVX512 static inline void
+mlrc_q8_store32_avx512(const mlrc_q8_stage16 *s0, const mlrc_q8_stage16 *s1, __m512i a0, __m512i a1, void *dst) {
     if (s0->kind == MLRC_Q8_OUT_F32 || s0->lut) {
         mlrc_q8_store16_avx512(s0, a0, dst);
         if (s1->lanes) mlrc_q8_store16_avx512(s1, a1, (char *)dst + 16 * (s0->kind == MLRC_Q8_OUT_F32 ? 4 : 1));

@@ -27,6 +27,7 @@ int mlrc_f32_conv_indirect_suits(const mlrc_conv_geometry *g, uint32_t features)
 
 /* acc (rows x cols) = bias + sum over taps t and channels ci of in[r][t][ci] * w[t][ci][:]; NCOL = 16 or 8
  * accumulator columns, in two functions so each keeps its accumulators in registers. */
+/* clang-format off */
 #define INDIRECT_TILE(NAME, WIDE)                                                                                   \
     MLRC_AVX2 static void NAME(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,    \
                                int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,  \
@@ -71,6 +72,7 @@ int mlrc_f32_conv_indirect_suits(const mlrc_conv_geometry *g, uint32_t features)
             if (WIDE) _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));                              \
         }                                                                                                           \
     }
+/* clang-format on */
 
 INDIRECT_TILE(tile16, 1)
 INDIRECT_TILE(tile8, 0)
@@ -92,10 +94,10 @@ typedef struct quant_target {
  * window inside the input, pixels in one output row, row r's window rstride floats after row r - 1's; no
  * tables). With qt, the activated values are quantized as mlrc_q8_quantize_block does. */
 #define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
-__attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
-    const float *const *ptrs, size_t shift, const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t segs,
-    int32_t len, int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out, int32_t ldo,
-    int32_t act, const quant_target *qt, const int ROWS) {
+__attribute__((always_inline)) ZMM_TARGET static inline void
+tile32_body(const float *const *ptrs, size_t shift, const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t segs,
+            int32_t len, int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out,
+            int32_t ldo, int32_t act, const quant_target *qt, const int ROWS) {
     const __mmask16 k0 = mlrc_avx512_lanes(cols), k1 = mlrc_avx512_lanes(cols - 16);
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(k0, bias) : _mm512_setzero_ps();
     const __m512 b1 = bias ? _mm512_maskz_loadu_ps(k1, bias + 16) : _mm512_setzero_ps();
@@ -103,7 +105,7 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
     __m512 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
     for (int32_t u = 0; u < segs; u++) {
         /* row r's inputs of segment u; in ROWS mode rows past the block's last repeat it (never stored) */
-#define SEG(r) (ROWS ? a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride : ptrs[(r) * MAX_TAPS + u] + shift)
+#define SEG(r) (ROWS ? a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride : ptrs[(r)*MAX_TAPS + u] + shift)
         const float *a0 = SEG(0), *a1 = SEG(1), *a2 = SEG(2), *a3 = SEG(3), *a4 = SEG(4), *a5 = SEG(5);
 #undef SEG
         const float *wt = w + (size_t)u * len * ldw;
@@ -111,12 +113,24 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
             const float *wr = wt + (size_t)j * ldw;
             const __m512 w0 = _mm512_maskz_loadu_ps(k0, wr), w1 = _mm512_maskz_loadu_ps(k1, wr + 16);
             __m512 x;
-            x = _mm512_set1_ps(a0[j]); c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
-            x = _mm512_set1_ps(a1[j]); c10 = _mm512_fmadd_ps(x, w0, c10); c11 = _mm512_fmadd_ps(x, w1, c11);
-            x = _mm512_set1_ps(a2[j]); c20 = _mm512_fmadd_ps(x, w0, c20); c21 = _mm512_fmadd_ps(x, w1, c21);
-            x = _mm512_set1_ps(a3[j]); c30 = _mm512_fmadd_ps(x, w0, c30); c31 = _mm512_fmadd_ps(x, w1, c31);
-            x = _mm512_set1_ps(a4[j]); c40 = _mm512_fmadd_ps(x, w0, c40); c41 = _mm512_fmadd_ps(x, w1, c41);
-            x = _mm512_set1_ps(a5[j]); c50 = _mm512_fmadd_ps(x, w0, c50); c51 = _mm512_fmadd_ps(x, w1, c51);
+            x = _mm512_set1_ps(a0[j]);
+            c00 = _mm512_fmadd_ps(x, w0, c00);
+            c01 = _mm512_fmadd_ps(x, w1, c01);
+            x = _mm512_set1_ps(a1[j]);
+            c10 = _mm512_fmadd_ps(x, w0, c10);
+            c11 = _mm512_fmadd_ps(x, w1, c11);
+            x = _mm512_set1_ps(a2[j]);
+            c20 = _mm512_fmadd_ps(x, w0, c20);
+            c21 = _mm512_fmadd_ps(x, w1, c21);
+            x = _mm512_set1_ps(a3[j]);
+            c30 = _mm512_fmadd_ps(x, w0, c30);
+            c31 = _mm512_fmadd_ps(x, w1, c31);
+            x = _mm512_set1_ps(a4[j]);
+            c40 = _mm512_fmadd_ps(x, w0, c40);
+            c41 = _mm512_fmadd_ps(x, w1, c41);
+            x = _mm512_set1_ps(a5[j]);
+            c50 = _mm512_fmadd_ps(x, w0, c50);
+            c51 = _mm512_fmadd_ps(x, w1, c51);
         }
     }
     const __m512 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
@@ -137,7 +151,8 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile32_body(
         const __m512 v[2] = {mlrc_avx512_activate(lo[r], act), mlrc_avx512_activate(hi[r], act)};
         for (int h = 0; h < 2; h++) {
             const __m512 c = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v[h], s), vlo), vhi);
-            _mm_mask_storeu_epi8(o + 16 * h, h ? k1 : k0, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(c), z)));
+            _mm_mask_storeu_epi8(o + 16 * h, h ? k1 : k0,
+                                 _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(c), z)));
         }
     }
 }
@@ -174,7 +189,8 @@ static void block_pointers(const mlrc_conv_geometry *g, const float *input, int3
             for (int32_t kx = 0; kx < g->kernel_w; kx++) {
                 const int32_t ix = ox * g->stride_w - g->pad_left + kx;
                 const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : zero_row;
+                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] =
+                    inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : zero_row;
             }
         }
     }
@@ -225,14 +241,16 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
                     if (row_input[b - c0]) {
                         void *o = qt ? (void *)(qt->q + (size_t)p0 * g->out_c + co)
                                      : (void *)(output + (size_t)p0 * g->out_c + co);
-                        tile32_rows(row_input[b - c0], (ptrdiff_t)g->stride_w * g->in_c,
-                                    (ptrdiff_t)g->in_w * g->in_c, g->kernel_h, g->kernel_w * g->in_c, rows, cols,
-                                    w + n, cout_g, bias ? bias + co : 0, o, g->out_c, act, qt);
+                        tile32_rows(row_input[b - c0], (ptrdiff_t)g->stride_w * g->in_c, (ptrdiff_t)g->in_w * g->in_c,
+                                    g->kernel_h, g->kernel_w * g->in_c, rows, cols, w + n, cout_g, bias ? bias + co : 0,
+                                    o, g->out_c, act, qt);
                         continue;
                     }
-                    (step == 32 ? tile32 : cols > 8 ? tile16 : tile8)(ptrs[b - c0], shift, rows, taps, cin_g, cols,
-                                                                      w + n, cout_g, bias ? bias + co : 0,
-                                                                      dst + (size_t)(p0 - base) * g->out_c + co, g->out_c, act);
+                    (step == 32 ? tile32
+                     : cols > 8 ? tile16
+                                : tile8)(ptrs[b - c0], shift, rows, taps, cin_g, cols, w + n, cout_g,
+                                         bias ? bias + co : 0, dst + (size_t)(p0 - base) * g->out_c + co, g->out_c,
+                                         act);
                 }
                 n += step;
             }
@@ -241,7 +259,7 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
             if (row_input[b - c0]) continue; /* quantized in registers */
             const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
             mlrc_avx2_quantize_floats((size_t)rows * g->out_c, quant_buf + (size_t)(p0 - base) * g->out_c,
-                                        qt->inv_scale, qt->zero, qt->q + (size_t)p0 * g->out_c);
+                                      qt->inv_scale, qt->zero, qt->q + (size_t)p0 * g->out_c);
         }
     }
 }
@@ -266,8 +284,8 @@ int mlrc_f32_conv_indirect_quantize_suits(const mlrc_conv_geometry *g, uint32_t 
     return mlrc_f32_conv_indirect_suits(g, features) && MR * g->out_c <= QUANT_FLOATS;
 }
 
-static void run(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                float *output, int32_t act, float inv_scale, int32_t zero, uint8_t *q, int32_t threads, int wide) {
+static void run(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias, float *output,
+                int32_t act, float inv_scale, int32_t zero, uint8_t *q, int32_t threads, int wide) {
     const quant_target qt = {q, inv_scale, zero};
     conv_indirect(g, input, weights, bias, q ? NULL : output, q ? &qt : NULL, act, threads, wide);
 }

@@ -48,7 +48,8 @@ static void row_block(const mlrc_conv_geometry *g, const float *input, const flo
         float32x4_t acc = b;
         for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
             const float *in = in_c + (size_t)(iy0 + ky) * row_stride;
-            for (int32_t kx = kx_lo; kx < kx_hi; kx++) acc = vfmaq_f32(acc, vld1q_f32(in + (size_t)(ix0 + kx) * C), w[ky * kw + kx]);
+            for (int32_t kx = kx_lo; kx < kx_hi; kx++)
+                acc = vfmaq_f32(acc, vld1q_f32(in + (size_t)(ix0 + kx) * C), w[ky * kw + kx]);
         }
         vst1q_f32(out + (size_t)ox * C, mlrc_neon_activate(acc, act));
         ox++;

@@ -25,5 +25,6 @@ void mlrc_f32_dwconv_ref_row(const mlrc_conv_geometry *g, const float *input, co
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
                          float *output, int32_t act, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
     (void)u0, (void)u1;
-    for (int32_t oy = oy0; oy < oy1; oy++) mlrc_f32_dwconv_ref_row(g, input, weights, bias, output, act, oy, 0, g->in_c);
+    for (int32_t oy = oy0; oy < oy1; oy++)
+        mlrc_f32_dwconv_ref_row(g, input, weights, bias, output, act, oy, 0, g->in_c);
 }

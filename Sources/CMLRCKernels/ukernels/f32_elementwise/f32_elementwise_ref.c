@@ -78,8 +78,8 @@ void mlrc_f32_activation(size_t count, float *x, int32_t act, int32_t threads) {
     for (size_t i = 0; i < count; i++) x[i] = mlrc_act_scalar(x[i], act);
 }
 
-void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c,
-                            int32_t offset, int32_t threads) {
+void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c, int32_t offset,
+                            int32_t threads) {
     int nt = mlrc_threads_for(threads, pixels / 64 + 1);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t p = 0; p < pixels; p++)

@@ -41,12 +41,24 @@ MLRC_AVX2 static void tile16(int32_t rows, int32_t cols, int32_t K, const float 
         const __m256 w0 = full ? _mm256_loadu_ps(brow) : _mm256_maskload_ps(brow, m0);
         const __m256 w1 = full ? _mm256_loadu_ps(brow + 8) : _mm256_maskload_ps(brow + 8, m1);
         __m256 x;
-        x = _mm256_broadcast_ss(a[0] + k); c00 = _mm256_fmadd_ps(x, w0, c00); c01 = _mm256_fmadd_ps(x, w1, c01);
-        x = _mm256_broadcast_ss(a[1] + k); c10 = _mm256_fmadd_ps(x, w0, c10); c11 = _mm256_fmadd_ps(x, w1, c11);
-        x = _mm256_broadcast_ss(a[2] + k); c20 = _mm256_fmadd_ps(x, w0, c20); c21 = _mm256_fmadd_ps(x, w1, c21);
-        x = _mm256_broadcast_ss(a[3] + k); c30 = _mm256_fmadd_ps(x, w0, c30); c31 = _mm256_fmadd_ps(x, w1, c31);
-        x = _mm256_broadcast_ss(a[4] + k); c40 = _mm256_fmadd_ps(x, w0, c40); c41 = _mm256_fmadd_ps(x, w1, c41);
-        x = _mm256_broadcast_ss(a[5] + k); c50 = _mm256_fmadd_ps(x, w0, c50); c51 = _mm256_fmadd_ps(x, w1, c51);
+        x = _mm256_broadcast_ss(a[0] + k);
+        c00 = _mm256_fmadd_ps(x, w0, c00);
+        c01 = _mm256_fmadd_ps(x, w1, c01);
+        x = _mm256_broadcast_ss(a[1] + k);
+        c10 = _mm256_fmadd_ps(x, w0, c10);
+        c11 = _mm256_fmadd_ps(x, w1, c11);
+        x = _mm256_broadcast_ss(a[2] + k);
+        c20 = _mm256_fmadd_ps(x, w0, c20);
+        c21 = _mm256_fmadd_ps(x, w1, c21);
+        x = _mm256_broadcast_ss(a[3] + k);
+        c30 = _mm256_fmadd_ps(x, w0, c30);
+        c31 = _mm256_fmadd_ps(x, w1, c31);
+        x = _mm256_broadcast_ss(a[4] + k);
+        c40 = _mm256_fmadd_ps(x, w0, c40);
+        c41 = _mm256_fmadd_ps(x, w1, c41);
+        x = _mm256_broadcast_ss(a[5] + k);
+        c50 = _mm256_fmadd_ps(x, w0, c50);
+        c51 = _mm256_fmadd_ps(x, w1, c51);
     }
     const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
     for (int r = 0; r < rows; r++) {
@@ -109,7 +121,8 @@ static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, in
                 for (int32_t rb = chunk; rb < chunk_end; rb++) {
                     const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
                     tile(rows, cols, kc, A + (size_t)m * lda + k0, lda, B + (size_t)k0 * ldb + n, ldb,
-                         bias && k0 == 0 ? bias + n : 0, C + (size_t)m * ldc + n, ldc, last ? act : MLRC_ACT_NONE, k0 > 0);
+                         bias && k0 == 0 ? bias + n : 0, C + (size_t)m * ldc + n, ldc, last ? act : MLRC_ACT_NONE,
+                         k0 > 0);
                 }
             }
         }
@@ -147,7 +160,7 @@ MLRC_AVX2 static void gemv_chunk(int32_t n0, int32_t n1, int32_t K, const float 
 }
 
 void mlrc_f32_gemm_6x16_avx2(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
-                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
+                             const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
     if (M == 1) {
         const int32_t chunks = (N + 63) / 64;
         int nt = mlrc_threads_for(threads, chunks);
@@ -169,7 +182,8 @@ void mlrc_f32_gemm_6x16_avx2(int32_t M, int32_t N, int32_t K, const float *A, in
 #pragma omp parallel num_threads(nt)
         {
             const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            const int32_t begin = (int32_t)((int64_t)row_blocks * t / T), end = (int32_t)((int64_t)row_blocks * (t + 1) / T);
+            const int32_t begin = (int32_t)((int64_t)row_blocks * t / T),
+                          end = (int32_t)((int64_t)row_blocks * (t + 1) / T);
             row_range(begin, end, M, N, K, A, lda, B, ldb, bias, C, ldc, act);
         }
     } else {

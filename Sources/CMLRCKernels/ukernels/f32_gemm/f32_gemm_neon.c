@@ -14,7 +14,8 @@ static void tile(int32_t rows, int32_t K, const float *A, int32_t lda, const flo
                  float *C, int32_t ldc, int32_t act) {
     const float *a[MR];
     for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
-    const float32x4_t b0 = bias ? vld1q_f32(bias) : vdupq_n_f32(0.0f), b1 = bias ? vld1q_f32(bias + 4) : vdupq_n_f32(0.0f);
+    const float32x4_t b0 = bias ? vld1q_f32(bias) : vdupq_n_f32(0.0f),
+                      b1 = bias ? vld1q_f32(bias + 4) : vdupq_n_f32(0.0f);
     float32x4_t lo[MR], hi[MR];
     for (int r = 0; r < MR; r++) {
         lo[r] = b0;
@@ -42,7 +43,8 @@ static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, in
         for (int32_t n = 0; n < n_full; n += NR)
             for (int32_t rb = chunk; rb < chunk_end; rb++) {
                 const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-                tile(rows, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0, C + (size_t)m * ldc + n, ldc, act);
+                tile(rows, K, A + (size_t)m * lda, lda, B + n, ldb, bias ? bias + n : 0, C + (size_t)m * ldc + n, ldc,
+                     act);
             }
         if (n_full < N) {
             const int32_t m0 = chunk * MR, m1 = chunk_end * MR < M ? chunk_end * MR : M;
@@ -53,7 +55,7 @@ static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, in
 }
 
 void mlrc_f32_gemm_8x8_neon(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
-                        const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
+                            const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads) {
     const int32_t row_blocks = (M + MR - 1) / MR;
     int nt = mlrc_threads_for(threads, row_blocks);
     if (nt <= 1) {

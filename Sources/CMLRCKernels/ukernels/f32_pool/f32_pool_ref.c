@@ -59,8 +59,8 @@ void mlrc_f32_global_avgpool(int32_t pixels, int32_t channels, const float *inpu
     for (int32_t c = 0; c < channels; c++) output[c] *= inv;
 }
 
-void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k,
-                  float *output, float *scratch_2c, int32_t threads) {
+void mlrc_f32_eca(int32_t pixels, int32_t channels, const float *input, const float *kernel, int32_t k, float *output,
+                  float *scratch_2c, int32_t threads) {
     float *mean = scratch_2c, *gate = scratch_2c + channels;
     mlrc_f32_global_avgpool(pixels, channels, input, mean);
     const int32_t half = k / 2;

@@ -17,8 +17,7 @@ typedef struct stage16 {
     __m256i zero;
 } stage16;
 
-MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out,
-                                     char *dst) {
+MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out, char *dst) {
     __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
     __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
     if (out->kind == MLRC_Q8_OUT_F32) {
@@ -74,7 +73,8 @@ ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *in
     }
 }
 
-MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c) {
+MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                                          int32_t c) {
     stage16 st;
     st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
     st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
@@ -95,16 +95,16 @@ typedef struct pair_block {
     stage16 st;
 } pair_block;
 
-MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const stage16 *st,
-                                   int32_t zero, int32_t c, pair_block *pb) {
+MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const stage16 *st, int32_t zero,
+                                   int32_t c, pair_block *pb) {
     const int32_t taps = g->kernel_h * g->kernel_w, C = g->in_c;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum_lo = _mm256_setzero_si256(), sum_hi = sum_lo;
     for (int32_t t = 0; t < taps; t += 2) {
         const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)t * C + c)));
-        const __m256i w1 = t + 1 < taps
-                               ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)(t + 1) * C + c)))
-                               : _mm256_setzero_si256();
+        const __m256i w1 =
+            t + 1 < taps ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(weights + (size_t)(t + 1) * C + c)))
+                         : _mm256_setzero_si256();
         pb->wp[t] = _mm256_unpacklo_epi16(w0, w1);
         pb->wp[t + 1] = _mm256_unpackhi_epi16(w0, w1);
         sum_lo = _mm256_add_epi32(sum_lo, _mm256_madd_epi16(pb->wp[t], ones));
@@ -186,13 +186,13 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
     }
     if (full < C) /* channel tail: the reference */
         for (int32_t ox = 0; ox < g->out_w; ox++)
-            mlrc_q8_dwconv_ref_pixel(g, input, zero, weights, bias, scale, out, row_out + (size_t)ox * C * esize, oy, ox,
-                                     full, C);
+            mlrc_q8_dwconv_ref_pixel(g, input, zero, weights, bias, scale, out, row_out + (size_t)ox * C * esize, oy,
+                                     ox, full, C);
 }
 
-void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
-                             const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                             void *output, int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
     (void)u0, (void)u1;
     for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, 0);
 }
@@ -205,9 +205,9 @@ void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input
     for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 1, 0);
 }
 
-void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                             int32_t oy, int32_t c_begin) {
+void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                 const int8_t *weights, const int32_t *bias, const float *scale,
+                                 const mlrc_q8_output *out, void *output, int32_t oy, int32_t c_begin) {
     dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, c_begin);
 }
 #endif

@@ -26,7 +26,7 @@
 #define DW_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
 
 enum {
-    DW_MAX_KH = 8,    /* two column vectors per column */
+    DW_MAX_KH = 8, /* two column vectors per column */
     DW_MAX_KW = 8,
     DW_MAX_STRIDE = 4,
     DW_SEG_COLS = 64, /* column vector groups held at once (16 KB): 64 columns, or 32 of 8-row kernels */
@@ -67,7 +67,7 @@ typedef struct chunk_stage {
 /* One pixel's 64 channels from acc[k] (+ bias already). uint8: the same float operations as q8_requantize.h, then
  * packs (exact: the values are within +-255), the zero point added in int16, packus: bytes in natural order. */
 __attribute__((always_inline)) DW_TARGET static inline void store_pixel(const chunk_stage *st, const __m512i acc[4],
-                                                                          void *dst) {
+                                                                        void *dst) {
     if (st->kind == MLRC_Q8_OUT_F32) {
         __m512 f[4];
         for (int k = 0; k < 4; k++) f[k] = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[k]), st->scale[k]);
@@ -110,7 +110,7 @@ typedef struct columns {
 } columns;
 
 __attribute__((always_inline)) DW_TARGET static inline void build_columns(const columns *cs, int32_t ix0, int32_t ncol,
-                                                                            const int32_t nv, __m512i *col) {
+                                                                          const int32_t nv, __m512i *col) {
     /* local copies: the column stores could otherwise alias them, forcing reloads */
     const int32_t in_w = cs->g->in_w;
     const size_t C = (size_t)cs->g->in_c;
@@ -134,8 +134,8 @@ __attribute__((always_inline)) DW_TARGET static inline void build_columns(const 
 /* One segment of an output row: its pixels, from the columns already built. */
 typedef struct segment {
     int32_t ox0, ox1, sw;
-    size_t pixel;              /* bytes per output pixel */
-    const __m512i *bias;       /* [4] */
+    size_t pixel;        /* bytes per output pixel */
+    const __m512i *bias; /* [4] */
     const chunk_stage *st;
     char *row_out, *row_out2;  /* the chunk's first channel in the output row; row_out2: the next row of a pair */
     const __m512i (*w)[2][4];  /* [kx][v][k] */
@@ -144,7 +144,7 @@ typedef struct segment {
 } segment;
 
 __attribute__((always_inline)) DW_TARGET static inline void dw_segment(const segment *s, const int32_t kw,
-                                                                         const int32_t nv, const int pair) {
+                                                                       const int32_t nv, const int pair) {
     /* local copies of everything the loop reads: the output stores (char pointers) could alias the originals */
     const chunk_stage st = *s->st;
     const __m512i *col = s->col;
@@ -195,7 +195,6 @@ DW_TARGET static void weight_columns(const int8_t *weights, const mlrc_conv_geom
  * Up to four blocks share one pass: their weights are interleaved once per row range. */
 enum { BLOCK_CHUNK = 4 };
 
-
 /* Byte 4c + r of the result is byte 16r + c of [row0 | row1 | row2 | row3]. */
 DW_TARGET static inline __m512i interleave_index(void) {
     uint8_t idx[64];
@@ -223,21 +222,22 @@ typedef struct block_segment {
     const mlrc_q8_stage16 *st;
     const mlrc_q8_output *out;
     char *row_out, *row_out2; /* row_out2: the next output row, when a pair is done (else NULL) */
-    const __m512i (*w)[2];  /* [kx][v] */
-    const __m512i (*w2)[2]; /* the same weights one row down: the next output row's, from the same columns */
+    const __m512i (*w)[2];    /* [kx][v] */
+    const __m512i (*w2)[2];   /* the same weights one row down: the next output row's, from the same columns */
     __m512i (*col)[2];
     __m128i zfill;
     __m512i zcol, idx;
 } block_segment;
 
 __attribute__((always_inline)) DW_TARGET static inline void block_segment_run(const block_segment *s, const int32_t kw,
-                                                                         const int32_t nv, const int pair) {
+                                                                              const int32_t nv, const int pair) {
     const mlrc_conv_geometry *g = s->g;
     const int32_t C = g->in_c, sw = g->stride_w, ncol = (s->ox1 - 1 - s->ox0) * sw + kw;
     for (int32_t j = 0; j < ncol; j++) {
         const int32_t ix = s->ix0 + j;
         for (int32_t v = 0; v < nv; v++)
-            s->col[j][v] = ix < 0 || ix >= g->in_w ? s->zcol : gather4(s->p[v], (size_t)ix * C, s->k[v], s->zfill, s->idx);
+            s->col[j][v] =
+                ix < 0 || ix >= g->in_w ? s->zcol : gather4(s->p[v], (size_t)ix * C, s->k[v], s->zfill, s->idx);
     }
     for (int32_t ox = s->ox0; ox < s->ox1; ox++) {
         const __m512i(*cw)[2] = s->col + (ox - s->ox0) * sw;
@@ -255,8 +255,8 @@ __attribute__((always_inline)) DW_TARGET static inline void block_segment_run(co
 
 /* Channels [c, c + 16)'s weights as column vectors w[kx][v], lane row 4v + r holding kernel row 4v + r - shift
  * (zero outside the kernel): shift 0 for the output row itself, 1 for the second row of a pair. */
-DW_TARGET static void block_weight_columns(const int8_t *weights, const mlrc_conv_geometry *g, int32_t c, __mmask16 lanes,
-                                     int32_t shift, __m512i idx, __m512i w[DW_MAX_KW][2]) {
+DW_TARGET static void block_weight_columns(const int8_t *weights, const mlrc_conv_geometry *g, int32_t c,
+                                           __mmask16 lanes, int32_t shift, __m512i idx, __m512i w[DW_MAX_KW][2]) {
     const int32_t kh = g->kernel_h, kw = g->kernel_w, C = g->in_c;
     for (int32_t v = 0; v < (kh + 3) / 4; v++) {
         const uint8_t *p[4];
@@ -267,7 +267,6 @@ DW_TARGET static void block_weight_columns(const int8_t *weights, const mlrc_con
         for (int32_t kx = 0; kx < kw; kx++) w[kx][v] = gather4(p, (size_t)kx * C + c, k, _mm_setzero_si128(), idx);
     }
 }
-
 
 /* Output rows [oy0, oy1), 16-channel blocks [b0, b1). */
 DW_TARGET static void block_rows(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, const int8_t *weights,
@@ -315,8 +314,10 @@ DW_TARGET static void block_rows(const mlrc_conv_geometry *g, const uint8_t *inp
                 const __m512i bias_c = bq[b - c0];
                 for (int32_t ox0 = 0; ox0 < g->out_w; ox0 += seg_px) {
                     const int32_t ox1 = ox0 + seg_px < g->out_w ? ox0 + seg_px : g->out_w;
-                    const block_segment sg = {g, p, k, ox0, ox1, ox0 * sw - g->pad_left, c, esize, bias_c, &st, out,
-                                        row_out, row_out2, wq[b - c0], wq2[b - c0], col, zfill, zcol, idx};
+                    const block_segment sg = {g,        p,          k,           ox0, ox1,   ox0 * sw - g->pad_left,
+                                              c,        esize,      bias_c,      &st, out,   row_out,
+                                              row_out2, wq[b - c0], wq2[b - c0], col, zfill, zcol,
+                                              idx};
                     DW_SHAPES(block_segment_run, &sg, kw, nv, pair);
                 }
             }
@@ -398,7 +399,8 @@ static void run_unit(const mlrc_conv_geometry *g, const uint8_t *input, int32_t 
                      int32_t oy1, int32_t u0, int32_t u1) {
     const int32_t full = g->in_c / DW_CHUNK;
     if (u0 < full) dw_rows(g, input, zero, weights, bias, scale, out, output, oy0, oy1, u0, u1 < full ? u1 : full);
-    if (u1 > full) block_rows(g, input, zero, weights, bias, scale, out, output, oy0, oy1, full * 4, (g->in_c + 15) / 16);
+    if (u1 > full)
+        block_rows(g, input, zero, weights, bias, scale, out, output, oy0, oy1, full * 4, (g->in_c + 15) / 16);
 }
 
 void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,

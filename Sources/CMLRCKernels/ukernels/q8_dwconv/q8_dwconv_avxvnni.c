@@ -16,8 +16,7 @@ enum { VX_MAX_KH = 8, VX_MAX_KW = 8, VX_MAX_STRIDE = 4, VX_SEG_COLS = 64, VX_CHU
 
 int mlrc_q8_dwconv_32c4_avxvnni_suits(const mlrc_conv_geometry *g, uint32_t features) {
     (void)features;
-    return g->kernel_h <= VX_MAX_KH && g->kernel_w <= VX_MAX_KW && g->stride_w <= VX_MAX_STRIDE &&
-           g->in_c >= VX_CHUNK;
+    return g->kernel_h <= VX_MAX_KH && g->kernel_w <= VX_MAX_KW && g->stride_w <= VX_MAX_STRIDE && g->in_c >= VX_CHUNK;
 }
 
 /* Rows r0..r3 of 32 channels to x[k], lane 4L + j = the four rows' bytes of channel 16L + 4k + j. */
@@ -87,7 +86,7 @@ typedef struct vx_segment {
 } vx_segment;
 
 __attribute__((always_inline)) VX_TARGET static inline void vx_pixels(const vx_segment *s, const int32_t kw,
-                                                                        const int32_t nv, const int pair) {
+                                                                      const int32_t nv, const int pair) {
     const vx_stage st = *s->st;
     const __m256i *col = s->col;
     const int32_t ox0 = s->ox0, ox1 = s->ox1, step = s->sw * nv * 4;
@@ -147,7 +146,8 @@ VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input,
             __m256i sum = _mm256_setzero_si256();
             for (int32_t kx = 0; kx < kw; kx++)
                 for (int32_t v = 0; v < nv; v++) sum = _mm256_dpbusd_avx_epi32(sum, ones, wq[kx][v][k]);
-            bq[k] = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(zero)));
+            bq[k] = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)b),
+                                     _mm256_mullo_epi32(sum, _mm256_set1_epi32(zero)));
             st.scale[k] = _mm256_loadu_ps(s);
         }
         st.lo = _mm256_set1_ps((float)(out->lo - out->zero));

@@ -3,9 +3,9 @@
 #include "q8_requantize.h"
 #include "window.h"
 
-void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
-                              const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                              void *pixel_out, int32_t oy, int32_t ox, int32_t c0, int32_t c1) {
+void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *pixel_out,
+                              int32_t oy, int32_t ox, int32_t c0, int32_t c1) {
     const int32_t C = g->in_c;
     const mlrc_window win = mlrc_window_at(g, oy, ox);
     for (int32_t cb = c0; cb < c1; cb += 64) {
@@ -23,12 +23,13 @@ void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input,
 }
 
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                        const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                        int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+                        const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t oy0,
+                        int32_t oy1, int32_t u0, int32_t u1) {
     (void)u0, (void)u1;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     for (int32_t oy = oy0; oy < oy1; oy++)
         for (int32_t ox = 0; ox < g->out_w; ox++)
             mlrc_q8_dwconv_ref_pixel(g, input, in_zero, weights, bias, scale, out,
-                                     (char *)output + ((size_t)oy * g->out_w + ox) * g->in_c * esize, oy, ox, 0, g->in_c);
+                                     (char *)output + ((size_t)oy * g->out_w + ox) * g->in_c * esize, oy, ox, 0,
+                                     g->in_c);
 }

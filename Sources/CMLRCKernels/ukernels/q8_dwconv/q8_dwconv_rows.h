@@ -39,17 +39,17 @@ static inline void kernel_rows(const mlrc_conv_geometry *g, const int8_t *weight
 
 /* RUN(s, kw, nv, pair) with constants for the common kernel shapes (3x3, 5x5, 7x7, 1-wide strips), so the
  * compiler unrolls their loops and keeps the weights in registers; other shapes run the generic loop. */
-#define DW_SHAPES(RUN, s, kw, nv, pair)                                                                        \
-    do {                                                                                                       \
-        if ((kw) == 3 && (nv) == 1)                                                                            \
-            (pair) ? RUN(s, 3, 1, 1) : RUN(s, 3, 1, 0);                                                        \
-        else if ((kw) == 5 && (nv) == 2)                                                                       \
-            (pair) ? RUN(s, 5, 2, 1) : RUN(s, 5, 2, 0);                                                        \
-        else if ((kw) == 7 && (nv) == 2)                                                                       \
-            (pair) ? RUN(s, 7, 2, 1) : RUN(s, 7, 2, 0);                                                        \
-        else if ((kw) == 1 && (nv) == 1)                                                                       \
-            (pair) ? RUN(s, 1, 1, 1) : RUN(s, 1, 1, 0);                                                        \
-        else                                                                                                   \
-            RUN(s, kw, nv, pair);                                                                              \
+#define DW_SHAPES(RUN, s, kw, nv, pair)                                                                                \
+    do {                                                                                                               \
+        if ((kw) == 3 && (nv) == 1)                                                                                    \
+            (pair) ? RUN(s, 3, 1, 1) : RUN(s, 3, 1, 0);                                                                \
+        else if ((kw) == 5 && (nv) == 2)                                                                               \
+            (pair) ? RUN(s, 5, 2, 1) : RUN(s, 5, 2, 0);                                                                \
+        else if ((kw) == 7 && (nv) == 2)                                                                               \
+            (pair) ? RUN(s, 7, 2, 1) : RUN(s, 7, 2, 0);                                                                \
+        else if ((kw) == 1 && (nv) == 1)                                                                               \
+            (pair) ? RUN(s, 1, 1, 1) : RUN(s, 1, 1, 0);                                                                \
+        else                                                                                                           \
+            RUN(s, kw, nv, pair);                                                                                      \
     } while (0)
 #endif

@@ -36,8 +36,8 @@ MLRC_AVX2 static void add_range(size_t i0, size_t i1, const uint8_t *a, int32_t 
     }
 }
 
-void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
-                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
+void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
+                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
     const size_t blocks = (count + 4095) / 4096;
     int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -78,7 +78,7 @@ MLRC_AVX2 static void max_grid(const uint8_t *base, int32_t rows, size_t row_ste
 
 /* One output pixel straight from the input: its window's valid taps. */
 MLRC_AVX2 static void maxpool_pixel(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *out, int32_t oy,
-                                   int32_t ox) {
+                                    int32_t ox) {
     const int32_t C = g->in_c;
     const mlrc_window win = mlrc_window_at(g, oy, ox);
     const uint8_t *base = input + ((size_t)(win.iy0 + win.ky_lo) * g->in_w + (win.ix0 + win.kx_lo)) * C;

@@ -92,8 +92,7 @@ void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint
                 uint8_t m[64] = {0};
                 for (int32_t ky = win.ky_lo; ky < win.ky_hi; ky++)
                     for (int32_t kx = win.kx_lo; kx < win.kx_hi; kx++) {
-                        const uint8_t *restrict in =
-                            input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C + c0;
+                        const uint8_t *restrict in = input + ((size_t)(win.iy0 + ky) * g->in_w + win.ix0 + kx) * C + c0;
                         if (n == 64) {
                             for (int32_t c = 0; c < 64; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
                         } else if (n == 16) {

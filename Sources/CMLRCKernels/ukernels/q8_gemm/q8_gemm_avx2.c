@@ -30,11 +30,11 @@ MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8
     }
 }
 
-#define Q8_ROW(r)                                                                                      \
-    {                                                                                                  \
-        const __m256i x = _mm256_set1_epi64x(*(const int64_t *)(ap + (size_t)(r) * kp + 4 * (size_t)q)); \
-        lo##r = _mm256_add_epi32(lo##r, _mm256_madd_epi16(x, w0));                                     \
-        hi##r = _mm256_add_epi32(hi##r, _mm256_madd_epi16(x, w1));                                     \
+#define Q8_ROW(r)                                                                                                      \
+    {                                                                                                                  \
+        const __m256i x = _mm256_set1_epi64x(*(const int64_t *)(ap + (size_t)(r)*kp + 4 * (size_t)q));                 \
+        lo##r = _mm256_add_epi32(lo##r, _mm256_madd_epi16(x, w0));                                                     \
+        hi##r = _mm256_add_epi32(hi##r, _mm256_madd_epi16(x, w1));                                                     \
     }
 
 /* One 6 x 8 tile over all of K. */
@@ -47,7 +47,9 @@ MLRC_AVX2 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, c
         const int8_t *w = bp + (size_t)q * 32;
         const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
         const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16)));
+        /* clang-format off */
         Q8_ROW(0) Q8_ROW(1) Q8_ROW(2) Q8_ROW(3) Q8_ROW(4) Q8_ROW(5)
+        /* clang-format on */
     }
     /* lo holds columns 0-3 as (k0+k1, k2+k3) pairs, hi columns 4-7: hadd then a lane permute gives c0..c7. */
     const __m256i sums[MR] = {
@@ -58,10 +60,12 @@ MLRC_AVX2 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, c
         _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo4, hi4), 0xD8),
         _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo5, hi5), 0xD8),
     };
-    for (int r = 0; r < rows; r++) mlrc_q8_store8_avx2(sums[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
+    for (int r = 0; r < rows; r++)
+        mlrc_q8_store8_avx2(sums[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
 }
 
-void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int thread) {
+void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                   int thread) {
     mlrc_q8_gemm_int16_range(g, rb0, rb1, nb0, nb1, thread, pack_rows, tile);
 }
 

@@ -18,7 +18,6 @@
 #undef VNNI_DPBUSD
 #undef VNNI_NAME
 
-
 /* AVX512-VNNI on 512-bit registers: four panels (32 columns) per 6-row tile, the two panels of each zmm joined
  * from the packed layout with one insert. Where the core has full-width 512-bit units (Zen 5, Intel server cores)
  * this doubles the products per instruction; leftover panels go through the 256-bit tile above. */
@@ -29,6 +28,7 @@ ZMM_TARGET static inline __m512i zmm_panels(const int8_t *pa, const int8_t *pb, 
                               _mm256_loadu_si256((const __m256i *)(pb + (size_t)q * 32)), 1);
 }
 
+/* clang-format off */
 #define ZMM_STEP(X)                                                                                            \
     {                                                                                                          \
         __m512i x;                                                                                             \
@@ -39,15 +39,18 @@ ZMM_TARGET static inline __m512i zmm_panels(const int8_t *pa, const int8_t *pb, 
         x = X(4); c40 = _mm512_dpbusd_epi32(c40, x, w0); c41 = _mm512_dpbusd_epi32(c41, x, w1);                \
         x = X(5); c50 = _mm512_dpbusd_epi32(c50, x, w0); c51 = _mm512_dpbusd_epi32(c51, x, w1);                \
     }
+/* clang-format on */
 #define ZMM_FULL(r) _mm512_set1_epi32(load4_avx512vnni(a##r + 4 * (size_t)q))
 #define ZMM_TAIL(r) _mm512_broadcast_i32x4(_mm256_castsi256_si128(quad_avx512vnni(a##r, 4 * q, K)))
 
 /* Row r's pointer; rows past the tile's last repeat it (computed, never stored). Shared by both zmm tiles. */
-#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
+#define ZMM_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda
 ZMM_TARGET static void tile_zmm(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p, int32_t kq,
                                 const __m512i bias2[2], int32_t n0, const float *scale, const mlrc_q8_output *out,
                                 void *C, size_t row_bytes) {
-    ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
+    /* clang-format off */
+    ZMM_ROWPTR(0); ZMM_ROWPTR(1); ZMM_ROWPTR(2); ZMM_ROWPTR(3); ZMM_ROWPTR(4); ZMM_ROWPTR(5);
+    /* clang-format on */
     const size_t panel = (size_t)kq * 32;
     const int8_t *p0 = p, *p1 = p + panel, *p2 = p + 2 * panel, *p3 = p + 3 * panel;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -107,18 +110,19 @@ ZMM_TARGET static void tile_zmm_row(const uint8_t *a0, int32_t K, const int8_t *
  * accumulator beside it (24 columns: each broadcast activation quad then feeds two instructions, where N = 24 or
  * 40 would otherwise leave a half-empty zmm tile). cols: the columns present (the last panel may be partial, the
  * second absent: p1 then repeats p0 and its lanes are masked off at the store). */
-__attribute__((always_inline)) ZMM_TARGET static inline void tile_panels(int32_t rows, const uint8_t *A, int32_t lda,
-                                                                         int32_t K, const int8_t *p0, const int8_t *p1,
-                                                                         const int8_t *p2, int32_t kq, __m512i bias01,
-                                                                         __m256i bias2, int32_t n0, int32_t cols,
-                                                                         const float *scale, const mlrc_q8_output *out,
-                                                                         void *C, size_t row_bytes, const int THIRD) {
-    ZMM_ROWPTR(0) ZMM_ROWPTR(1) ZMM_ROWPTR(2) ZMM_ROWPTR(3) ZMM_ROWPTR(4) ZMM_ROWPTR(5)
+__attribute__((always_inline)) ZMM_TARGET static inline void
+tile_panels(int32_t rows, const uint8_t *A, int32_t lda, int32_t K, const int8_t *p0, const int8_t *p1,
+            const int8_t *p2, int32_t kq, __m512i bias01, __m256i bias2, int32_t n0, int32_t cols, const float *scale,
+            const mlrc_q8_output *out, void *C, size_t row_bytes, const int THIRD) {
+    /* clang-format off */
+    ZMM_ROWPTR(0); ZMM_ROWPTR(1); ZMM_ROWPTR(2); ZMM_ROWPTR(3); ZMM_ROWPTR(4); ZMM_ROWPTR(5);
+    /* clang-format on */
     __m512i c[6];
     __m256i d[6];
     for (int r = 0; r < 6; r++) c[r] = _mm512_setzero_si512(), d[r] = _mm256_setzero_si256();
     const int32_t full = K / 4;
     int32_t q = 0;
+/* clang-format off */
 #define ZMM_STEP_PANELS(X)                                                                                     \
     {                                                                                                          \
         const __m512i w = zmm_panels(p0, p1, q);                                                               \
@@ -129,6 +133,7 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile_panels(int32_t
             if (THIRD) d[r] = _mm256_dpbusd_epi32(d[r], _mm512_castsi512_si256(x[r]), v);                      \
         }                                                                                                      \
     }
+    /* clang-format on */
     for (; q < full; q++) ZMM_STEP_PANELS(ZMM_FULL)
     for (; q < kq; q++) ZMM_STEP_PANELS(ZMM_TAIL)
 #undef ZMM_STEP_PANELS
@@ -154,8 +159,8 @@ __attribute__((always_inline)) ZMM_TARGET static inline void tile_panels(int32_t
  * (16 columns each) has all its weights, KQ x G <= 20 zmm, in registers, and every row of the range is one pass:
  * KQ broadcasts feed KQ x G vpdpbusd, where the 6 x 32 tile spends a broadcast on every two and rebuilds its
  * weight vectors per row block. */
-__attribute__((always_inline)) ZMM_TARGET static inline void rows_regw(const mlrc_q8_gemm_args *g, int32_t m0, int32_t m1,
-                                                                       int32_t nb, const int KQ, const int G) {
+__attribute__((always_inline)) ZMM_TARGET static inline void
+rows_regw(const mlrc_q8_gemm_args *g, int32_t m0, int32_t m1, int32_t nb, const int KQ, const int G) {
     const size_t panel = (size_t)KQ * 32;
     const int8_t *p = g->B + (size_t)nb * panel;
     __m512i w[KQ][G], bias[G];
@@ -180,7 +185,8 @@ __attribute__((always_inline)) ZMM_TARGET static inline void rows_regw(const mlr
         }
         char *row = c0 + (size_t)m * g->row_bytes;
         int j = 0;
-        for (; j + 2 <= G; j += 2) mlrc_q8_store32_avx512(&st[j], &st[j + 1], acc[j], acc[j + 1], row + (size_t)j * 16 * esize);
+        for (; j + 2 <= G; j += 2)
+            mlrc_q8_store32_avx512(&st[j], &st[j + 1], acc[j], acc[j + 1], row + (size_t)j * 16 * esize);
         if (j < G) mlrc_q8_store16_avx512(&st[j], acc[j], row + (size_t)j * 16 * esize);
     }
 }
@@ -200,8 +206,11 @@ ZMM_TARGET static int32_t narrow_k(const mlrc_q8_gemm_args *g, int32_t m0, int32
         const int left = full_pairs - pair;
         const int G = left >= gmax ? gmax : left >= 2 ? 2 : 1;
         const int32_t nb = pair * 2;
-#define NARROW(KQ, GG) if (kq == KQ && G == GG) rows_regw(g, m0, m1, nb, KQ, GG);
-        NARROW(4, 2) NARROW(4, 1) NARROW(6, 2) NARROW(6, 1) NARROW(8, 2) NARROW(8, 1) NARROW(10, 2) NARROW(10, 1)
+#define NARROW(KQ, GG)                                                                                                 \
+    if (kq == KQ && G == GG) rows_regw(g, m0, m1, nb, KQ, GG)
+        /* clang-format off */
+        NARROW(4, 2); NARROW(4, 1); NARROW(6, 2); NARROW(6, 1); NARROW(8, 2); NARROW(8, 1); NARROW(10, 2); NARROW(10, 1);
+        /* clang-format on */
 #undef NARROW
         pair += G;
     }
@@ -210,8 +219,8 @@ ZMM_TARGET static int32_t narrow_k(const mlrc_q8_gemm_args *g, int32_t m0, int32
 
 /* The driver's range: row blocks in chunks of 16; groups of four panels in 32-column zmm tiles, then pairs of
  * panels in 16-column ones. */
-ZMM_TARGET void mlrc_q8_gemm_range_6x32c4_avx512vnni(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                 int thread) {
+ZMM_TARGET void mlrc_q8_gemm_range_6x32c4_avx512vnni(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0,
+                                                     int32_t nb1, int thread) {
     const int32_t kq = (g->K + 3) / 4;
     /* narrow K over whole rows ranges (the row split): its column groups first, the tiles take what is left */
     if (nb0 == 0 && nb1 == (g->N + 7) / 8 && rb1 - rb0 >= 4) {
@@ -248,9 +257,9 @@ ZMM_TARGET void mlrc_q8_gemm_range_6x32c4_avx512vnni(const mlrc_q8_gemm_args *g,
             const __m512i b01 = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
-                tile_panels(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, p + (size_t)kq * 32, p + (size_t)2 * kq * 32,
-                            kq, b01, b2, n0, cols, g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes,
-                            g->row_bytes, 1);
+                tile_panels(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p, p + (size_t)kq * 32,
+                            p + (size_t)2 * kq * 32, kq, b01, b2, n0, cols, g->scale, g->out,
+                            (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes, 1);
             }
             nb = nb1;
         }

@@ -31,14 +31,15 @@ static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int
 }
 
 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int8_t *ap, const int8_t *bp, int32_t n0,
-                 int32x4_t corr0, int32x4_t corr1, const int32_t *bias, const float *scale,
-                 const mlrc_q8_output *out, void *C, size_t row_bytes) {
+                 int32x4_t corr0, int32x4_t corr1, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                 void *C, size_t row_bytes) {
     int32x4_t lo[MR], hi[MR];
     for (int r = 0; r < MR; r++) lo[r] = corr0, hi[r] = corr1;
     for (int32_t q = 0; q < kq; q++) {
         const int8x16_t w0 = vld1q_s8(bp + (size_t)q * 32), w1 = vld1q_s8(bp + (size_t)q * 32 + 16);
         for (int r = 0; r < MR; r++) {
-            const int8x16_t a = vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(ap + (size_t)r * kp + 4 * (size_t)q)));
+            const int8x16_t a =
+                vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(ap + (size_t)r * kp + 4 * (size_t)q)));
             lo[r] = vdotq_s32(lo[r], w0, a);
             hi[r] = vdotq_s32(hi[r], w1, a);
         }
@@ -59,7 +60,8 @@ static void correction(const int8_t *bp, int32_t kq, int32_t zero, int32x4_t *c0
     *c1 = vmulq_n_s32(s1, 128 - zero);
 }
 
-void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int thread) {
+void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                      int thread) {
     const int32_t M = g->M, N = g->N, K = g->K, lda = g->lda, zero = g->zero;
     const uint8_t *A = g->A;
     int8_t *pack = (int8_t *)((char *)g->scratch + g->per_thread * (size_t)thread);

@@ -22,11 +22,13 @@ static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int
     }
 }
 
+/* clang-format off */
 #define Q8_LANE(L, W)                                                \
     for (int r = 0; r < MR; r++) {                                   \
         lo[r] = vmlal_lane_s16(lo[r], vget_low_s16(W), a[r], L);     \
         hi[r] = vmlal_high_lane_s16(hi[r], W, a[r], L);              \
     }
+/* clang-format on */
 
 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, size_t row_bytes) {
@@ -38,13 +40,16 @@ static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int16
         for (int r = 0; r < MR; r++) a[r] = vld1_s16(ap + (size_t)r * kp + 4 * (size_t)q);
         const int16x8_t w0 = vmovl_s8(w.val[0]), w1 = vmovl_s8(w.val[1]);
         const int16x8_t w2 = vmovl_s8(w.val[2]), w3 = vmovl_s8(w.val[3]);
+        /* clang-format off */
         Q8_LANE(0, w0) Q8_LANE(1, w1) Q8_LANE(2, w2) Q8_LANE(3, w3)
+        /* clang-format on */
     }
     for (int r = 0; r < rows; r++)
         mlrc_q8_store8_neon(lo[r], hi[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
 }
 
-void mlrc_q8_gemm_range_6x8c4_neon(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int thread) {
+void mlrc_q8_gemm_range_6x8c4_neon(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                   int thread) {
     mlrc_q8_gemm_int16_range(g, rb0, rb1, nb0, nb1, thread, pack_rows, tile);
 }
 

@@ -3,9 +3,7 @@
 #include "mlrc_ukernels.h"
 #include "q8_requantize.h"
 
-size_t mlrc_q8_packed_bytes(int32_t N, int32_t K) {
-    return (size_t)((N + 7) / 8) * (size_t)((K + 3) / 4) * 32;
-}
+size_t mlrc_q8_packed_bytes(int32_t N, int32_t K) { return (size_t)((N + 7) / 8) * (size_t)((K + 3) / 4) * 32; }
 
 void mlrc_q8_pack_weights(int32_t N, int32_t K, const int8_t *w_kn, int8_t *packed) {
     const int32_t kq = (K + 3) / 4;
@@ -49,11 +47,13 @@ void mlrc_q8_gemm_range_ref(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1
     for (int32_t m = rb0 * 6; m < m1; m++) ref_row(g, m, nb0, nb1);
 }
 
-void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero,
-                      const int8_t *B, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
-                      int32_t ldc, int32_t threads) {
-    const mlrc_q8_gemm_args g = {M, N, K, A, lda, a_zero, B, bias, scale, out, C,
-                                 (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1), NULL, 0};
+void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
+                      const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
+                      int32_t threads) {
+    const mlrc_q8_gemm_args g = {M,     N,      K, A,
+                                 lda,   a_zero, B, bias,
+                                 scale, out,    C, (size_t)ldc * (out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1),
+                                 NULL,  0};
     int nt = mlrc_threads_for(threads, M);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t m = 0; m < M; m++) ref_row(&g, m, 0, (N + 7) / 8);

@@ -21,7 +21,7 @@ VNNI_TARGET static inline __m256i VNNI_NAME(quad)(const uint8_t *row, int32_t k,
 
 /* bias - zero * (sum over k of each column) for one 8-column panel. */
 VNNI_TARGET static inline __m256i VNNI_NAME(panel_bias)(const int8_t *panel, int32_t kq, int32_t n0, int32_t cols,
-                                                       const int32_t *bias, int32_t zero) {
+                                                        const int32_t *bias, int32_t zero) {
     __m256i sum = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi8(1);
     /* zero 0 (no zero point, or folded into the bias beforehand): no pass over the panel */
@@ -39,6 +39,7 @@ static inline int32_t VNNI_NAME(load4)(const uint8_t *p) {
 }
 
 /* One quad step for 6 rows: X(r) yields row r's broadcast quad; two panels or one. */
+/* clang-format off */
 #define VNNI_STEP2(X)                                                                                          \
     {                                                                                                          \
         __m256i x;                                                                                             \
@@ -49,11 +50,14 @@ static inline int32_t VNNI_NAME(load4)(const uint8_t *p) {
         x = X(4); c40 = VNNI_DPBUSD(c40, x, w0); c41 = VNNI_DPBUSD(c41, x, w1);                                \
         x = X(5); c50 = VNNI_DPBUSD(c50, x, w0); c51 = VNNI_DPBUSD(c51, x, w1);                                \
     }
+/* clang-format on */
+/* clang-format off */
 #define VNNI_STEP1(X)                                                                                          \
     {                                                                                                          \
         c00 = VNNI_DPBUSD(c00, X(0), w0); c10 = VNNI_DPBUSD(c10, X(1), w0); c20 = VNNI_DPBUSD(c20, X(2), w0);  \
         c30 = VNNI_DPBUSD(c30, X(3), w0); c40 = VNNI_DPBUSD(c40, X(4), w0); c50 = VNNI_DPBUSD(c50, X(5), w0);  \
     }
+/* clang-format on */
 #define VNNI_FULL(r) _mm256_set1_epi32(VNNI_NAME(load4)(a##r + 4 * (size_t)q))
 #define VNNI_TAIL(r) VNNI_NAME(quad)(a##r, 4 * q, K)
 
@@ -63,8 +67,10 @@ VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
                                         const int8_t *p1, int two, int32_t kq, const __m256i *b0, const __m256i *b1,
                                         int32_t n0, int32_t N, const float *scale, const mlrc_q8_output *out, void *C,
                                         size_t row_bytes) {
-#define VNNI_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda;
-    VNNI_ROWPTR(0) VNNI_ROWPTR(1) VNNI_ROWPTR(2) VNNI_ROWPTR(3) VNNI_ROWPTR(4) VNNI_ROWPTR(5)
+#define VNNI_ROWPTR(r) const uint8_t *a##r = A + (size_t)((r) < rows ? (r) : rows - 1) * lda
+    /* clang-format off */
+    VNNI_ROWPTR(0); VNNI_ROWPTR(1); VNNI_ROWPTR(2); VNNI_ROWPTR(3); VNNI_ROWPTR(4); VNNI_ROWPTR(5);
+    /* clang-format on */
 #undef VNNI_ROWPTR
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -106,8 +112,8 @@ VNNI_TARGET static void VNNI_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
 #undef VNNI_TAIL
 
 /* The driver's range: row blocks in chunks of 16, every panel pair passing over a chunk while it is in cache. */
-VNNI_TARGET void VNNI_NAME(mlrc_q8_gemm_range_6x16c4)(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                         int thread) {
+VNNI_TARGET void VNNI_NAME(mlrc_q8_gemm_range_6x16c4)(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0,
+                                                      int32_t nb1, int thread) {
     (void)thread;
     const int32_t kq = (g->K + 3) / 4;
     for (int32_t c0 = rb0; c0 < rb1; c0 += 16) {
@@ -118,11 +124,13 @@ VNNI_TARGET void VNNI_NAME(mlrc_q8_gemm_range_6x16c4)(const mlrc_q8_gemm_args *g
             const int32_t n0 = nb * 8;
             const __m256i b0 = VNNI_NAME(panel_bias)(p0, kq, n0, g->N - n0 < 8 ? g->N - n0 : 8, g->bias, g->zero);
             const __m256i b1 =
-                two ? VNNI_NAME(panel_bias)(p1, kq, n0 + 8, g->N - n0 - 8 < 8 ? g->N - n0 - 8 : 8, g->bias, g->zero) : b0;
+                two ? VNNI_NAME(panel_bias)(p1, kq, n0 + 8, g->N - n0 - 8 < 8 ? g->N - n0 - 8 : 8, g->bias, g->zero)
+                    : b0;
             for (int32_t rb = c0; rb < c1; rb++) {
                 const int32_t m = rb * 6, rows = g->M - m < 6 ? g->M - m : 6;
-                VNNI_NAME(tile)(rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, two, kq, &b0, &b1, n0, g->N,
-                                g->scale, g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
+                VNNI_NAME(tile)
+                (rows, g->A + (size_t)m * g->lda, g->lda, g->K, p0, p1, two, kq, &b0, &b1, n0, g->N, g->scale, g->out,
+                 (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
             }
         }
     }
@@ -132,8 +140,8 @@ VNNI_TARGET void VNNI_NAME(mlrc_q8_gemm_range_6x16c4)(const mlrc_q8_gemm_args *g
  * (ky, kx, ci) is 4 contiguous input bytes): for each block of 6 output pixels a table holds, per tap, where that
  * pixel's window reads (or a buffer of zero-point bytes for padding), and every group and panel walks it. */
 VNNI_TARGET static void VNNI_NAME(conv_block)(const mlrc_conv_geometry *g, const uint8_t *const *ptr, int32_t taps,
-                                              int32_t rows, const int8_t *weights, const __m256i *pbias,
-                                              int32_t p0, const float *scale, const mlrc_q8_output *out, void *output,
+                                              int32_t rows, const int8_t *weights, const __m256i *pbias, int32_t p0,
+                                              const float *scale, const mlrc_q8_output *out, void *output,
                                               size_t esize) {
     const int32_t cg = g->in_c / g->groups, ng = g->out_c / g->groups, qpt = cg / 4, kq = taps * qpt;
     const int32_t panels = (ng + 7) / 8;
@@ -182,8 +190,8 @@ VNNI_TARGET static void VNNI_NAME(conv_bias)(const mlrc_conv_geometry *g, const 
 }
 
 void VNNI_NAME(mlrc_q8_conv_indirect_6x16c4)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
-                                     const int8_t *weights, const int32_t *bias, const float *scale,
-                                     const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
+                                             const int8_t *weights, const int32_t *bias, const float *scale,
+                                             const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
     const int32_t taps = g->kernel_h * g->kernel_w, M = g->out_h * g->out_w, blocks = (M + 5) / 6;
     const int32_t panels = (g->out_c / g->groups + 7) / 8;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
