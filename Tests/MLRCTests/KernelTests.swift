@@ -85,7 +85,7 @@ final class KernelTests: XCTestCase {
                 mlrc_f32_conv_run(&plan, &g, x, wt, bias, &ref, &scratch, Int32(MLRC_ACT_GELU.rawValue), 2), 0)
             _ = mlrc_kernels_set_isa(Int32(MLRC_ISA_AUTO.rawValue))
             XCTAssertEqual(mlrc_f32_conv_indirect_suits(&g, mlrc_cpu_detected()), 1)
-            mlrc_f32_conv_indirect_6x16_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_GELU.rawValue), 0, 0, nil, 2)
+            mlrc_f32_conv_indirect_6x16_avx2(&g, x, wt, bias, &opt, Int32(MLRC_ACT_GELU.rawValue), 0, 0, nil, 0, (g.out_h * g.out_w + 5) / 6)
             let err = zip(ref, opt).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
             XCTAssertLessThan(err, 1e-5, "conv \(h)x\(w)x\(cin)->\(cout) g\(groups) k\(kh)x\(kw) s\(s)")
         }

@@ -149,7 +149,8 @@ static void test_conv(void) {
             const mlrc_f32_conv_variant *vr = &mlrc_f32_conv_variants[r];
             if (!row_runs(vr->requires) || !vr->suits(&cc.g, mlrc_cpu_detected())) continue;
             memset(opt, 0, cc.out * 4);
-            vr->run(&cc.g, cc.x, cc.wt, cc.bias, opt, act, 0, 0, NULL, 2);
+            const mlrc_kernel_plan p = {MLRC_OP_F32_CONV, MLRC_CONV_DIRECT, r, -1, -1, 2, 0};
+            mlrc_f32_conv_run(&p, &cc.g, cc.x, cc.wt, cc.bias, opt, NULL, act, 2);
             char what[160];
             snprintf(what, sizeof what, "%s %dx%dx%d->%d g%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2], v[3], v[4],
                      v[5], v[6], v[7], act);
@@ -199,7 +200,8 @@ static void test_fused_quantize(void) {
             if (!row_runs(vr->requires) || !vr->suits_quantize || !vr->suits_quantize(&g, mlrc_cpu_detected()))
                 continue;
             memset(got, 0xAB, out);
-            vr->run(&g, cc.x, cc.wt, cc.bias, NULL, act, inv, 120, got, 2);
+            const mlrc_kernel_plan p = {MLRC_OP_F32_CONV, MLRC_CONV_DIRECT, r, -1, -1, 2, 0};
+            mlrc_f32_conv_quantize_run(&p, &g, cc.x, cc.wt, cc.bias, NULL, NULL, act, inv, 120, got, 2);
             snprintf(what, sizeof what, "%s+quantize %dx%dx%d->%d g%d k%dx%d s%d act %d", vr->name, v[0], v[1], v[2],
                      v[3], v[4], v[5], v[6], v[7], act);
             check_bytes(want, got, out, what);

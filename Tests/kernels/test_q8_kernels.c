@@ -260,7 +260,8 @@ static void test_conv(void) {
             const mlrc_q8_conv_variant *vr = &mlrc_q8_conv_variants[r];
             if (!row_runs(vr->requires) || !vr->suits(&g, mlrc_cpu_detected())) continue;
             memset(opt, 0, n * es);
-            vr->run(&g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+            const mlrc_kernel_plan p = {MLRC_OP_Q8_CONV, MLRC_CONV_DIRECT, r, -1, -1, 2, vr->scratch_bytes(&g)};
+            mlrc_q8_conv_run(&p, &g, x, zero, packed, bias, scale, out, opt, scratch, 2);
             char what[160];
             snprintf(what, sizeof what, "%s %dx%dx%d->%d g%d k%dx%d s%d %s act %d", vr->name, v[0], v[1], v[2], v[3],
                      v[4], v[5], v[6], v[7], cases[s % ncases].name, out->act);
@@ -289,11 +290,12 @@ static void test_elementwise(void) {
             expect(memcmp(ref, opt, n) == 0 && ref[0] == 107, what);
         }
         uint8_t *a = bytes_u8(n), *b = bytes_u8(n);
-        mlrc_q8_add_ref(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, ref, 2);
+        mlrc_q8_add_ref(0, n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, ref);
         for (int32_t r = 0; r < mlrc_q8_add_variant_count; r++) {
             if (!row_runs(mlrc_q8_add_variants[r].requires)) continue;
             memset(opt, 0, n);
-            mlrc_q8_add_variants[r].run(n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, opt, 2);
+            const mlrc_kernel_plan plan = {MLRC_OP_Q8_ADD, 0, r, -1, -1, 2, 0};
+            mlrc_q8_add_run(&plan, n, a, 120, 0.7f, b, 9, 0.45f, 100, 100, 255, opt, 2);
             snprintf(what, sizeof what, "%s %zu", mlrc_q8_add_variants[r].name, n);
             expect(memcmp(ref, opt, n) == 0, what);
         }
@@ -331,7 +333,8 @@ static void test_elementwise(void) {
             for (int32_t r = 0; r < mlrc_q8_maxpool_variant_count; r++) {
                 if (!row_runs(mlrc_q8_maxpool_variants[r].requires)) continue;
                 memset(qo, 0, nout);
-                mlrc_q8_maxpool_variants[r].run(&pg, q, qo, 2);
+                const mlrc_kernel_plan plan = {MLRC_OP_Q8_MAXPOOL, 0, r, -1, -1, 2, 0};
+                mlrc_q8_maxpool_run(&plan, &pg, q, qo, 2);
                 char what[96];
                 snprintf(what, sizeof what, "%s %dx%dx%d k%d s%d p%d", mlrc_q8_maxpool_variants[r].name, v[0], v[1],
                          v[2], v[3], v[4], v[5]);

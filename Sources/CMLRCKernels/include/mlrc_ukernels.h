@@ -7,9 +7,9 @@
  * op's table (the first row whose features are enabled and whose shape predicate accepts the call), once per graph
  * node when a session is created. Tests walk the same tables (every row the CPU can run, against the reference).
  *
- * The int8 GEMM and the depthwise rows are thread-free ranges (the operator splits rows, columns or channel units
- * over threads). The fp32 GEMM, the tap-pointer convolutions and the element-wise rows still take a thread count and
- * split their own loops. */
+ * Rows are thread-free: each computes a range (row blocks x column panels, output rows x channel units, pixel
+ * blocks, elements) on the calling thread and the operator splits the work over threads. Only the fp32 GEMM rows
+ * still take a thread count and split their own loops. */
 #ifndef MLRC_UKERNELS_H
 #define MLRC_UKERNELS_H
 
@@ -59,16 +59,17 @@ typedef struct mlrc_f32_gemm_variant {
     mlrc_f32_gemm_fn run;
 } mlrc_f32_gemm_variant;
 
-/* fp32 convolution read through per-pixel tap pointers (no im2col); q: NULL, or where the fused quantize writes
- * (then `output` is not written). */
+/* fp32 convolution read through per-pixel tap pointers (no im2col): blocks [b0, b1) of block_pixels output pixels
+ * (in raster order). q: NULL, or where the fused quantize writes (then `output` is not written). */
 typedef void (*mlrc_f32_conv_fn)(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                  const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
-                                 uint8_t *q, int32_t threads);
+                                 uint8_t *q, int32_t b0, int32_t b1);
 typedef struct mlrc_f32_conv_variant {
     const char *name;
     uint32_t requires;
     mlrc_conv_suits_fn suits;          /* NULL: every shape */
     mlrc_conv_suits_fn suits_quantize; /* shapes it can also quantize in place; NULL: none */
+    int32_t block_pixels;
     mlrc_f32_conv_fn run;
 } mlrc_f32_conv_variant;
 
@@ -85,15 +86,20 @@ typedef struct mlrc_f32_dwconv_variant {
     mlrc_f32_dwconv_fn run;
 } mlrc_f32_dwconv_variant;
 
-/* int8 convolution that reads the input itself (no im2col + GEMM); scratch: scratch_bytes(g). */
+/* int8 convolution that reads the input itself (no im2col + GEMM): prepare fills scratch (scratch_bytes(g)) once
+ * per call on one thread, then run computes blocks [b0, b1) of block_pixels output pixels from it. */
+typedef void (*mlrc_q8_conv_prepare_fn)(const mlrc_conv_geometry *g, int32_t in_zero, const int8_t *weights,
+                                        const int32_t *bias, void *scratch);
 typedef void (*mlrc_q8_conv_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                 const int8_t *weights, const int32_t *bias, const float *scale,
-                                const mlrc_q8_output *out, void *output, void *scratch, int32_t threads);
+                                const mlrc_q8_output *out, void *output, void *scratch, int32_t b0, int32_t b1);
 typedef struct mlrc_q8_conv_variant {
     const char *name;
     uint32_t requires;
     mlrc_conv_suits_fn suits;
     size_t (*scratch_bytes)(const mlrc_conv_geometry *g);
+    int32_t block_pixels;
+    mlrc_q8_conv_prepare_fn prepare;
     mlrc_q8_conv_fn run;
 } mlrc_q8_conv_variant;
 
@@ -109,7 +115,9 @@ typedef struct mlrc_q8_dwconv_variant {
     mlrc_q8_dwconv_fn run;
 } mlrc_q8_dwconv_variant;
 
-typedef void (*mlrc_q8_maxpool_fn)(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
+/* Output rows [oy0, oy1). */
+typedef void (*mlrc_q8_maxpool_fn)(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy0,
+                                   int32_t oy1);
 typedef struct mlrc_q8_maxpool_variant {
     const char *name;
     uint32_t requires;
@@ -124,8 +132,9 @@ typedef struct mlrc_q8_quantize_variant {
     mlrc_q8_quantize_block_fn block;
 } mlrc_q8_quantize_variant;
 
-typedef void (*mlrc_q8_add_fn)(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
-                               float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
+/* Elements [i0, i1). */
+typedef void (*mlrc_q8_add_fn)(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b,
+                               int32_t zb, float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out);
 typedef struct mlrc_q8_add_variant {
     const char *name;
     uint32_t requires;
@@ -181,12 +190,18 @@ void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t
 
 /* ---- int8 convolution through tap pointers (VNNI; in_c / groups a multiple of 4, at most 64 taps) ---- */
 size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g);
+void mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni(const mlrc_conv_geometry *g, int32_t in_zero,
+                                                     const int8_t *weights, const int32_t *bias, void *scratch);
 void mlrc_q8_conv_indirect_6x16c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                              const int8_t *weights, const int32_t *bias, const float *scale,
-                                             const mlrc_q8_output *out, void *output, void *scratch, int32_t threads);
+                                             const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
+                                             int32_t b1);
+void mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni(const mlrc_conv_geometry *g, int32_t in_zero, const int8_t *weights,
+                                                  const int32_t *bias, void *scratch);
 void mlrc_q8_conv_indirect_6x16c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                           const int8_t *weights, const int32_t *bias, const float *scale,
-                                          const mlrc_q8_output *out, void *output, void *scratch, int32_t threads);
+                                          const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
+                                          int32_t b1);
 
 /* ---- fp32 GEMM ---- */
 void mlrc_f32_gemm_ref(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
@@ -202,10 +217,10 @@ int mlrc_f32_conv_indirect_quantize_suits(const mlrc_conv_geometry *g, uint32_t 
 /* 6 x 16 FMA tiles; the _avx512 entry adds 32-column zmm tiles and row tiles without pointer tables. */
 void mlrc_f32_conv_indirect_6x16_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                       const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
-                                      uint8_t *q, int32_t threads);
+                                      uint8_t *q, int32_t b0, int32_t b1);
 void mlrc_f32_conv_indirect_6x32_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                         const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
-                                        uint8_t *q, int32_t threads);
+                                        uint8_t *q, int32_t b0, int32_t b1);
 
 /* ---- fp32 depthwise (weights [kernel_h][kernel_w][C]) ---- */
 void mlrc_f32_dwconv_ref(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
@@ -267,14 +282,14 @@ void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, i
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 void mlrc_q8_quantize_block_avx2(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 void mlrc_q8_quantize_block_neon(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
-void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                     int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
-void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
-void mlrc_q8_add_neon(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads);
-void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
-void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads);
+void mlrc_q8_add_ref(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                     float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out);
+void mlrc_q8_add_avx2(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out);
+void mlrc_q8_add_neon(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out);
+void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy0, int32_t oy1);
+void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy0, int32_t oy1);
 
 /* ---- fp32 element-wise ---- */
 /* act(a + b) over one block on the calling thread (mlrc_f32_add's and the fused add + quantize's step). */

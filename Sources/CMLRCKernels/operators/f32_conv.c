@@ -1,6 +1,7 @@
 /* The fp32 convolution operator. A 1x1, stride-1, unpadded, ungrouped convolution is a GEMM on the NHWC input
  * directly; a convolution that a direct variant of the table takes reads its input through tap pointers (and
  * may quantize its output in place); the rest run im2col one group at a time, then the GEMM. */
+#include <omp.h>
 #include <string.h>
 #include "mlrc_ukernels.h"
 #include "activation.h"
@@ -8,11 +9,11 @@
 const mlrc_f32_conv_variant mlrc_f32_conv_variants[] = {
 #if defined(__x86_64__)
     {"f32_conv_indirect_6x32_avx512", MLRC_CPU_X86_AVX512, mlrc_f32_conv_indirect_suits,
-     mlrc_f32_conv_indirect_quantize_suits, mlrc_f32_conv_indirect_6x32_avx512},
+     mlrc_f32_conv_indirect_quantize_suits, 6, mlrc_f32_conv_indirect_6x32_avx512},
     {"f32_conv_indirect_6x16_avx2", MLRC_CPU_X86_AVX2, mlrc_f32_conv_indirect_suits,
-     mlrc_f32_conv_indirect_quantize_suits, mlrc_f32_conv_indirect_6x16_avx2},
+     mlrc_f32_conv_indirect_quantize_suits, 6, mlrc_f32_conv_indirect_6x16_avx2},
 #endif
-    {NULL, 0, NULL, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
+    {NULL, 0, NULL, NULL, 0, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
 const int32_t mlrc_f32_conv_variant_count =
     (int32_t)(sizeof mlrc_f32_conv_variants / sizeof mlrc_f32_conv_variants[0]) - 1;
@@ -78,6 +79,24 @@ void mlrc_f32_conv_plan(const mlrc_conv_geometry *g, int32_t quantize, int32_t t
     *plan = p;
 }
 
+/* A direct row over every pixel block, contiguous ranges of blocks across the threads. */
+static void direct(const mlrc_f32_conv_variant *v, const mlrc_conv_geometry *g, const float *input,
+                   const float *weights, const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
+                   uint8_t *q, int32_t threads) {
+    const int32_t pixels = g->out_h * g->out_w, blocks = (pixels + v->block_pixels - 1) / v->block_pixels;
+    int nt = mlrc_threads_for(threads, blocks);
+    if (nt <= 1) {
+        v->run(g, input, weights, bias, output, act, inv_scale, zero, q, 0, blocks);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        v->run(g, input, weights, bias, output, act, inv_scale, zero, q, (int32_t)((int64_t)blocks * t / T),
+               (int32_t)((int64_t)blocks * (t + 1) / T));
+    }
+}
+
 static void im2col_gemm(const mlrc_f32_gemm_variant *gemm, const mlrc_conv_geometry *g, const float *input,
                         const float *weights, const float *bias, float *output, float *scratch, int32_t act,
                         int32_t threads) {
@@ -96,7 +115,7 @@ int mlrc_f32_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g,
                       int32_t threads) {
     if (plan->scratch_bytes && !scratch) return MLRC_KERNEL_ERR_SCRATCH;
     if (plan->arrangement == MLRC_CONV_DIRECT) {
-        mlrc_f32_conv_variants[plan->variant].run(g, input, weights, bias, output, act, 0, 0, NULL, threads);
+        direct(&mlrc_f32_conv_variants[plan->variant], g, input, weights, bias, output, act, 0, 0, NULL, threads);
     } else if (plan->arrangement == MLRC_CONV_GEMM) {
         mlrc_f32_gemm_variants[plan->gemm].run(g->out_h * g->out_w, g->out_c, g->in_c, input, g->in_c, weights,
                                                g->out_c, bias, output, g->out_c, act, threads);
@@ -110,7 +129,7 @@ int mlrc_f32_conv_quantize_run(const mlrc_kernel_plan *plan, const mlrc_conv_geo
                                const float *weights, const float *bias, float *output, float *scratch, int32_t act,
                                float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
     if (plan->arrangement == MLRC_CONV_DIRECT && plan->quantize < 0) {
-        mlrc_f32_conv_variants[plan->variant].run(g, input, weights, bias, NULL, act, inv_scale, zero, q, threads);
+        direct(&mlrc_f32_conv_variants[plan->variant], g, input, weights, bias, NULL, act, inv_scale, zero, q, threads);
         return MLRC_KERNEL_OK;
     }
     const int status = mlrc_f32_conv_run(plan, g, input, weights, bias, output, scratch, act, threads);

@@ -18,11 +18,13 @@ const mlrc_q8_conv_variant mlrc_q8_conv_variants[] = {
 #if defined(__x86_64__)
     {"q8_conv_indirect_6x16c4_avx512vnni",
      MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI, indirect_vnni_suits,
-     mlrc_q8_conv_indirect_vnni_scratch_bytes, mlrc_q8_conv_indirect_6x16c4_avx512vnni},
+     mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni,
+     mlrc_q8_conv_indirect_6x16c4_avx512vnni},
     {"q8_conv_indirect_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, indirect_vnni_suits,
-     mlrc_q8_conv_indirect_vnni_scratch_bytes, mlrc_q8_conv_indirect_6x16c4_avxvnni},
+     mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni,
+     mlrc_q8_conv_indirect_6x16c4_avxvnni},
 #endif
-    {NULL, 0, NULL, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
+    {NULL, 0, NULL, NULL, 0, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
 const int32_t mlrc_q8_conv_variant_count =
     (int32_t)(sizeof mlrc_q8_conv_variants / sizeof mlrc_q8_conv_variants[0]) - 1;
@@ -163,6 +165,18 @@ static void gather_row(const mlrc_conv_geometry *g, const uint8_t *input, uint8_
     }
 }
 
+/* A direct row: its prepare step, then the pixel blocks across the threads (a static schedule of single blocks). */
+static void direct(const mlrc_q8_conv_variant *v, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                   const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
+                   void *output, void *scratch, int32_t threads) {
+    const int32_t blocks = (g->out_h * g->out_w + v->block_pixels - 1) / v->block_pixels;
+    v->prepare(g, in_zero, weights, bias, scratch);
+    int nt = mlrc_threads_for(threads, blocks);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t blk = 0; blk < blocks; blk++)
+        v->run(g, input, in_zero, weights, bias, scale, out, output, scratch, blk, blk + 1);
+}
+
 int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                      const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
                      void *output, void *scratch, int32_t threads) {
@@ -174,8 +188,8 @@ int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, 
         return mlrc_q8_gemm_run(&gemm, M, g->out_c, g->in_c, input, g->in_c, in_zero, weights, bias, scale, out, output,
                                 g->out_c, scratch, threads);
     if (plan->arrangement == MLRC_CONV_DIRECT) {
-        mlrc_q8_conv_variants[plan->variant].run(g, input, in_zero, weights, bias, scale, out, output, scratch,
-                                                 threads);
+        direct(&mlrc_q8_conv_variants[plan->variant], g, input, in_zero, weights, bias, scale, out, output, scratch,
+               threads);
         return MLRC_KERNEL_OK;
     }
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups), ng = g->out_c / g->groups;

@@ -1,5 +1,6 @@
 /* The int8 element-wise and pooling operators with tables: quantize (and the fused fp32 add + quantize), the
  * requantizing residual add, max pooling. */
+#include <omp.h>
 #include "mlrc_ukernels.h"
 #include "activation.h"
 
@@ -98,16 +99,35 @@ int mlrc_f32_add_quantize_run(const mlrc_kernel_plan *plan, size_t count, const 
     return MLRC_KERNEL_OK;
 }
 
+/* Blocks of 4096 values across the threads. */
 int mlrc_q8_add_run(const mlrc_kernel_plan *plan, size_t count, const uint8_t *a, int32_t za, float ma,
                     const uint8_t *b, int32_t zb, float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out,
                     int32_t threads) {
-    mlrc_q8_add_variants[plan->variant].run(count, a, za, ma, b, zb, mb, zero_out, lo, hi, out, threads);
+    const mlrc_q8_add_fn add = mlrc_q8_add_variants[plan->variant].run;
+    const size_t blocks = (count + 4095) / 4096;
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t blk = 0; blk < blocks; blk++)
+        add(blk * 4096, (blk + 1) * 4096 < count ? (blk + 1) * 4096 : count, a, za, ma, b, zb, mb, zero_out, lo, hi,
+            out);
     return MLRC_KERNEL_OK;
 }
 
+/* Output rows across the threads. */
 int mlrc_q8_maxpool_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input,
                         uint8_t *output, int32_t threads) {
-    mlrc_q8_maxpool_variants[plan->variant].run(g, input, output, threads);
+    const mlrc_q8_maxpool_fn pool = mlrc_q8_maxpool_variants[plan->variant].run;
+    int nt = mlrc_threads_for(threads, g->out_h);
+    if (nt <= 1) {
+        pool(g, input, output, 0, g->out_h);
+        return MLRC_KERNEL_OK;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), n = omp_get_num_threads();
+        const int32_t r0 = (int32_t)((int64_t)g->out_h * t / n), r1 = (int32_t)((int64_t)g->out_h * (t + 1) / n);
+        if (r0 < r1) pool(g, input, output, r0, r1);
+    }
     return MLRC_KERNEL_OK;
 }
 

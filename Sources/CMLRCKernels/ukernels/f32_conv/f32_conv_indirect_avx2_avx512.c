@@ -5,7 +5,6 @@
  * tiles that read the input rows directly (no pointer tables). Weights are the conv layout [group][tap][ci][co].
  * For kernels with at most MAX_TAPS taps and at most MAX_ZERO input channels per group. */
 #if defined(__x86_64__)
-#include <omp.h>
 #include <stddef.h>
 #include "x86/f32_vmath_avx2.h"
 #include "x86/q8_output_avx2.h"
@@ -264,41 +263,26 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
     }
 }
 
-static void conv_indirect(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias,
-                          float *output, const quant_target *qt, int32_t act, int32_t threads, int wide) {
-    const int32_t pixels = g->out_h * g->out_w, blocks = (pixels + MR - 1) / MR;
-    int nt = mlrc_threads_for(threads, blocks);
-    if (nt <= 1) {
-        block_range(g, input, weights, bias, output, qt, act, 0, blocks, wide);
-        return;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads();
-        block_range(g, input, weights, bias, output, qt, act, (int32_t)((int64_t)blocks * t / T),
-                    (int32_t)((int64_t)blocks * (t + 1) / T), wide);
-    }
-}
-
 int mlrc_f32_conv_indirect_quantize_suits(const mlrc_conv_geometry *g, uint32_t features) {
     return mlrc_f32_conv_indirect_suits(g, features) && MR * g->out_c <= QUANT_FLOATS;
 }
 
+/* Pixel blocks [b0, b1) (MR output pixels each); q: quantize in place instead of writing the floats. */
 static void run(const mlrc_conv_geometry *g, const float *input, const float *weights, const float *bias, float *output,
-                int32_t act, float inv_scale, int32_t zero, uint8_t *q, int32_t threads, int wide) {
+                int32_t act, float inv_scale, int32_t zero, uint8_t *q, int32_t b0, int32_t b1, int wide) {
     const quant_target qt = {q, inv_scale, zero};
-    conv_indirect(g, input, weights, bias, q ? NULL : output, q ? &qt : NULL, act, threads, wide);
+    block_range(g, input, weights, bias, q ? NULL : output, q ? &qt : NULL, act, b0, b1, wide);
 }
 
 void mlrc_f32_conv_indirect_6x16_avx2(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                       const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
-                                      uint8_t *q, int32_t threads) {
-    run(g, input, weights, bias, output, act, inv_scale, zero, q, threads, 0);
+                                      uint8_t *q, int32_t b0, int32_t b1) {
+    run(g, input, weights, bias, output, act, inv_scale, zero, q, b0, b1, 0);
 }
 
 void mlrc_f32_conv_indirect_6x32_avx512(const mlrc_conv_geometry *g, const float *input, const float *weights,
                                         const float *bias, float *output, int32_t act, float inv_scale, int32_t zero,
-                                        uint8_t *q, int32_t threads) {
-    run(g, input, weights, bias, output, act, inv_scale, zero, q, threads, 1);
+                                        uint8_t *q, int32_t b0, int32_t b1) {
+    run(g, input, weights, bias, output, act, inv_scale, zero, q, b0, b1, 1);
 }
 #endif

@@ -36,15 +36,9 @@ MLRC_AVX2 static void add_range(size_t i0, size_t i1, const uint8_t *a, int32_t 
     }
 }
 
-void mlrc_q8_add_avx2(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
-    const size_t blocks = (count + 4095) / 4096;
-    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t blk = 0; blk < blocks; blk++) {
-        const size_t i1 = (blk + 1) * 4096 < count ? (blk + 1) * 4096 : count;
-        add_range(blk * 4096, i1, a, za, ma, b, zb, mb, zero_out, lo, hi, out);
-    }
+void mlrc_q8_add_avx2(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out) {
+    add_range(i0, i1, a, za, ma, b, zb, mb, zero_out, lo, hi, out);
 }
 /* out[i] = max(0, base[r * row_step + k * col_step + i] over r < rows, k < cols) for i < width: every max pooling
  * pass below is this, on a pixel's channels or on runs of contiguous bytes. */
@@ -125,11 +119,10 @@ MLRC_AVX2 static void maxpool_row(const mlrc_conv_geometry *g, const uint8_t *in
     }
 }
 
-void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+void mlrc_q8_maxpool_avx2(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy0,
+                          int32_t oy1) {
     const int separable = g->in_c > 0 && MAXPOOL_BUF / g->in_c >= g->kernel_w;
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
+    for (int32_t oy = oy0; oy < oy1; oy++) {
         if (separable) {
             maxpool_row(g, input, output, oy);
             continue;

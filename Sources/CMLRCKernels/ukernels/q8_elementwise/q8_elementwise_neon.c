@@ -57,13 +57,8 @@ static void add_range(size_t i0, size_t i1, const uint8_t *a, int32_t za, float 
     }
 }
 
-void mlrc_q8_add_neon(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                      int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
-    const size_t blocks = (count + 4095) / 4096;
-    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t blk = 0; blk < blocks; blk++)
-        add_range(blk * 4096, (blk + 1) * 4096 < count ? (blk + 1) * 4096 : count, a, za, ma, b, zb, mb, zero_out, lo,
-                  hi, out);
+void mlrc_q8_add_neon(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                      float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out) {
+    add_range(i0, i1, a, za, ma, b, zb, mb, zero_out, lo, hi, out);
 }
 #endif

@@ -29,11 +29,9 @@ void mlrc_q8_dequantize_channels(int32_t pixels, const uint8_t *src, int32_t src
     }
 }
 
-void mlrc_q8_add_ref(size_t count, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb, float mb,
-                     int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out, int32_t threads) {
-    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t i = 0; i < count; i++) {
+void mlrc_q8_add_ref(size_t i0, size_t i1, const uint8_t *a, int32_t za, float ma, const uint8_t *b, int32_t zb,
+                     float mb, int32_t zero_out, int32_t lo, int32_t hi, uint8_t *out) {
+    for (size_t i = i0; i < i1; i++) {
         const float va = (float)((int32_t)a[i] - za) * ma, vb = (float)((int32_t)b[i] - zb) * mb;
         out[i] = (uint8_t)mlrc_q8_round_clamp(va + vb, zero_out, lo, hi);
     }
@@ -78,11 +76,9 @@ void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *i
 
 /* Max commutes with the (monotonic) quantization, so uint8 codes pool exactly: output code = max of input codes,
  * same scale and zero point. Padding cells are skipped, as in the fp32 max pool. */
-void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t threads) {
+void mlrc_q8_maxpool_ref(const mlrc_conv_geometry *g, const uint8_t *input, uint8_t *output, int32_t oy0, int32_t oy1) {
     const int32_t C = g->in_c;
-    int nt = mlrc_threads_for(threads, g->out_h);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t oy = 0; oy < g->out_h; oy++)
+    for (int32_t oy = oy0; oy < oy1; oy++)
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             const mlrc_window win = mlrc_window_at(g, oy, ox);
             uint8_t *restrict out = output + ((size_t)oy * g->out_w + ox) * C;

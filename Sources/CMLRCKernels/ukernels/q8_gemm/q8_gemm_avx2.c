@@ -5,7 +5,6 @@
  * hadd at the end. Blocking and threading: common/q8_gemm_driver.h (chunks of 24 packed rows, every column panel
  * passing over a chunk while it is in L1/L2). */
 #if defined(__x86_64__)
-#include <omp.h>
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"

@@ -3,7 +3,6 @@
  * encoding; and the indirect (im2col-free) convolution of that header. The VEX encoding (AVX-VNNI, no AVX-512)
  * is q8_gemm_avxvnni.c. */
 #if defined(__x86_64__)
-#include <omp.h>
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"

@@ -2,7 +2,6 @@
  * (Intel N100-class mini-PCs, Alder Lake and later client cores, Zen 5). The 6 x 16 tile and the indirect
  * convolution of q8_gemm_vnni_ymm.h, compiled for that encoding. */
 #if defined(__x86_64__)
-#include <omp.h>
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"

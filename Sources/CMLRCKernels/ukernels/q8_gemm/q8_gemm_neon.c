@@ -3,7 +3,6 @@
  * 8-column vector per k, widened, and multiplied by one lane of the row's quad with smlal / smlal2 (exact int32).
  * 6 x 8 tile, chunks of MLRC_Q8_PACK_ROWS rows, threading as the AVX2 GEMM. */
 #if defined(__aarch64__)
-#include <omp.h>
 #include "arm/q8_output_neon.h"
 #include "mlrc_ukernels.h"
 #include "q8_gemm_ranges.h"

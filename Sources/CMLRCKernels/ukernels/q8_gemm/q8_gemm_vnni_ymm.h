@@ -189,20 +189,28 @@ VNNI_TARGET static void VNNI_NAME(conv_bias)(const mlrc_conv_geometry *g, const 
         }
 }
 
+/* scratch: the per-panel bias vectors, then in_c bytes of zero point for padded taps (filled once per call by
+ * the prepare step, before the blocks run). */
+void VNNI_NAME(mlrc_q8_conv_indirect_prepare_6x16c4)(const mlrc_conv_geometry *g, int32_t zero, const int8_t *weights,
+                                                     const int32_t *bias, void *scratch) {
+    const int32_t panels = (g->out_c / g->groups + 7) / 8;
+    __m256i *pbias = (__m256i *)scratch;
+    memset(pbias + (size_t)g->groups * panels, zero, (size_t)g->in_c);
+    VNNI_NAME(conv_bias)(g, weights, bias, zero, pbias);
+}
+
+/* Pixel blocks [b0, b1) (6 output pixels each). */
 void VNNI_NAME(mlrc_q8_conv_indirect_6x16c4)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
                                              const int8_t *weights, const int32_t *bias, const float *scale,
-                                             const mlrc_q8_output *out, void *output, void *scratch, int32_t threads) {
-    const int32_t taps = g->kernel_h * g->kernel_w, M = g->out_h * g->out_w, blocks = (M + 5) / 6;
+                                             const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
+                                             int32_t b1) {
+    (void)zero, (void)bias; /* both are in the prepared scratch */
+    const int32_t taps = g->kernel_h * g->kernel_w, M = g->out_h * g->out_w;
     const int32_t panels = (g->out_c / g->groups + 7) / 8;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
-    /* scratch: the per-panel bias vectors, then in_c bytes of zero point for padded taps. */
-    __m256i *pbias = (__m256i *)scratch;
-    uint8_t *pad = (uint8_t *)(pbias + (size_t)g->groups * panels);
-    memset(pad, zero, (size_t)g->in_c);
-    VNNI_NAME(conv_bias)(g, weights, bias, zero, pbias);
-    int nt = mlrc_threads_for(threads, blocks);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t blk = 0; blk < blocks; blk++) {
+    const __m256i *pbias = (const __m256i *)scratch;
+    const uint8_t *pad = (const uint8_t *)(pbias + (size_t)g->groups * panels);
+    for (int32_t blk = b0; blk < b1; blk++) {
         const uint8_t *ptr[6 * 64];
         const int32_t p0 = blk * 6, rows = M - p0 < 6 ? M - p0 : 6;
         for (int r = 0; r < 6; r++) {
