@@ -52,7 +52,7 @@ let package = Package(
         // Checkpoint readers, architecture recognition, graph building, the .mlrc writer (used by quantize).
         .target(name: "MLRCConvert", dependencies: ["MLRCRuntime", "CMLRCKernels"]),
         // The C ABI (include/mlrc.h), exported with @_cdecl.
-        .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI"]),
+        .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI", "CMLRCKernels"]),
         .executableTarget(
             name: "mlrc-infer",
             dependencies: [

@@ -71,6 +71,14 @@ const char *mlrc_last_error(void);
 const char *mlrc_model_architecture(const mlrc_model *model);
 /* Images with more pixels than this are refused before decoding allocates (default 64 Mi pixels). Process-wide. */
 void mlrc_set_max_image_pixels(uint64_t max_pixels);
+/* The kernels' ISA level for sessions created after the call (a session keeps the kernels it chose): "auto" (the
+ * default: everything the CPU has), "ref" (the portable reference kernels), "avx2", "avxvnni" (AVX2 + AVX-VNNI, no
+ * AVX-512), "avx512" on x86; "neon", "dotprod" on AArch64. A level asks for features, the CPU may have fewer: the
+ * kernels use what both allow. The MLRC_ISA environment variable sets the level before the first call. Process-wide;
+ * MLRC_ERR_ARGUMENT for NULL or an unknown name. */
+mlrc_status mlrc_set_isa(const char *level);
+/* The level in force and the CPU features it lets the kernels use, e.g. "avx2 (sse4.2 avx2 fma)"; never NULL. */
+const char *mlrc_isa_level(void);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
     import Musl
 #endif
 import CMLRCABI
+import CMLRCKernels
 import MLRCRuntime
 
 // The C ABI of include/mlrc.h. Every entry point validates its arguments before touching them and
@@ -23,6 +24,25 @@ public func mlrc_last_error() -> UnsafePointer<CChar> { ThreadError.current }
 
 @_cdecl("mlrc_set_max_image_pixels")
 public func mlrc_set_max_image_pixels(_ limit: UInt64) { Preprocessor.maxPixels = max(limit, 1) }
+
+@_cdecl("mlrc_set_isa")
+public func mlrc_set_isa(_ level: UnsafePointer<CChar>?) -> Int32 {
+    guarded {
+        guard let level else { throw MLRCError.argument("mlrc_set_isa: null level") }
+        let isa = mlrc_isa_from_name(level)
+        guard isa >= 0 else {
+            throw MLRCError.argument(
+                "mlrc_set_isa: unknown level '\(String(cString: level))' (auto, ref, avx2, avxvnni, avx512, neon, dotprod)")
+        }
+        _ = mlrc_kernels_set_isa(isa)
+    }
+}
+
+@_cdecl("mlrc_isa_level")
+public func mlrc_isa_level() -> UnsafePointer<CChar> {
+    let level = Int(mlrc_kernels_active_isa())
+    return UnsafePointer(CStrings.isaLevels[level < CStrings.isaLevels.count ? level : 0])
+}
 
 private func publish(_ model: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
     let handle = try ModelHandle(model)

@@ -4,6 +4,7 @@
     import Musl
 #endif
 import CMLRCABI
+import CMLRCKernels
 import MLRCRuntime
 
 /// What an `mlrc_model *` points to: the model plus C copies of its strings, owned until close.
@@ -79,6 +80,13 @@ enum CStrings {
             "bad or unsupported image", "out of memory", "internal error",
         ] as [String]).map { strdup($0)! }
     static let unknownStatus: UnsafeMutablePointer<CChar> = strdup("unknown status")!
+    /// For each ISA level: its name and the features it enables on this CPU ("avx2 (sse4.2 avx2 fma)").
+    static let isaLevels: [UnsafeMutablePointer<CChar>] = (0..<Int32(MLRC_ISA_COUNT.rawValue)).map { level in
+        var buf = [CChar](repeating: 0, count: 256)
+        let features = String(cString: mlrc_cpu_feature_names(mlrc_cpu_detected() & mlrc_isa_features(level), &buf, 256))
+        let name = mlrc_isa_name(level).map { String(cString: $0) } ?? "?"
+        return strdup("\(name) (\(features))")!
+    }
 }
 
 public let mlrcVersion = "0.1.0"

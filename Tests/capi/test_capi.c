@@ -436,6 +436,47 @@ static void test_jpeg_variants(void) {
     mlrc_model_close(model);
 }
 
+/* Every ISA level classifies the cat photo as a cat with the default (int8) model; a session keeps the kernels it
+ * chose when it was created; bad level names are refused. (quick, under valgrind: the errors and one level.) */
+static void test_isa_levels(void) {
+    CHECK_STATUS(mlrc_set_isa(NULL), MLRC_ERR_ARGUMENT);
+    CHECK_STATUS(mlrc_set_isa("avx3"), MLRC_ERR_ARGUMENT);
+    CHECK(strstr(mlrc_last_error(), "avx3") != NULL, "unknown level message: %s", mlrc_last_error());
+    mlrc_model *model = NULL;
+    CHECK_STATUS(mlrc_model_open(default_model, &model), MLRC_OK);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/chelsea.jpg", fixtures);
+    size_t size = 0;
+    void *jpeg = read_file(path, &size);
+    CHECK(jpeg != NULL && model != NULL, "cannot read %s or the default model", path);
+    const char *levels[] = {"ref", "avx2", "avxvnni", "avx512", "neon", "dotprod", "auto"};
+    mlrc_session *kept = NULL; /* created at the reference level, run after the level changed */
+    for (size_t i = quick ? 6 : 0; jpeg && model && i < sizeof levels / sizeof levels[0]; i++) {
+        CHECK_STATUS(mlrc_set_isa(levels[i]), MLRC_OK);
+        CHECK(strncmp(mlrc_isa_level(), levels[i], strlen(levels[i])) == 0, "level %s reads back as %s", levels[i],
+              mlrc_isa_level());
+        mlrc_session *s = NULL;
+        CHECK_STATUS(mlrc_session_create(model, 1, &s), MLRC_OK);
+        mlrc_prediction top;
+        CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, &top, 1), MLRC_OK);
+        CHECK(is_cat(top.index), "level %s: chelsea top-1 is %d", levels[i], top.index);
+        if (i == 0)
+            kept = s;
+        else
+            mlrc_session_destroy(s);
+    }
+    if (kept) {
+        mlrc_prediction top;
+        CHECK_STATUS(mlrc_classify_jpeg(kept, jpeg, size, &top, 1), MLRC_OK);
+        CHECK(is_cat(top.index), "a reference-level session after the level changed: top-1 %d", top.index);
+        mlrc_session_destroy(kept);
+    }
+    CHECK_STATUS(mlrc_set_isa("auto"), MLRC_OK);
+    printf("  ISA level: %s\n", mlrc_isa_level());
+    free(jpeg);
+    mlrc_model_close(model);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 5) {
         fprintf(stderr, "usage: %s FIXTURES_DIR MODELS_DIR DEFAULT_MODEL [quick]\n", argv[0]);
@@ -452,6 +493,7 @@ int main(int argc, char **argv) {
     test_models_match_pytorch("int8/", 1);
     test_default_model_classifies_photos();
     test_shared_model_threads();
+    test_isa_levels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
