@@ -459,7 +459,7 @@ static void test_isa_levels(void) {
         CHECK_STATUS(mlrc_session_create(model, 1, &s), MLRC_OK);
         mlrc_prediction top;
         CHECK_STATUS(mlrc_classify_jpeg(s, jpeg, size, &top, 1), MLRC_OK);
-        CHECK(is_cat(top.index), "level %s: chelsea top-1 is %d", levels[i], top.index);
+        CHECK(quick || is_cat(top.index), "level %s: chelsea top-1 is %d", levels[i], top.index);
         if (i == 0)
             kept = s;
         else
@@ -468,7 +468,7 @@ static void test_isa_levels(void) {
     if (kept) {
         mlrc_prediction top;
         CHECK_STATUS(mlrc_classify_jpeg(kept, jpeg, size, &top, 1), MLRC_OK);
-        CHECK(is_cat(top.index), "a reference-level session after the level changed: top-1 %d", top.index);
+        CHECK(quick || is_cat(top.index), "a reference-level session after the level changed: top-1 %d", top.index);
         mlrc_session_destroy(kept);
     }
     CHECK_STATUS(mlrc_set_isa("auto"), MLRC_OK);

@@ -43,17 +43,18 @@ static uint32_t detect(void) {
     return f;
 }
 
-/* -1: not read yet. The level is a process-wide setting, written before sessions are created. */
+/* Both are process-wide and read lock-free: the features once detected (any thread may be first; all find the same
+ * bits), the level set by the environment or the API (-1: not read yet). */
 static int level = -1;
 static uint32_t detected_bits;
 static int detected_done;
 
 uint32_t mlrc_cpu_detected(void) {
-    if (!detected_done) {
-        detected_bits = detect();
-        detected_done = 1;
+    if (!__atomic_load_n(&detected_done, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&detected_bits, detect(), __ATOMIC_RELAXED);
+        __atomic_store_n(&detected_done, 1, __ATOMIC_RELEASE);
     }
-    return detected_bits;
+    return __atomic_load_n(&detected_bits, __ATOMIC_RELAXED);
 }
 
 static const char *const level_names[MLRC_ISA_COUNT] = {"auto", "ref", "avx2", "neon", "dotprod", "avx512", "avxvnni"};
@@ -83,19 +84,23 @@ int mlrc_isa_from_name(const char *name) {
 }
 
 int mlrc_kernels_active_isa(void) {
-    if (level < 0) {
+    int now = __atomic_load_n(&level, __ATOMIC_ACQUIRE);
+    if (now < 0) {
         /* An unknown MLRC_ISA value is ignored: the kernels run at AUTO (mlrc-infer --profile shows the level). */
         const char *env = getenv("MLRC_ISA");
         const int named = env && *env ? mlrc_isa_from_name(env) : -1;
-        level = named >= 0 ? named : MLRC_ISA_AUTO;
+        int unset = -1;
+        now = named >= 0 ? named : MLRC_ISA_AUTO;
+        /* an mlrc_kernels_set_isa that came first wins */
+        if (!__atomic_compare_exchange_n(&level, &unset, now, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) now = unset;
     }
-    return level;
+    return now;
 }
 
 int mlrc_kernels_set_isa(int isa) {
     if (isa < 0 || isa >= MLRC_ISA_COUNT) return -1;
-    level = isa;
-    return level;
+    __atomic_store_n(&level, isa, __ATOMIC_RELEASE);
+    return isa;
 }
 
 uint32_t mlrc_cpu_enabled(void) { return mlrc_cpu_detected() & mlrc_isa_features(mlrc_kernels_active_isa()); }

@@ -43,8 +43,10 @@ public final class Session {
             case .add where fusion.targets[index] != nil: mlrc_q8_quantize_plan(&p)
             case .quantize: mlrc_q8_quantize_plan(&p)
             case .maxPool where step.outputQuant != nil: mlrc_q8_maxpool_plan(&p)
-            case .eca: p.scratch_bytes = 8 * model.graph.shapes[step.node.inputs[0]].channels
-            default: p.op = -1
+            case .eca:  // one implementation, no table: only its scratch (two floats per channel)
+                p.op = -1
+                p.scratch_bytes = 8 * model.graph.shapes[step.node.inputs[0]].channels
+            default: p.op = -1  // one implementation, no table
             }
             scratchBytes = max(scratchBytes, Int(p.scratch_bytes))
             plans.append(p)
