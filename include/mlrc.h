@@ -2,7 +2,9 @@
  *
  * Threading: an mlrc_model is immutable once open and may be shared by any number of threads.
  * An mlrc_session holds one thread's scratch memory: use each session from one thread at a time
- * (sessions of one model may run concurrently, each with its own thread count).
+ * (sessions of one model may run concurrently, each with its own thread count); a call on a session another
+ * thread is using returns MLRC_ERR_ARGUMENT instead of running. A session keeps its model alive: closing the
+ * model while sessions exist is safe, and the model's labels stay valid until the last of them is destroyed.
  * No function aborts or traps on bad input: each returns a status; mlrc_session_error gives detail
  * for session calls, mlrc_last_error for the calling thread's last failed call of any kind.
  *
@@ -39,7 +41,7 @@ typedef struct mlrc_session mlrc_session; /* scratch memory for one thread at a 
 typedef struct mlrc_prediction {
     int32_t index;
     float probability; /* softmax over all classes */
-    const char *label; /* owned by the model; valid until mlrc_model_close */
+    const char *label; /* owned by the model: valid until the model is closed and its sessions destroyed */
 } mlrc_prediction;
 
 const char *mlrc_version(void);

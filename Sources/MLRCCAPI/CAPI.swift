@@ -32,7 +32,8 @@ public func mlrc_set_isa(_ level: UnsafePointer<CChar>?) -> Int32 {
         let isa = mlrc_isa_from_name(level)
         guard isa >= 0 else {
             throw MLRCError.argument(
-                "mlrc_set_isa: unknown level '\(String(cString: level))' (auto, ref, avx2, avxvnni, avx512, neon, dotprod)")
+                "mlrc_set_isa: unknown level '\(String(cString: level))' (auto, ref, avx2, avxvnni, avx512, neon, dotprod)"
+            )
         }
         _ = mlrc_kernels_set_isa(isa)
     }
@@ -60,14 +61,18 @@ public func mlrc_model_open(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
 
 @_cdecl("mlrc_model_open_memory")
 public func mlrc_model_open_memory(
-    _ data: UnsafeRawPointer?, _ size: Int,
+    _ data: UnsafeRawPointer?, _ size: UInt,
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
     out?.pointee = nil
     return guarded {
         guard let data, let out else { throw MLRCError.argument("mlrc_model_open_memory: null argument") }
         guard size > 0 else { throw MLRCError.argument("mlrc_model_open_memory: size is 0") }
-        try publish(try Model(copying: UnsafeRawBufferPointer(start: data, count: size)), out)
+        guard let n = Int(exactly: size), n <= ModelBytes.maxSize else {
+            throw MLRCError.argument(
+                "mlrc_model_open_memory: size \(size) exceeds the largest model (\(ModelBytes.maxSize) bytes)")
+        }
+        try publish(try Model(copying: UnsafeRawBufferPointer(start: data, count: n)), out)
     }
 }
 
@@ -141,25 +146,35 @@ public func mlrc_session_error(_ session: OpaquePointer?) -> UnsafePointer<CChar
 
 @_cdecl("mlrc_run")
 public func mlrc_run(
-    _ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
-    _ logits: UnsafeMutablePointer<Float>?, _ logitsCount: Int
+    _ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: UInt,
+    _ logits: UnsafeMutablePointer<Float>?, _ logitsCount: UInt
 ) -> Int32 {
     let s = SessionHandle.from(session)
-    return guarded(s) {
-        guard let s else { throw MLRCError.argument("mlrc_run: null session") }
-        guard let input, let logits else { throw MLRCError.argument("mlrc_run: null input or logits") }
-        let expected = s.session.model.inputShape.count
-        guard inputCount == expected else {
-            throw MLRCError.argument("mlrc_run: input_count \(inputCount), the model takes \(expected) (C*H*W)")
+    return exclusive(s) {
+        guarded(s) {
+            guard let s else { throw MLRCError.argument("mlrc_run: null session") }
+            guard let input, let logits else { throw MLRCError.argument("mlrc_run: null input or logits") }
+            let expected = s.session.model.inputShape.count
+            guard inputCount == UInt(expected) else {
+                throw MLRCError.argument("mlrc_run: input_count \(inputCount), the model takes \(expected) (C*H*W)")
+            }
+            guard logitsCount == UInt(s.session.model.numClasses) else {
+                throw MLRCError.argument(
+                    "mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
+            }
+            s.session.run(nchw: input, logits: logits)
+            if let error = s.session.kernelError { throw MLRCError(.internal, error) }
+            s.setError("")
         }
-        guard logitsCount == s.session.model.numClasses else {
-            throw MLRCError.argument(
-                "mlrc_run: logits_count \(logitsCount), the model has \(s.session.model.numClasses) classes")
-        }
-        s.session.run(nchw: input, logits: logits)
-        if let error = s.session.kernelError { throw MLRCError(.internal, error) }
-        s.setError("")
     }
+}
+
+/// Runs a session call as the session's only user: a call from a second thread while one runs gets
+/// MLRC_ERR_ARGUMENT (and the session's own state, its error message included, is left to the first).
+private func exclusive(_ s: SessionHandle?, _ body: () -> Int32) -> Int32 {
+    guard let s else { return body() }
+    if let status = s.exclusively(body) { return status }
+    return guarded { throw MLRCError.argument("session used from two threads at once (use one session per thread)") }
 }
 
 /// Writes the top k predictions into the caller's mlrc_prediction array (the struct as mlrc.h declares it).
@@ -188,43 +203,52 @@ public func mlrc_classify_rgb(
     _ rowStride: Int32, _ top: UnsafeMutableRawPointer?, _ k: Int32
 ) -> Int32 {
     let s = SessionHandle.from(session)
-    return guarded(s) {
-        guard let s else { throw MLRCError.argument("mlrc_classify_rgb: null session") }
-        guard let rgb else { throw MLRCError.argument("mlrc_classify_rgb: null image") }
-        let out = try checkTop(s, top, k)
-        guard width > 0, height > 0 else { throw MLRCError.argument("image size \(width)x\(height) is not positive") }
-        guard Int(rowStride) >= 3 * Int(width) else {
-            throw MLRCError.argument("row_stride \(rowStride) is less than 3 * width (\(3 * Int(width)))")
+    return exclusive(s) {
+        guarded(s) {
+            guard let s else { throw MLRCError.argument("mlrc_classify_rgb: null session") }
+            guard let rgb else { throw MLRCError.argument("mlrc_classify_rgb: null image") }
+            let out = try checkTop(s, top, k)
+            guard width > 0, height > 0 else {
+                throw MLRCError.argument("image size \(width)x\(height) is not positive")
+            }
+            guard Int(rowStride) >= 3 * Int(width) else {
+                throw MLRCError.argument("row_stride \(rowStride) is less than 3 * width (\(3 * Int(width)))")
+            }
+            try s.logits.withUnsafeMutableBufferPointer { buf in
+                guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
+                try s.session.run(
+                    rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride), logits: logits)
+            }
+            writePredictions(s, out, Int(k))
+            s.setError("")
         }
-        try s.logits.withUnsafeMutableBufferPointer { buf in
-            guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
-            try s.session.run(
-                rgb: rgb, width: Int(width), height: Int(height), rowStride: Int(rowStride), logits: logits)
-        }
-        writePredictions(s, out, Int(k))
-        s.setError("")
     }
 }
 
 @_cdecl("mlrc_classify_jpeg")
 public func mlrc_classify_jpeg(
-    _ session: OpaquePointer?, _ jpeg: UnsafeRawPointer?, _ size: Int,
+    _ session: OpaquePointer?, _ jpeg: UnsafeRawPointer?, _ size: UInt,
     _ top: UnsafeMutableRawPointer?, _ k: Int32
 ) -> Int32 {
     let s = SessionHandle.from(session)
-    return guarded(s) {
-        guard let s else { throw MLRCError.argument("mlrc_classify_jpeg: null session") }
-        guard let jpeg else { throw MLRCError.argument("mlrc_classify_jpeg: null data") }
-        let out = try checkTop(s, top, k)
-        guard size > 0 else { throw MLRCError(.image, "empty JPEG data") }
-        let image = try RGBImage(jpeg: UnsafeRawBufferPointer(start: jpeg, count: size))
-        try s.logits.withUnsafeMutableBufferPointer { buf in
-            guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
-            try s.session.run(
-                rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
-                logits: logits)
+    return exclusive(s) {
+        guarded(s) {
+            guard let s else { throw MLRCError.argument("mlrc_classify_jpeg: null session") }
+            guard let jpeg else { throw MLRCError.argument("mlrc_classify_jpeg: null data") }
+            let out = try checkTop(s, top, k)
+            guard size > 0 else { throw MLRCError(.image, "empty JPEG data") }
+            guard let n = Int(exactly: size), n <= Int(Int32.max) else {
+                throw MLRCError(.image, "JPEG data of \(size) bytes: more than a JPEG decoder takes (2 GiB)")
+            }
+            let image = try RGBImage(jpeg: UnsafeRawBufferPointer(start: jpeg, count: n))
+            try s.logits.withUnsafeMutableBufferPointer { buf in
+                guard let logits = buf.baseAddress else { throw MLRCError(.internal, "model without classes") }
+                try s.session.run(
+                    rgb: image.pixels, width: image.width, height: image.height, rowStride: 3 * image.width,
+                    logits: logits)
+            }
+            writePredictions(s, out, Int(k))
+            s.setError("")
         }
-        writePredictions(s, out, Int(k))
-        s.setError("")
     }
 }

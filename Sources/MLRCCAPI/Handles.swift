@@ -6,6 +6,7 @@
 import CMLRCABI
 import CMLRCKernels
 import MLRCRuntime
+import Synchronization
 
 /// What an `mlrc_model *` points to: the model plus C copies of its strings, owned until close.
 final class ModelHandle {
@@ -63,6 +64,16 @@ final class SessionHandle {
         error = strdup(message)
     }
 
+    /// Set while a call runs on this session: a second thread's call is refused instead of sharing the buffers.
+    private let inUse = Atomic<Bool>(false)
+
+    /// Runs `body` as the session's only user; false (body not run) when another thread is using it.
+    func exclusively(_ body: () -> Int32) -> Int32? {
+        guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return nil }
+        defer { inUse.store(false, ordering: .releasing) }
+        return body()
+    }
+
     static func from(_ p: OpaquePointer?) -> SessionHandle? {
         guard let p else { return nil }
         return Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
@@ -83,7 +94,8 @@ enum CStrings {
     /// For each ISA level: its name and the features it enables on this CPU ("avx2 (sse4.2 avx2 fma)").
     static let isaLevels: [UnsafeMutablePointer<CChar>] = (0..<Int32(MLRC_ISA_COUNT.rawValue)).map { level in
         var buf = [CChar](repeating: 0, count: 256)
-        let features = String(cString: mlrc_cpu_feature_names(mlrc_cpu_detected() & mlrc_isa_features(level), &buf, 256))
+        let features = String(
+            cString: mlrc_cpu_feature_names(mlrc_cpu_detected() & mlrc_isa_features(level), &buf, 256))
         let name = mlrc_isa_name(level).map { String(cString: $0) } ?? "?"
         return strdup("\(name) (\(features))")!
     }

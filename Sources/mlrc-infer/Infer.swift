@@ -129,21 +129,9 @@ struct Infer: ParsableCommand {
         fputs("mlrc-infer: \(message)\n", stderr)
     }
 
+    /// A regular file of at most 512 MB (a FIFO or device is refused without blocking).
     func readFile(_ path: String) throws -> [UInt8] {
-        guard let f = fopen(path, "rb") else {
-            throw MLRCError(.io, "cannot open: \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-            if out.count > 512 << 20 { throw MLRCError(.image, "file larger than 512 MB") }
-        }
-        if ferror(f) != 0 { throw MLRCError(.io, "read error") }
-        return out
+        try RegularFile.readAll(path, limit: 512 << 20)
     }
 
     /// 0.32949 -> "32.95" (no Foundation formatting in this tool).

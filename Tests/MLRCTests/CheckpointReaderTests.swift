@@ -94,6 +94,22 @@ final class CheckpointReaderTests: XCTestCase {
         XCTAssertThrowsError(try StateDict.load(path: path))
     }
 
+    /// Sizes a safetensors header may claim that overflow Int arithmetic: format errors, not traps.
+    func testHostileSafetensorsSizesAreErrors() throws {
+        func file(_ header: String, data: Int = 4) -> [UInt8] {
+            let h = Array(header.utf8)
+            return (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + [UInt8](repeating: 0, count: data)
+        }
+        let big = 2_147_483_647
+        for shape in ["[1, \(big), \(big), \(big)]", "[\(big), \(big), \(big)]", "[\(big), \(big)]"] {
+            let bytes = file("{\"w\": {\"dtype\": \"F32\", \"shape\": \(shape), \"data_offsets\": [0, 4]}}")
+            XCTAssertTrue(Safetensors.looksLike(bytes))
+            XCTAssertThrowsError(try Safetensors.load(bytes), shape) { error in
+                XCTAssertEqual((error as? MLRCError)?.kind, .format, "\(error)")
+            }
+        }
+    }
+
     private func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
     private func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xFF) } }
 }

@@ -8,12 +8,15 @@
  * fp32` from the fixtures) and int8/NAME.mlrc for every line of int8/list.txt (`quantize`, int8 by default);
  * FIXTURES_DIR/expected/NAME.PHOTO.f32 are PyTorch's logits for them.
  * Prints "N passed, M failed" and exits non-zero on any failure. */
+#define _POSIX_C_SOURCE 200809L /* mkfifo, getpid */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <mlrc.h>
 
@@ -279,6 +282,59 @@ static void test_shared_model_threads(void) {
     mlrc_model_close(model);
 }
 
+typedef struct sharer_arg {
+    mlrc_session *session;
+    const float *input;
+    size_t count;
+    const float *want;
+    int32_t classes;
+    int ok, refused, wrong;
+} sharer_arg;
+
+static void *sharer(void *p) {
+    sharer_arg *a = p;
+    float *y = malloc((size_t)a->classes * 4);
+    for (int i = 0; i < 40; i++) {
+        const mlrc_status st = mlrc_run(a->session, a->input, a->count, y, (size_t)a->classes);
+        if (st == MLRC_OK)
+            a->ok++, a->wrong += memcmp(y, a->want, (size_t)a->classes * 4) != 0;
+        else if (st == MLRC_ERR_ARGUMENT)
+            a->refused++;
+        else
+            a->wrong++;
+    }
+    free(y);
+    return NULL;
+}
+
+/* One session used from two threads at once (not allowed): every call either runs alone and gives the right
+ * logits, or is refused with MLRC_ERR_ARGUMENT; never wrong logits. */
+static void test_shared_session_refused(void) {
+    mlrc_model *model = NULL;
+    CHECK_STATUS(mlrc_model_open(default_model, &model), MLRC_OK);
+    if (!model) return;
+    size_t n = 0;
+    float *x = load_input("chelsea", &n);
+    const int32_t classes = mlrc_model_num_classes(model);
+    float *want = calloc((size_t)classes, 4);
+    mlrc_session *s = NULL;
+    CHECK_STATUS(mlrc_session_create(model, 1, &s), MLRC_OK);
+    CHECK_STATUS(mlrc_run(s, x, n, want, (size_t)classes), MLRC_OK);
+    sharer_arg args[2] = {{s, x, n, want, classes, 0, 0, 0}, {s, x, n, want, classes, 0, 0, 0}};
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++) pthread_create(&tid[i], NULL, sharer, &args[i]);
+    for (int i = 0; i < 2; i++) pthread_join(tid[i], NULL);
+    CHECK(args[0].wrong + args[1].wrong == 0, "a shared session gave wrong logits %d times",
+          args[0].wrong + args[1].wrong);
+    CHECK(args[0].ok + args[1].ok > 0, "no call on the shared session ran");
+    printf("  one session, two threads: %d runs, %d refused\n", args[0].ok + args[1].ok,
+           args[0].refused + args[1].refused);
+    mlrc_session_destroy(s);
+    free(want);
+    free(x);
+    mlrc_model_close(model);
+}
+
 /* Every bad input gets its status and a message; nothing crashes. */
 static void test_bad_inputs(void) {
     char path[1024], tmp[1024];
@@ -297,6 +353,19 @@ static void test_bad_inputs(void) {
     CHECK_STATUS(mlrc_model_open(NULL, &m), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_model_open(default_model, NULL), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_model_open("/tmp", &m), MLRC_ERR_IO);
+    /* A FIFO (no writer) is refused at once instead of blocking the open forever. */
+    snprintf(tmp, sizeof tmp, "/tmp/mlrc-capi-fifo-%d", (int)getpid());
+    unlink(tmp);
+    if (mkfifo(tmp, 0600) == 0) {
+        CHECK_STATUS(mlrc_model_open(tmp, &m), MLRC_ERR_IO);
+        unlink(tmp);
+    }
+    /* SIZE_MAX sizes are named as such, not as 0 or -1. */
+    {
+        static const char bytes[16] = {0};
+        CHECK_STATUS(mlrc_model_open_memory(bytes, SIZE_MAX, &m), MLRC_ERR_ARGUMENT);
+        CHECK(strstr(mlrc_last_error(), "18446744073709551615") != NULL, "SIZE_MAX message: %s", mlrc_last_error());
+    }
     CHECK_STATUS(mlrc_model_open_memory(NULL, 10, &m), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_model_open_memory("x", 0, &m), MLRC_ERR_ARGUMENT);
     CHECK_STATUS(mlrc_model_open_memory("definitely not a model file at all", 34, &m), MLRC_ERR_FORMAT);
@@ -493,6 +562,7 @@ int main(int argc, char **argv) {
     test_models_match_pytorch("int8/", 1);
     test_default_model_classifies_photos();
     test_shared_model_threads();
+    test_shared_session_refused();
     test_isa_levels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -7,29 +7,29 @@ import MLRCRuntime
 
 /// Whole-file reading and writing without Foundation.
 public enum FileBytes {
+    /// A regular file's bytes (a FIFO or device is refused without blocking).
     public static func read(_ path: String, limit: Int = 1 << 34) throws -> [UInt8] {
-        guard let f = fopen(path, "rb") else {
-            throw MLRCError(.io, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(f) }
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw MLRCError(.io, "\(path) is not a regular file")
-        }
-        let size = Int(st.st_size)
-        guard size <= limit else { throw MLRCError(.io, "\(path) is too large") }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
-        guard got == size else { throw MLRCError(.io, "cannot read \(path)") }
-        return bytes
+        try RegularFile.readAll(path, limit: limit)
     }
 
+    /// Writes through a temporary file in the same folder, then renames it over `path`: a reader never sees a
+    /// half-written file, and an input named like the output is read whole before it is replaced.
     public static func write(_ path: String, _ bytes: [UInt8]) throws {
-        guard let f = fopen(path, "wb") else {
-            throw MLRCError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+        let temporary = "\(path).tmp-\(getpid())"
+        guard let f = fopen(temporary, "wb") else {
+            throw MLRCError(.io, "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         let put = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, f) }
+        let flushed = fflush(f) == 0 && fsync(fileno(f)) == 0
         let closed = fclose(f)
-        guard put == bytes.count, closed == 0 else { throw MLRCError(.io, "cannot write \(path)") }
+        guard put == bytes.count, flushed, closed == 0 else {
+            unlink(temporary)
+            throw MLRCError(.io, "cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw MLRCError(.io, "cannot rename \(temporary) to \(path): \(reason)")
+        }
     }
 }

@@ -80,18 +80,17 @@ func materialize(
         guard d >= 0, s >= 0, d <= 1 << 31 else {
             throw MLRCError.format("tensor \(name): bad dimension \(d) or stride \(s)")
         }
-        let (c, o1) = count.multipliedReportingOverflow(by: d)
-        guard !o1, c <= 1 << 31 else { throw MLRCError.format("tensor \(name): too many elements") }
-        count = c
-        if d > 0 {
-            let (reach, o2) = (d - 1).multipliedReportingOverflow(by: s)
-            let (m, o3) = maxIndex.addingReportingOverflow(reach)
-            guard !o2, !o3 else { throw MLRCError.format("tensor \(name): strides overflow") }
-            maxIndex = m
-        }
+        count = try checkedMul(count, d, "tensor \(name)")
+        guard count <= 1 << 31 else { throw MLRCError.format("tensor \(name): too many elements") }
+        if d > 0 { maxIndex = try checkedAdd(maxIndex, try checkedMul(d - 1, s, "tensor \(name)"), "tensor \(name)") }
     }
     guard offset >= 0, count == 0 || maxIndex < elements else {
         throw MLRCError.format("tensor \(name): view reaches element \(maxIndex) of a storage of \(elements)")
+    }
+    // A view with more elements than its storage reads some twice (stride 0, overlapping strides): what a state
+    // dict never holds, and what would let a small file make quantize materialize gigabytes.
+    guard count <= elements else {
+        throw MLRCError.format("tensor \(name): a view of \(count) elements overlaps its storage of \(elements)")
     }
     var data = [Float](repeating: 0, count: count)
     if count == 0 { return HostTensor(shape: shape, data: data) }

@@ -35,10 +35,12 @@ public enum Safetensors {
                     shape.append(Int(v))
                 }
                 var stride = [Int](repeating: 1, count: shape.count)
-                for k in stride.indices.reversed().dropFirst() { stride[k] = stride[k + 1] * max(shape[k + 1], 1) }
+                for k in stride.indices.reversed().dropFirst() {
+                    stride[k] = try checkedMul(stride[k + 1], max(shape[k + 1], 1), "safetensors: \(name)")
+                }
                 let storage = UnsafeRawBufferPointer(rebasing: raw[(base + Int(begin))..<(base + Int(end))])
-                let count = shape.reduce(1) { $0 &* $1 }
-                guard count * type.byteSize == storage.count else {
+                let count = try checkedCount(shape, "safetensors: \(name)")
+                guard try checkedMul(count, type.byteSize, "safetensors: \(name)") == storage.count else {
                     throw MLRCError.format("safetensors: \(name) byte range does not match its shape")
                 }
                 tensors[name] = try materialize(

@@ -96,8 +96,8 @@ public enum TorchCheckpoint {
             var n: UInt64 = 0
             for i in 0..<8 { n |= UInt64(bytes[o + i]) << (8 * UInt64(i)) }
             o += 8
-            let (size, overflow) = Int(clamping: n).multipliedReportingOverflow(by: ref.type.byteSize)
-            guard !overflow, size <= bytes.count - o else {
+            let size = try checkedMul(Int(clamping: n), ref.type.byteSize, "checkpoint: storage \(key)")
+            guard size <= bytes.count - o else {
                 throw MLRCError.format("checkpoint: truncated storage \(key)")
             }
             located[key] = (o, size)
@@ -111,8 +111,11 @@ public enum TorchCheckpoint {
                     throw MLRCError.format("checkpoint: storage \(rootKey) missing")
                 }
                 guard let view = ref.viewOf else { return (offset, size) }
-                let skip = view.offset * ref.type.byteSize
-                guard view.offset >= 0, skip <= size else {
+                guard view.offset >= 0 else {
+                    throw MLRCError.format("checkpoint: view of \(rootKey) at a negative offset")
+                }
+                let skip = try checkedMul(view.offset, ref.type.byteSize, "checkpoint: view of \(rootKey)")
+                guard skip <= size else {
                     throw MLRCError.format("checkpoint: storage view out of range")
                 }
                 return (offset + skip, size - skip)

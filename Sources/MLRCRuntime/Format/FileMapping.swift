@@ -14,13 +14,8 @@ public final class ModelBytes: @unchecked Sendable {
     public static let maxSize = 1 << 32
 
     public static func map(path: String) throws -> ModelBytes {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw MLRCError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, size) = try RegularFile.openForReading(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw MLRCError(.io, "cannot stat \(path)") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MLRCError(.io, "\(path) is not a regular file") }
-        let size = Int(st.st_size)
         guard size > 0 else { throw MLRCError.format("\(path) is empty") }
         guard size <= maxSize else { throw MLRCError.format("\(path) is too large for a model") }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {

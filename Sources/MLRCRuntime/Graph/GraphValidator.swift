@@ -69,7 +69,7 @@ public enum GraphValidator {
             steps.append(step)
             activationFloats += checker.out.count
             guard activationFloats <= maxActivationFloats else {
-                throw MLRCError(.memory, "graph: activations exceed \(maxActivationFloats * 4 >> 20) MiB")
+                throw MLRCError(.memory, "graph: activations exceed \((maxActivationFloats * 4) >> 20) MiB")
             }
         }
         guard d.outputValue >= 1, d.outputValue < shapes.count else {

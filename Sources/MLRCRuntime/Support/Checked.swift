@@ -1,20 +1,21 @@
-/// Overflow-checked arithmetic for sizes read from files: a hostile file must get an error, never a trap.
+/// Overflow-checked arithmetic for sizes, offsets and strides read from files (the model reader, the checkpoint
+/// readers): a hostile file must get an error, never a trap. The one place this arithmetic is written.
 @inline(__always)
-func checkedMul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+public func checkedMul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
     let (r, o) = a.multipliedReportingOverflow(by: b)
     if o { throw MLRCError.format("\(what()): size overflows") }
     return r
 }
 
 @inline(__always)
-func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+public func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
     let (r, o) = a.addingReportingOverflow(b)
     if o { throw MLRCError.format("\(what()): size overflows") }
     return r
 }
 
 /// Product of dimensions with overflow checks.
-func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) throws -> Int {
+public func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) throws -> Int {
     var n = 1
     for d in dims {
         if d < 0 { throw MLRCError.format("\(what()): negative dimension") }
