@@ -11,7 +11,9 @@
  * Images: baseline and progressive JPEGs, colour or grayscale, decode; CMYK/YCCK JPEGs get MLRC_ERR_IMAGE.
  * libjpeg's warnings about corrupt or truncated data are errors here (MLRC_ERR_IMAGE), not a gray-padded
  * image. Images smaller than 16x16 or larger than the pixel limit (64 Mi pixels by default, see
- * mlrc_set_max_image_pixels) are refused before any pixel buffer is allocated.
+ * mlrc_set_max_image_pixels) are refused before any pixel buffer is allocated, and so are progressive JPEGs of
+ * more than 64 scans (real encoders write a few dozen at most; each costs a pass over the image), fewer above
+ * 4 Mpixels (in proportion, down to 16 scans at 16 Mpixels and more): MLRC_ERR_IMAGE.
  * Models: mlrc_model_open maps the file read-only and checks its CRC-32 and structure; do not truncate
  * or rewrite a model file while it is open (use mlrc_model_open_memory for files that may change). */
 #ifndef MLRC_H

@@ -15,6 +15,34 @@ typedef struct shim_error {
     char message[JMSG_LENGTH_MAX];
 } shim_error;
 
+/* A progressive JPEG may repeat a scan any number of times, and each costs a pass over the whole image: a small
+ * file can keep a decoder busy for minutes. Real encoders write a few dozen scans at most (libjpeg's default
+ * progression: 10 for colour), so MLRC_JPEG_MAX_SCANS are allowed up to 4 Mpixels and proportionally fewer above,
+ * down to 16: the work stays under about 64 full passes over a 4-Mpixel image. */
+static int scan_limit(uint64_t pixels) {
+    const uint64_t budget = (uint64_t)MLRC_JPEG_MAX_SCANS << 22; /* scans x pixels */
+    const uint64_t limit = pixels ? budget / pixels : MLRC_JPEG_MAX_SCANS;
+    return limit > MLRC_JPEG_MAX_SCANS ? MLRC_JPEG_MAX_SCANS : limit < 16 ? 16 : (int)limit;
+}
+
+typedef struct shim_progress {
+    struct jpeg_progress_mgr mgr;
+    shim_error *err;
+    int max_scans;
+} shim_progress;
+
+/* Called between input passes: stops at the scan limit, and at the first corrupt-data warning (the decode fails
+ * then anyway; stopping here spares the remaining scans). */
+static void shim_progress_monitor(j_common_ptr cinfo) {
+    const shim_progress *p = (const shim_progress *)cinfo->progress;
+    const struct jpeg_decompress_struct *d = (const struct jpeg_decompress_struct *)cinfo;
+    if (p->err->warnings) longjmp(p->err->jump, 2);
+    if (d->input_scan_number > p->max_scans) {
+        snprintf(p->err->message, sizeof p->err->message, "more than %d progressive scans for its size", p->max_scans);
+        longjmp(p->err->jump, 1);
+    }
+}
+
 static void shim_error_exit(j_common_ptr cinfo) {
     shim_error *err = (shim_error *)cinfo->err;
     (*cinfo->err->format_message)(cinfo, err->message);
@@ -79,16 +107,20 @@ int mlrc_jpeg_decode(const void *data, size_t size, uint64_t max_pixels, mlrc_jp
     shim_error err;
     uint8_t *volatile pixels = NULL;
     shim_init(&cinfo, &err);
-    if (setjmp(err.jump)) {
+    const int jumped = setjmp(err.jump);
+    if (jumped) {
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
-        set_error(error, error_size, "JPEG decode: ", err.message);
+        set_error(error, error_size, jumped == 2 ? "corrupt JPEG data: " : "JPEG decode: ", err.message);
         return 1;
     }
     jpeg_create_decompress(&cinfo);
+    shim_progress progress = {{shim_progress_monitor, 0, 0, 0, 0}, &err, MLRC_JPEG_MAX_SCANS};
+    cinfo.progress = &progress.mgr;
     jpeg_mem_src(&cinfo, (const unsigned char *)data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     const uint64_t w = cinfo.image_width, h = cinfo.image_height;
+    progress.max_scans = scan_limit(w * h);
     if (w == 0 || h == 0 || w * h > max_pixels) {
         char detail[96];
         snprintf(detail, sizeof detail, "%llux%llu exceeds the limit of %llu pixels", (unsigned long long)w,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mlrc.h>
@@ -472,6 +473,40 @@ static void test_bad_inputs(void) {
 }
 
 /* Grayscale, progressive and subsampled JPEGs decode; CMYK is refused with a message; the pixel limit holds. */
+/* A progressive JPEG with its last scan repeated `repeats` more times (a scan bomb), built from `jpeg`: the
+ * marker segments are walked to the last SOS, whose header and entropy-coded data run to the next marker. */
+static uint8_t *repeat_last_scan(const uint8_t *jpeg, size_t size, int repeats, size_t *out_size) {
+    size_t i = 2, last_sos = 0, sos_end = 0;
+    while (i + 4 <= size && jpeg[i] == 0xFF) {
+        const uint8_t marker = jpeg[i + 1];
+        if (marker == 0xD9) break; /* EOI */
+        const size_t length = (size_t)jpeg[i + 2] << 8 | jpeg[i + 3];
+        size_t next = i + 2 + length;
+        if (marker == 0xDA) { /* SOS: skip the entropy-coded data (FF00 stuffing and RSTn are inside it) */
+            while (next + 1 < size &&
+                   !(jpeg[next] == 0xFF && jpeg[next + 1] != 0 && (jpeg[next + 1] < 0xD0 || jpeg[next + 1] > 0xD7)))
+                next++;
+            last_sos = i, sos_end = next;
+        }
+        i = next;
+    }
+    if (!last_sos || sos_end + 2 > size) return NULL;
+    const size_t scan = sos_end - last_sos;
+    uint8_t *bomb = malloc(size + (size_t)repeats * scan);
+    if (!bomb) return NULL;
+    memcpy(bomb, jpeg, sos_end);
+    for (int r = 0; r < repeats; r++) memcpy(bomb + sos_end + (size_t)r * scan, jpeg + last_sos, scan);
+    memcpy(bomb + sos_end + (size_t)repeats * scan, jpeg + sos_end, size - sos_end);
+    *out_size = size + (size_t)repeats * scan;
+    return bomb;
+}
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static void test_jpeg_variants(void) {
     mlrc_model *model = NULL;
     mlrc_session *s = NULL;
@@ -494,6 +529,37 @@ static void test_jpeg_variants(void) {
     CHECK_STATUS(mlrc_classify_jpeg(s, cmyk, size, &top, 1), MLRC_ERR_IMAGE);
     CHECK(strstr(mlrc_session_error(s), "CMYK") != NULL, "CMYK message: %s", mlrc_session_error(s));
     free(cmyk);
+    /* The scan limit (tools/make_scan_jpegs.sh): 64 valid scans decode, 66 are refused. */
+    snprintf(path, sizeof path, "%s/fuzz/jpeg/scans64.jpg", fixtures);
+    void *scans = read_file(path, &size);
+    CHECK(scans != NULL, "read %s", path);
+    if (scans) CHECK_STATUS(mlrc_classify_jpeg(s, scans, size, &top, 1), MLRC_OK);
+    free(scans);
+    snprintf(path, sizeof path, "%s/fuzz/jpeg/scans66.jpg", fixtures);
+    scans = read_file(path, &size);
+    CHECK(scans != NULL, "read %s", path);
+    if (scans) CHECK_STATUS(mlrc_classify_jpeg(s, scans, size, &top, 1), MLRC_ERR_IMAGE);
+    CHECK(strstr(mlrc_session_error(s), "more than 64 progressive scans") != NULL, "scan limit message: %s",
+          mlrc_session_error(s));
+    free(scans);
+    /* A scan bomb: the progressive photo with its last scan repeated 5000 times. Refused at once (the scan limit,
+     * or the first corrupt-data warning), not after decoding every scan. */
+    snprintf(path, sizeof path, "%s/fuzz/jpeg/progressive.jpg", fixtures);
+    uint8_t *progressive = read_file(path, &size);
+    if (progressive) {
+        size_t bomb_size = 0;
+        uint8_t *bomb = repeat_last_scan(progressive, size, 5000, &bomb_size);
+        CHECK(bomb != NULL, "cannot build a repeated-scan JPEG");
+        if (bomb) {
+            const double t0 = seconds();
+            CHECK_STATUS(mlrc_classify_jpeg(s, bomb, bomb_size, &top, 1), MLRC_ERR_IMAGE);
+            const double took = seconds() - t0;
+            CHECK(quick || took < 0.5, "scan bomb took %.2f s", took);
+            printf("  %zu-byte scan bomb refused in %.1f ms: %s\n", bomb_size, took * 1e3, mlrc_session_error(s));
+        }
+        free(bomb);
+    }
+    free(progressive);
     snprintf(path, sizeof path, "%s/images/chelsea.jpg", fixtures);
     void *jpeg = read_file(path, &size);
     mlrc_set_max_image_pixels(100 * 100);
