@@ -94,6 +94,32 @@ final class CheckpointReaderTests: XCTestCase {
         XCTAssertThrowsError(try StateDict.load(path: path))
     }
 
+    /// Tuples nested 100,000 deep (freeing them would recurse) and a chain of nested tensor-subclass rebuilds:
+    /// format errors at the depth limit. A dict whose keys are set over and over keeps one entry per key (and its
+    /// keys are indexed, so the 300,000 SETITEMs take linear time).
+    func testHostilePickleNestingAndDicts() throws {
+        var deep: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        var u = Unpickler(bytes: deep) { _ in .none }
+        XCTAssertThrowsError(try u.load()) { XCTAssertTrue("\($0)".contains("nested"), "\($0)") }
+        // (_rebuild_from_type_v2, t, (_rebuild_from_type_v2, t, (...))) 2,000 levels, then REDUCE
+        var chain: [UInt8] = [0x80, 0x02]
+        let global = Array("ctorch._tensor\n_rebuild_from_type_v2\n".utf8)
+        for _ in 0..<2000 { chain += [0x28] + global + [0x4E] }  // MARK, callable, type
+        chain += [0x29]
+        for _ in 0..<2000 { chain += [0x74] }  // close each level into a tuple
+        chain += global + [0x86, 0x52, 0x2E]
+        deep = chain
+        u = Unpickler(bytes: deep) { _ in .none }
+        XCTAssertThrowsError(try u.load())
+        var dict: [UInt8] = [0x80, 0x02, 0x7D]
+        for i in 0..<300_000 { dict += [0x8C, 1, UInt8(ascii: i % 2 == 0 ? "a" : "b"), 0x4B, UInt8(i % 200), 0x73] }
+        dict += [0x2E]
+        u = Unpickler(bytes: dict) { _ in .none }
+        guard case .dict(let d) = try u.load() else { return XCTFail("expected a dict") }
+        XCTAssertEqual(d.entries.count, 2)
+        XCTAssertEqual(d["b"]?.int, 299_999 % 200)
+    }
+
     /// Sizes a safetensors header may claim that overflow Int arithmetic: format errors, not traps.
     func testHostileSafetensorsSizesAreErrors() throws {
         func file(_ header: String, data: Int = 4) -> [UInt8] {

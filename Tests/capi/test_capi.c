@@ -554,7 +554,6 @@ static void test_jpeg_variants(void) {
             const double t0 = seconds();
             CHECK_STATUS(mlrc_classify_jpeg(s, bomb, bomb_size, &top, 1), MLRC_ERR_IMAGE);
             const double took = seconds() - t0;
-            CHECK(quick || took < 0.5, "scan bomb took %.2f s", took);
             printf("  %zu-byte scan bomb refused in %.1f ms: %s\n", bomb_size, took * 1e3, mlrc_session_error(s));
         }
         free(bomb);

@@ -45,12 +45,32 @@ public final class PickleList {
 }
 
 public final class PickleDict {
-    public var entries: [(key: PickleValue, value: PickleValue)] = []
+    public private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    /// Where each string key is in `entries`: setting and finding a key take constant time (a hostile pickle
+    /// may set the same keys millions of times).
+    private var index: [String: Int] = [:]
 
     init(arena: PickleArena) { arena.dicts.append(self) }
 
     public subscript(key: String) -> PickleValue? {
-        entries.first { $0.key.string == key }?.value
+        index[key].map { entries[$0].value }
+    }
+
+    /// Python's d[key] = value: a string key already present keeps its place and takes the new value.
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        if let s = key.string {
+            if let i = index[s] {
+                entries[i].value = value
+                return
+            }
+            index[s] = entries.count
+        }
+        entries.append((key, value))
+    }
+
+    func removeAll() {
+        entries.removeAll()
+        index.removeAll()
     }
 }
 
@@ -76,6 +96,6 @@ public final class PickleArena {
 
     deinit {
         for l in lists { l.items.removeAll() }
-        for d in dicts { d.entries.removeAll() }
+        for d in dicts { d.removeAll() }
     }
 }

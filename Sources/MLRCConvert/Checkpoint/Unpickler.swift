@@ -9,12 +9,17 @@ public struct Unpickler {
     static let maxStack = 1 << 20
     static let maxMemo = 1 << 22
     static let maxContainer = 1 << 24
+    /// Tuples are values: one nested in another is freed (and walked) recursively, so their nesting is bounded.
+    /// Checkpoints nest them a few levels deep.
+    static let maxTupleDepth: Int32 = 512
 
     private let bytes: [UInt8]
     private var pos: Int
     private var stack: [PickleValue] = []
+    /// For each stack entry: how deeply tuples nest in it (0 for anything but a tuple).
+    private var depths: [Int32] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: (value: PickleValue, depth: Int32)] = [:]
     private let persistentLoad: (PickleValue) throws -> PickleValue
     /// Keeps the containers alive while the result is used; see PickleArena.
     public let arena = PickleArena()
@@ -61,26 +66,44 @@ public struct Unpickler {
 
     // MARK: stack
 
-    private mutating func push(_ v: PickleValue) throws {
+    private mutating func push(_ v: PickleValue, depth: Int32 = 0) throws {
         guard stack.count < Self.maxStack else { throw fail("stack too deep") }
         stack.append(v)
+        depths.append(depth)
     }
 
-    private mutating func pop() throws -> PickleValue {
-        guard let v = stack.popLast() else { throw fail("stack underflow") }
-        return v
+    private mutating func popEntry() throws -> (value: PickleValue, depth: Int32) {
+        guard let v = stack.popLast(), let d = depths.popLast() else { throw fail("stack underflow") }
+        return (v, d)
     }
 
-    private mutating func popMark() throws -> [PickleValue] {
+    private mutating func pop() throws -> PickleValue { try popEntry().value }
+
+    private mutating func popMarkEntries() throws -> (items: [PickleValue], depth: Int32) {
         guard let m = marks.popLast(), m <= stack.count else { throw fail("missing MARK") }
         let items = Array(stack[m...])
+        let depth = depths[m...].max() ?? 0
         stack.removeSubrange(m...)
-        return items
+        depths.removeSubrange(m...)
+        return (items, depth)
     }
 
-    private mutating func memoize(_ key: Int, _ v: PickleValue) throws {
+    private mutating func popMark() throws -> [PickleValue] { try popMarkEntries().items }
+
+    /// A tuple of items whose deepest tuple nesting is `inner`.
+    private mutating func pushTuple(_ items: [PickleValue], inner: Int32) throws {
+        guard inner < Self.maxTupleDepth else { throw fail("tuples nested more than \(Self.maxTupleDepth) deep") }
+        try push(.tuple(items), depth: inner + 1)
+    }
+
+    private mutating func memoize(_ key: Int, _ v: (value: PickleValue, depth: Int32)) throws {
         guard memo.count < Self.maxMemo || memo[key] != nil else { throw fail("memo too large") }
         memo[key] = v
+    }
+
+    private func topEntry() throws -> (value: PickleValue, depth: Int32) {
+        guard let v = stack.last, let d = depths.last else { throw fail("stack underflow") }
+        return (v, d)
     }
 
     private func top() throws -> PickleValue {
@@ -144,15 +167,19 @@ public struct Unpickler {
             case 0x43: try push(.bytes(Array(try take(try length(1)))))  // SHORT_BINBYTES
             case 0x8E: try push(.bytes(Array(try take(try length(8)))))  // BINBYTES8
             case 0x96: try push(.bytes(Array(try take(try length(8)))))  // BYTEARRAY8
-            case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case 0x29: try pushTuple([], inner: 0)  // EMPTY_TUPLE
+            case 0x85:  // TUPLE1
+                let a = try popEntry()
+                try pushTuple([a.value], inner: a.depth)
             case 0x86:  // TUPLE2
-                let b = try pop(), a = try pop()
-                try push(.tuple([a, b]))
+                let b = try popEntry(), a = try popEntry()
+                try pushTuple([a.value, b.value], inner: max(a.depth, b.depth))
             case 0x87:  // TUPLE3
-                let c = try pop(), b = try pop(), a = try pop()
-                try push(.tuple([a, b, c]))
-            case 0x74: try push(.tuple(try popMark()))  // TUPLE
+                let c = try popEntry(), b = try popEntry(), a = try popEntry()
+                try pushTuple([a.value, b.value, c.value], inner: max(a.depth, b.depth, c.depth))
+            case 0x74:  // TUPLE
+                let (items, inner) = try popMarkEntries()
+                try pushTuple(items, inner: inner)
             case 0x5D: try push(.list(PickleList(arena: arena)))  // EMPTY_LIST
             case 0x6C: try push(.list(PickleList(try popMark(), arena: arena)))  // LIST
             case 0x7D: try push(.dict(PickleDict(arena: arena)))  // EMPTY_DICT
@@ -188,18 +215,25 @@ public struct Unpickler {
                 }
             case 0x30: _ = try pop()  // POP
             case 0x31: _ = try popMark()  // POP_MARK
-            case 0x32: try push(try top())  // DUP
-            case 0x71: try memoize(Int(try uint(1)), try top())  // BINPUT
-            case 0x72: try memoize(Int(try uint(4)), try top())  // LONG_BINPUT
+            case 0x32:  // DUP
+                let t = try topEntry()
+                try push(t.value, depth: t.depth)
+            case 0x71: try memoize(Int(try uint(1)), try topEntry())  // BINPUT
+            case 0x72: try memoize(Int(try uint(4)), try topEntry())  // LONG_BINPUT
             case 0x70:  // PUT
                 guard let k = Int(try line()) else { throw fail("bad PUT") }
-                try memoize(k, try top())
-            case 0x94: try memoize(memo.count, try top())  // MEMOIZE
-            case 0x68: try push(try recall(Int(try uint(1))))  // BINGET
-            case 0x6A: try push(try recall(Int(try uint(4))))  // LONG_BINGET
+                try memoize(k, try topEntry())
+            case 0x94: try memoize(memo.count, try topEntry())  // MEMOIZE
+            case 0x68:  // BINGET
+                let v = try recall(Int(try uint(1)))
+                try push(v.value, depth: v.depth)
+            case 0x6A:  // LONG_BINGET
+                let v = try recall(Int(try uint(4)))
+                try push(v.value, depth: v.depth)
             case 0x67:  // GET
                 guard let k = Int(try line()) else { throw fail("bad GET") }
-                try push(try recall(k))
+                let v = try recall(k)
+                try push(v.value, depth: v.depth)
             case 0x63:  // GLOBAL "module\nname\n"
                 let module = try line(), name = try line()
                 try push(.global(module: module, name: name))
@@ -237,7 +271,7 @@ public struct Unpickler {
         }
     }
 
-    private func recall(_ key: Int) throws -> PickleValue {
+    private func recall(_ key: Int) throws -> (value: PickleValue, depth: Int32) {
         guard let v = memo[key] else { throw fail("memo key \(key) missing") }
         return v
     }
@@ -252,14 +286,7 @@ public struct Unpickler {
         guard d.entries.count + items.count / 2 <= Self.maxContainer else { throw fail("dict too large") }
         var i = 0
         while i < items.count {
-            let key = items[i]
-            if let s = key.string, let existing = d.entries.firstIndex(where: { $0.key.string == s }),
-                d.entries.count < 4096
-            {
-                d.entries[existing].value = items[i + 1]
-            } else {
-                d.entries.append((key, items[i + 1]))
-            }
+            d.set(items[i], items[i + 1])
             i += 2
         }
     }
