@@ -59,7 +59,8 @@ public enum ModelFileReader {
         let resize = Int(try info.u32()), cropH = Int(try info.u32()), cropW = Int(try info.u32())
         let mean = [try info.f32(), try info.f32(), try info.f32()]
         let std = [try info.f32(), try info.f32(), try info.f32()]
-        guard c == 3, cropH == h, cropW == w, resize >= min(h, w), resize <= 8192,
+        // The crop must fit the resized photo whatever its aspect ratio: the shorter side becomes `resize`.
+        guard c == 3, cropH == h, cropW == w, resize >= max(h, w), resize <= 8192,
             std.allSatisfy({ $0 > 0 && $0.isFinite }),
             mean.allSatisfy({ $0.isFinite })
         else { throw MLRCError.format("INFO section: preprocessing fields inconsistent") }
