@@ -7,6 +7,8 @@ public struct Converter {
     public var options: BuildOptions
     public var precision: Precision
     public var labelsFile: String?
+    /// The most the checkpoint's tensors may take as fp32 (StateDict.defaultMaxTensorBytes).
+    public var maxTensorBytes = StateDict.defaultMaxTensorBytes
 
     public init(options: BuildOptions, precision: Precision, labelsFile: String?) {
         self.options = options
@@ -29,7 +31,7 @@ public struct Converter {
         checkpoint path: String,
         finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil
     ) throws -> Result {
-        let sd = try StateDict.load(path: path)
+        let sd = try StateDict.load(path: path, maxTensorBytes: maxTensorBytes)
         let net = try ArchitectureRecognizer.build(sd, options: options)
         let (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
         let bytes = try finish?(net, labels) ?? ModelWriter.serialize(net, labels: labels)

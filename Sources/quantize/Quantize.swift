@@ -75,6 +75,11 @@ struct Quantize: ParsableCommand {
     var inputSize: Int?
 
     @Option(
+        name: .customLong("max-tensor-memory"),
+        help: "GiB the checkpoint's tensors may take as fp32 (default 1; never more than four times the file).")
+    var maxTensorMemory: Double = 1
+
+    @Option(
         name: .customLong("stage-shortcut"), help: "on|off: the MLRC stage-level shortcut (default: on for MLRC nets).")
     var stageShortcut: String?
 
@@ -88,6 +93,9 @@ struct Quantize: ParsableCommand {
         }
         if let s = stageShortcut, s != "on", s != "off" { throw ValidationError("--stage-shortcut must be on or off") }
         if let n = inputSize, n < 32 || n > 2048 { throw ValidationError("--input-size must be in 32...2048") }
+        guard maxTensorMemory.isFinite, maxTensorMemory > 0, maxTensorMemory <= 1024 else {
+            throw ValidationError("--max-tensor-memory must be in (0, 1024] GiB")
+        }
         guard calibLimit >= 1 else { throw ValidationError("--calib-limit must be at least 1") }
         guard sqnrThreshold.isFinite else { throw ValidationError("--sqnr-threshold must be a number") }
         guard targetCosine.isFinite, targetCosine >= -1, targetCosine <= 1.000001 else {
@@ -98,7 +106,8 @@ struct Quantize: ParsableCommand {
     func run() throws {
         let options = BuildOptions(arch: arch, inputSize: inputSize, stageShortcut: stageShortcut.map { $0 == "on" })
         let int8 = precision == "int8"
-        let converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
+        var converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
+        converter.maxTensorBytes = Int(maxTensorMemory * Double(1 << 30))
         if !int8 && calib != nil { print("note: --calib is used by int8 quantization only; ignored for fp32") }
         do {
             var outcome: QuantizationOutcome?

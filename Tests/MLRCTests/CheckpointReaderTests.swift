@@ -136,6 +136,31 @@ final class CheckpointReaderTests: XCTestCase {
         }
     }
 
+    /// Twenty safetensors entries that all point at the same 4 MB: 80 MB of tensors from a 4 MB file, past the
+    /// budget (four times the file, at least 64 MiB): refused as a memory error before most are copied.
+    func testTensorsMayNotOutgrowTheirFile() throws {
+        let n = 1 << 20
+        var header = "{"
+        for i in 0..<20 {
+            header +=
+                "\(i == 0 ? "" : ", ")\"w\(i)\": {\"dtype\": \"F32\", \"shape\": [\(n)], \"data_offsets\": [0, \(4 * n)]}"
+        }
+        header += "}"
+        let h = Array(header.utf8)
+        let bytes = (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + [UInt8](repeating: 0, count: 4 * n)
+        XCTAssertThrowsError(try StateDict.parse(bytes)) { error in
+            XCTAssertEqual((error as? MLRCError)?.kind, .memory, "\(error)")
+            XCTAssertTrue("\(error)".contains("--max-tensor-memory"), "\(error)")
+        }
+        // The same file with only three of the entries is fine (12 MB of tensors).
+        let three = Array(
+            ("{"
+                + (0..<3).map { "\"w\($0)\": {\"dtype\": \"F32\", \"shape\": [\(n)], \"data_offsets\": [0, \(4 * n)]}" }
+                .joined(separator: ", ") + "}").utf8)
+        let ok = (0..<8).map { UInt8((three.count >> (8 * $0)) & 0xFF) } + three + [UInt8](repeating: 0, count: 4 * n)
+        XCTAssertEqual(try StateDict.parse(ok).tensors.count, 3)
+    }
+
     private func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
     private func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xFF) } }
 }

@@ -11,6 +11,11 @@ public enum Safetensors {
     }
 
     public static func load(_ bytes: [UInt8]) throws -> [String: HostTensor] {
+        var budget = StateDict.TensorBudget(limit: Int.max, absolute: Int.max)
+        return try load(bytes, budget: &budget)
+    }
+
+    static func load(_ bytes: [UInt8], budget: inout StateDict.TensorBudget) throws -> [String: HostTensor] {
         guard looksLike(bytes) else { throw MLRCError.format("not a safetensors file") }
         var n = 0
         for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
@@ -40,6 +45,7 @@ public enum Safetensors {
                 }
                 let storage = UnsafeRawBufferPointer(rebasing: raw[(base + Int(begin))..<(base + Int(end))])
                 let count = try checkedCount(shape, "safetensors: \(name)")
+                try budget.take(count, name: name)
                 guard try checkedMul(count, type.byteSize, "safetensors: \(name)") == storage.count else {
                     throw MLRCError.format("safetensors: \(name) byte range does not match its shape")
                 }
