@@ -11,28 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mlrc.h"
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 31, mant = h & 1023, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            int e = -1;
-            do {
-                e++, mant <<= 1;
-            } while (!(mant & 1024));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 1023) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+#include "../Tests/capi/half_float.h"
 
 int main(int argc, char **argv) {
     if (argc < 4) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <mlrc.h>
+#include "half_float.h"
 
 static int passed, failed;
 static const char *fixtures, *models_dir, *default_model;
@@ -66,29 +67,6 @@ static int write_file(const char *path, const void *data, size_t size) {
     size_t n = fwrite(data, 1, size, f);
     fclose(f);
     return n == size ? 0 : -1;
-}
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { /* subnormal */
-            exp = 127 - 15 + 1;
-            while (!(mant & 0x400)) {
-                mant <<= 1;
-                exp--;
-            }
-            bits = sign | (exp << 23) | ((mant & 0x3FF) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
 }
 
 /* A photo's PyTorch-preprocessed input (float16 NCHW on disk) as float32. */
