@@ -82,6 +82,12 @@ typedef struct mlrc_conv_geometry {
     int32_t groups;
 } mlrc_conv_geometry;
 
+/* 1x1, stride 1, no padding, ungrouped: a GEMM on the NHWC input itself (MLRC_CONV_GEMM in both dtypes). */
+static inline int mlrc_conv_is_pointwise(const mlrc_conv_geometry *g) {
+    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+           g->pad_left == 0 && g->groups == 1 && g->in_h == g->out_h && g->in_w == g->out_w;
+}
+
 /* C[m][n] = act(sum_k A[m][k] * B[k][n] + bias[n]); bias may be NULL. Row strides lda, ldb, ldc. */
 void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,
                    const float *bias, float *C, int32_t ldc, int32_t act, int32_t threads);
@@ -194,10 +200,9 @@ int mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda,
  * in_zero (real 0). A 1x1 stride-1 ungrouped conv is a GEMM on the input itself; others gather im2col rows
  * into scratch: mlrc_q8_conv_scratch_bytes(g, threads). */
 size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads);
-/* Whether mlrc_q8_conv runs g as one GEMM on its input (1x1, stride 1, no padding, ungrouped). For those the
- * input zero point can be folded into the bias once, folded[n] = bias[n] - zero * sum_k W[k][n] (bias may be
- * NULL), and the conv then called with zero 0: the same results, without a pass over the weights per call. */
-int mlrc_q8_conv_is_pointwise(const mlrc_conv_geometry *g);
+/* For the convolutions a plan arranges as one GEMM on the input (MLRC_CONV_GEMM) the input zero point can be
+ * folded into the bias once, folded[n] = bias[n] - zero * sum_k W[k][n] (bias may be NULL), and the conv then
+ * run with zero 0: the same results, without a pass over the weights per call. */
 void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const int32_t *bias, int32_t zero,
                              int32_t *folded);
 int mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,

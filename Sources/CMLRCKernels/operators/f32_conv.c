@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <string.h>
 #include "mlrc_ukernels.h"
+#include "choose.h"
 #include "activation.h"
 
 const mlrc_f32_conv_variant mlrc_f32_conv_variants[] = {
@@ -18,13 +19,8 @@ const mlrc_f32_conv_variant mlrc_f32_conv_variants[] = {
 const int32_t mlrc_f32_conv_variant_count =
     (int32_t)(sizeof mlrc_f32_conv_variants / sizeof mlrc_f32_conv_variants[0]) - 1;
 
-static int is_plain_pointwise(const mlrc_conv_geometry *g) {
-    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
-           g->pad_left == 0 && g->groups == 1 && g->out_h == g->in_h && g->out_w == g->in_w;
-}
-
 size_t mlrc_f32_conv_scratch_floats(const mlrc_conv_geometry *g) {
-    if (is_plain_pointwise(g)) return 0;
+    if (mlrc_conv_is_pointwise(g)) return 0;
     return (size_t)g->out_h * g->out_w * g->kernel_h * g->kernel_w * (g->in_c / g->groups);
 }
 
@@ -54,6 +50,10 @@ static void im2col_group(const mlrc_conv_geometry *g, const float *input, int32_
     }
 }
 
+static int32_t first_direct(const mlrc_conv_geometry *g, uint32_t features) {
+    MLRC_FIRST_SUITED(mlrc_f32_conv_variants, mlrc_f32_conv_variant_count, features, g, -1)
+}
+
 void mlrc_f32_conv_plan(const mlrc_conv_geometry *g, int32_t quantize, int32_t threads, mlrc_kernel_plan *plan) {
     const uint32_t features = mlrc_cpu_enabled();
     mlrc_kernel_plan p = {MLRC_OP_F32_CONV,
@@ -64,16 +64,15 @@ void mlrc_f32_conv_plan(const mlrc_conv_geometry *g, int32_t quantize, int32_t t
                           threads < 1 ? 1 : threads,
                           mlrc_f32_conv_scratch_floats(g) * sizeof(float)};
     if (quantize) p.quantize = mlrc_q8_quantize_choose(features);
-    if (is_plain_pointwise(g)) {
+    if (mlrc_conv_is_pointwise(g)) {
         p.arrangement = MLRC_CONV_GEMM, p.scratch_bytes = 0;
     } else {
-        for (int32_t i = 0; i < mlrc_f32_conv_variant_count; i++) {
-            const mlrc_f32_conv_variant *v = &mlrc_f32_conv_variants[i];
-            if (mlrc_variant_missing(v->requires, features) || !v->suits(g, features)) continue;
-            p.arrangement = MLRC_CONV_DIRECT, p.variant = i, p.gemm = -1, p.scratch_bytes = 0;
+        const int32_t d = first_direct(g, features);
+        if (d >= 0) {
+            const mlrc_f32_conv_variant *v = &mlrc_f32_conv_variants[d];
+            p.arrangement = MLRC_CONV_DIRECT, p.variant = d, p.gemm = -1, p.scratch_bytes = 0;
             /* quantized in place: no separate quantize */
             if (quantize && v->suits_quantize && v->suits_quantize(g, features)) p.quantize = -1;
-            break;
         }
     }
     *plan = p;

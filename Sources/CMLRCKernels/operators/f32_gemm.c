@@ -1,5 +1,6 @@
 /* The fp32 GEMM operator: its table (each row still splits its own row blocks over threads). */
 #include "mlrc_ukernels.h"
+#include "choose.h"
 
 const mlrc_f32_gemm_variant mlrc_f32_gemm_variants[] = {
 #if defined(__x86_64__)
@@ -13,9 +14,7 @@ const mlrc_f32_gemm_variant mlrc_f32_gemm_variants[] = {
 const int32_t mlrc_f32_gemm_variant_count = (int32_t)(sizeof mlrc_f32_gemm_variants / sizeof mlrc_f32_gemm_variants[0]);
 
 int32_t mlrc_f32_gemm_choose(uint32_t features) {
-    for (int32_t i = 0; i < mlrc_f32_gemm_variant_count; i++)
-        if (!mlrc_variant_missing(mlrc_f32_gemm_variants[i].requires, features)) return i;
-    return mlrc_f32_gemm_variant_count - 1;
+    MLRC_FIRST_ENABLED(mlrc_f32_gemm_variants, mlrc_f32_gemm_variant_count, features)
 }
 
 void mlrc_f32_gemm(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb,

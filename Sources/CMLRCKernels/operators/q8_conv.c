@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <string.h>
 #include "mlrc_ukernels.h"
+#include "choose.h"
 #include "activation.h"
 
 /* Direct (im2col-free) variants: in_c / groups a multiple of 4 (every quad of K is 4 contiguous input bytes) and
@@ -52,13 +53,6 @@ static int32_t chunk_rows(const mlrc_conv_geometry *g) {
     return (int32_t)(rows < pixels ? rows : pixels);
 }
 
-static int is_pointwise(const mlrc_conv_geometry *g) {
-    return g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
-           g->pad_left == 0 && g->groups == 1 && g->in_h == g->out_h && g->in_w == g->out_w;
-}
-
-int mlrc_q8_conv_is_pointwise(const mlrc_conv_geometry *g) { return is_pointwise(g); }
-
 void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const int32_t *bias, int32_t zero,
                              int32_t *folded) {
     const size_t kq = (size_t)(K + 3) / 4;
@@ -71,18 +65,20 @@ void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const i
     }
 }
 
+/* The K the GEMM runs over: the whole padded im2col row when ungrouped, one group's taps x channels otherwise. */
+static int32_t gemm_k(const mlrc_conv_geometry *g) {
+    return g->groups == 1 ? row_bytes(g) : g->kernel_h * g->kernel_w * (g->in_c / g->groups);
+}
+
 static size_t im2col_scratch(const mlrc_conv_geometry *g, int32_t threads) {
-    const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
-    const size_t gemm = mlrc_q8_gemm_scratch_bytes(g->groups == 1 ? row_bytes(g) : kg, threads);
+    const size_t gemm = mlrc_q8_gemm_scratch_bytes(gemm_k(g), threads);
     const size_t im2col = (size_t)chunk_rows(g) * row_bytes(g);
     return gemm + ((im2col + 63) & ~(size_t)63);
 }
 
 /* Enough for every arrangement and variant (the plain entry point's contract). */
 size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) {
-    const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
-    const size_t gemm = mlrc_q8_gemm_scratch_bytes(g->groups == 1 ? row_bytes(g) : kg, threads);
-    if (is_pointwise(g)) return gemm;
+    if (mlrc_conv_is_pointwise(g)) return mlrc_q8_gemm_scratch_bytes(gemm_k(g), threads);
     size_t need = im2col_scratch(g, threads);
     for (int32_t i = 0; i < mlrc_q8_conv_variant_count; i++) {
         const size_t direct = mlrc_q8_conv_variants[i].scratch_bytes(g);
@@ -91,26 +87,26 @@ size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) 
     return need;
 }
 
+static int32_t first_direct(const mlrc_conv_geometry *g, uint32_t features) {
+    MLRC_FIRST_SUITED(mlrc_q8_conv_variants, mlrc_q8_conv_variant_count, features, g, -1)
+}
+
 void mlrc_q8_conv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan) {
-    const uint32_t features = mlrc_cpu_enabled();
     mlrc_kernel_plan p = {MLRC_OP_Q8_CONV, MLRC_CONV_IM2COL, -1, -1, -1, threads < 1 ? 1 : threads, 0};
-    const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
     mlrc_kernel_plan gemm;
-    if (is_pointwise(g)) {
+    if (mlrc_conv_is_pointwise(g)) {
         mlrc_q8_gemm_plan(g->in_c, threads, &gemm);
         p.arrangement = MLRC_CONV_GEMM, p.gemm = gemm.variant, p.scratch_bytes = gemm.scratch_bytes;
         *plan = p;
         return;
     }
-    for (int32_t i = 0; i < mlrc_q8_conv_variant_count; i++) {
-        const mlrc_q8_conv_variant *v = &mlrc_q8_conv_variants[i];
-        if (!mlrc_variant_missing(v->requires, features) && v->suits(g, features)) {
-            p.arrangement = MLRC_CONV_DIRECT, p.variant = i, p.scratch_bytes = v->scratch_bytes(g);
-            *plan = p;
-            return;
-        }
+    const int32_t d = first_direct(g, mlrc_cpu_enabled());
+    if (d >= 0) {
+        p.arrangement = MLRC_CONV_DIRECT, p.variant = d, p.scratch_bytes = mlrc_q8_conv_variants[d].scratch_bytes(g);
+        *plan = p;
+        return;
     }
-    mlrc_q8_gemm_plan(g->groups == 1 ? row_bytes(g) : kg, threads, &gemm);
+    mlrc_q8_gemm_plan(gemm_k(g), threads, &gemm);
     p.gemm = gemm.variant, p.scratch_bytes = im2col_scratch(g, threads);
     *plan = p;
 }
@@ -195,7 +191,7 @@ int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, 
     const int32_t kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups), ng = g->out_c / g->groups;
     const int32_t ktotal = row_bytes(g), rows = chunk_rows(g);
     /* Ungrouped: the GEMM runs over the whole padded row (K rounded up to a quad). */
-    const int32_t kgemm = g->groups == 1 ? ktotal : kg;
+    const int32_t kgemm = gemm_k(g);
     const size_t gemm_bytes = mlrc_q8_gemm_scratch_bytes(kgemm, threads);
     uint8_t *cols = (uint8_t *)scratch + gemm_bytes;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;

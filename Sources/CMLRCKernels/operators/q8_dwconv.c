@@ -1,5 +1,6 @@
 /* The int8 depthwise operator: its table, and the split of rows or channel units over threads. */
 #include "mlrc_ukernels.h"
+#include "choose.h"
 #include "parallel.h"
 
 const mlrc_q8_dwconv_variant mlrc_q8_dwconv_variants[] = {
@@ -19,17 +20,14 @@ const mlrc_q8_dwconv_variant mlrc_q8_dwconv_variants[] = {
 const int32_t mlrc_q8_dwconv_variant_count =
     (int32_t)(sizeof mlrc_q8_dwconv_variants / sizeof mlrc_q8_dwconv_variants[0]);
 
+static int32_t choose(const mlrc_conv_geometry *g, uint32_t features) {
+    MLRC_FIRST_SUITED(mlrc_q8_dwconv_variants, mlrc_q8_dwconv_variant_count, features, g,
+                      mlrc_q8_dwconv_variant_count - 1)
+}
+
 void mlrc_q8_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan) {
-    const uint32_t features = mlrc_cpu_enabled();
-    int32_t chosen = mlrc_q8_dwconv_variant_count - 1;
-    for (int32_t i = 0; i < mlrc_q8_dwconv_variant_count; i++) {
-        const mlrc_q8_dwconv_variant *v = &mlrc_q8_dwconv_variants[i];
-        if (!mlrc_variant_missing(v->requires, features) && (!v->suits || v->suits(g, features))) {
-            chosen = i;
-            break;
-        }
-    }
-    const mlrc_kernel_plan p = {MLRC_OP_Q8_DWCONV, 0, chosen, -1, -1, threads < 1 ? 1 : threads, 0};
+    const mlrc_kernel_plan p = {MLRC_OP_Q8_DWCONV,         0, choose(g, mlrc_cpu_enabled()), -1, -1,
+                                threads < 1 ? 1 : threads, 0};
     *plan = p;
 }
 

@@ -2,6 +2,7 @@
  * requantizing residual add, max pooling. */
 #include <omp.h>
 #include "mlrc_ukernels.h"
+#include "choose.h"
 #include "activation.h"
 
 const mlrc_q8_quantize_variant mlrc_q8_quantize_variants[] = {
@@ -36,22 +37,14 @@ const mlrc_q8_maxpool_variant mlrc_q8_maxpool_variants[] = {
 const int32_t mlrc_q8_maxpool_variant_count =
     (int32_t)(sizeof mlrc_q8_maxpool_variants / sizeof mlrc_q8_maxpool_variants[0]);
 
-/* The first row whose features are enabled (the reference, last, needs none). */
-/* clang-format off */
-#define FIRST_ENABLED(table, count, features)                                                                        \
-    for (int32_t i = 0; i < (count); i++)                                                                            \
-        if (!mlrc_variant_missing((table)[i].requires, (features))) return i;                                        \
-    return (count) - 1;
-/* clang-format on */
-
 int32_t mlrc_q8_quantize_choose(uint32_t features) {
-    FIRST_ENABLED(mlrc_q8_quantize_variants, mlrc_q8_quantize_variant_count, features)
+    MLRC_FIRST_ENABLED(mlrc_q8_quantize_variants, mlrc_q8_quantize_variant_count, features)
 }
 static int32_t add_choose(uint32_t features) {
-    FIRST_ENABLED(mlrc_q8_add_variants, mlrc_q8_add_variant_count, features)
+    MLRC_FIRST_ENABLED(mlrc_q8_add_variants, mlrc_q8_add_variant_count, features)
 }
 static int32_t maxpool_choose(uint32_t features) {
-    FIRST_ENABLED(mlrc_q8_maxpool_variants, mlrc_q8_maxpool_variant_count, features)
+    MLRC_FIRST_ENABLED(mlrc_q8_maxpool_variants, mlrc_q8_maxpool_variant_count, features)
 }
 
 static void plan_of(int32_t op, int32_t variant, mlrc_kernel_plan *plan) {

@@ -2,6 +2,7 @@
  * ranges of 6-row blocks when there are enough rows, else ranges of 8-column panels, e.g. the classifier head). */
 #include <omp.h>
 #include "mlrc_ukernels.h"
+#include "choose.h"
 #include "activation.h"
 
 const mlrc_q8_gemm_variant mlrc_q8_gemm_variants[] = {
@@ -22,9 +23,7 @@ const mlrc_q8_gemm_variant mlrc_q8_gemm_variants[] = {
 const int32_t mlrc_q8_gemm_variant_count = (int32_t)(sizeof mlrc_q8_gemm_variants / sizeof mlrc_q8_gemm_variants[0]);
 
 static int32_t choose(uint32_t features) {
-    for (int32_t i = 0; i < mlrc_q8_gemm_variant_count; i++)
-        if (!mlrc_variant_missing(mlrc_q8_gemm_variants[i].requires, features)) return i;
-    return mlrc_q8_gemm_variant_count - 1;
+    MLRC_FIRST_ENABLED(mlrc_q8_gemm_variants, mlrc_q8_gemm_variant_count, features)
 }
 
 void mlrc_q8_gemm_plan(int32_t K, int32_t threads, mlrc_kernel_plan *plan) {

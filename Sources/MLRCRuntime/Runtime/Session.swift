@@ -58,13 +58,14 @@ public final class Session {
         }
         scratch = try AlignedFloatBuffer(count: scratchFloats)
 
-        // Folding the zero point once saves every call a pass over the weights (the classifier reads them twice).
+        // Folding the zero point once saves every call a pass over the weights (the classifier reads them twice):
+        // for the int8 convolutions the plan runs as one GEMM on their input.
         var offsets = Array(repeating: -1, count: model.graph.steps.count)
         var total = 0
         for (i, step) in model.graph.steps.enumerated() where step.node.op == .quantizedConv && step.inputZero != 0 {
-            guard model.data(step.node.weights[0]) != nil else { continue }
-            var g = step.geometry
-            if mlrc_q8_conv_is_pointwise(&g) != 0 { offsets[i] = total; total += Int(g.out_c) }
+            guard model.data(step.node.weights[0]) != nil, plans[i].arrangement == Int32(MLRC_CONV_GEMM) else { continue }
+            offsets[i] = total
+            total += Int(step.geometry.out_c)
         }
         foldedStorage = try AlignedFloatBuffer(count: total)  // int32 values in float-sized slots
         foldedBias = UnsafeMutableRawPointer(foldedStorage.pointer).assumingMemoryBound(to: Int32.self)
