@@ -6,6 +6,7 @@
 #   make install PREFIX=DIR   DIR/lib/libmlrc.so, DIR/include/mlrc.h, DIR/bin/{mlrc-infer,quantize},
 #                             DIR/lib/pkgconfig/mlrc.pc, DIR/share/mlrc/default.mlrc
 #   make bench                int8 and fp32 latency, peak memory, model size against the peers (tools/bench.py)
+#   make bench-kernels        the int8 GEMM and depthwise kernels per layer shape against the core's peaks
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -38,7 +39,8 @@ DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 CLANG ?= clang
 
 .PHONY: all build model install check test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build \
-        fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers
+        fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers \
+        bench-kernels
 
 all: build model
 
@@ -202,6 +204,16 @@ $(BENCH_PY):
 
 bench: build model $(BENCH_PY)
 	$(BENCH_PY) tools/bench.py --bin $(BIN) --out $(BENCH_DIR) --rounds $(BENCH_ROUNDS)
+
+# The int8 GEMM and depthwise kernels per layer shape against this core's register-only peaks, at the ISA level
+# BENCH_ISA (default: AVX2 on x86, which is what AVX2-only boards run; auto elsewhere), written to kernels.md.
+BENCH_ISA ?= $(if $(filter x86_64,$(shell uname -m)),avx2,auto)
+BENCH_THREADS ?= 1
+bench-kernels: build
+	mkdir -p $(BENCH_DIR)
+	$(CC_TEST) -O2 -I$(KERNELS)/include tools/bench_kernels.c -o $(BENCH_DIR)/bench_kernels -L$(BIN) -lmlrc \
+	  -Wl,-rpath,$(abspath $(BIN)) -lm
+	$(BENCH_DIR)/bench_kernels $(BENCH_ISA) $(BENCH_THREADS) | tee $(BENCH_DIR)/kernels.md
 
 clean:
 	rm -rf .build $(TEST_DIR)

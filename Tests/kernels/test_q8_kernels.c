@@ -186,7 +186,13 @@ static void test_dwconv(void) {
                               {10, 9, 280, 5, 5, 1, 2, 2, 2, 2},
                               {11, 11, 144, 5, 5, 2, 1, 1, 2, 2},
                               {6, 7, 40, 9, 9, 1, 4, 4, 4, 4},
-                              {5, 5, 130, 3, 3, 1, 0, 0, 0, 0}};
+                              {5, 5, 130, 3, 3, 1, 0, 0, 0, 0},
+                              /* horizontal strip; wide 3x3 with a tail of 8; 4x4 stride 3 (even width, pairs end
+                               * on the kernel's edge); 17x17 (past the tap-pair row buffer's limits) */
+                              {12, 30, 96, 1, 7, 1, 0, 3, 0, 3},
+                              {20, 61, 72, 3, 3, 1, 1, 1, 1, 1},
+                              {13, 14, 48, 4, 4, 3, 1, 2, 2, 1},
+                              {20, 20, 16, 17, 17, 1, 8, 8, 8, 8}};
     stage_case cases[16];
     const int ncases = stage_cases(cases);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -202,13 +208,22 @@ static void test_dwconv(void) {
             const mlrc_q8_output *out = &cases[c].out;
             const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
             void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
-            mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 0, g.out_h, 0, 1);
+            mlrc_q8_dwconv_ref(&g, x, zero, w, c % 2 ? bias : NULL, scale, out, ref, 0, g.out_h, 0, 1, NULL);
             for (int32_t r = 0; r < mlrc_q8_dwconv_variant_count; r++) { /* every row, through the operator */
                 const mlrc_q8_dwconv_variant *vr = &mlrc_q8_dwconv_variants[r];
                 if (!row_runs(vr->requires) || (vr->suits && !vr->suits(&g, mlrc_cpu_detected()))) continue;
-                const mlrc_kernel_plan plan = {MLRC_OP_Q8_DWCONV, 0, r, -1, -1, 2, 0};
+                const size_t share = vr->scratch_bytes ? (vr->scratch_bytes(&g) + 63) / 64 * 64 : 0;
+                const mlrc_kernel_plan plan = {MLRC_OP_Q8_DWCONV, 0, r, -1, -1, 2, 2 * share};
+                void *scratch = share ? aligned_alloc(64, 2 * share) : NULL;
                 memset(opt, 0, n * es);
-                mlrc_q8_dwconv_run(&plan, &g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, 2);
+                expect(mlrc_q8_dwconv_run(&plan, &g, x, zero, w, c % 2 ? bias : NULL, scale, out, opt, scratch, 2) ==
+                           MLRC_KERNEL_OK,
+                       vr->name);
+                if (share && c == 0) /* no silent fallback without its scratch */
+                    expect(mlrc_q8_dwconv_run(&plan, &g, x, zero, w, NULL, scale, out, opt, NULL, 1) ==
+                               MLRC_KERNEL_ERR_SCRATCH,
+                           "q8 dwconv without scratch");
+                free(scratch);
                 char what[160];
                 snprintf(what, sizeof what, "%s %dx%dx%d k%dx%d s%d pad %d%d%d%d %s act %d", vr->name, v[0], v[1], v[2],
                          v[3], v[4], v[5], v[6], v[7], v[8], v[9], cases[c].name, out->act);

@@ -6,7 +6,7 @@
 #include "activation.h"
 #include "q8_requantize.h"
 
-/* The range loop of the variants that widen rows to int16 (AVX2, NEON): chunks of MLRC_Q8_PACK_ROWS / 6 row blocks
+/* The range loop of the variants that widen rows to int16 (AVX2, NEON): chunks of MLRC_Q8_CHUNK_ROWS / 6 row blocks
  * are packed into the thread's scratch, then every column panel passes over the chunk while it is in cache.
  * pack(rows, K, kp, A, lda, zero, dst) and tile(rows, cols, kq, kp, packed, panel, n0, bias, scale, out, C, row_bytes)
  * are the variant's; as a static inline called with known functions, the calls inline. */
@@ -18,7 +18,7 @@ typedef void (*mlrc_q8_tile_fn)(int32_t rows, int32_t cols, int32_t kq, int32_t 
 
 static inline void mlrc_q8_gemm_int16_range(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0,
                                             int32_t nb1, int thread, mlrc_q8_pack_fn pack_rows, mlrc_q8_tile_fn tile) {
-    enum { MR = 6, CHUNK = MLRC_Q8_PACK_ROWS / 6 };
+    enum { MR = 6, CHUNK = MLRC_Q8_CHUNK_ROWS / 6 };
     int16_t *pack = (int16_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
     const int32_t kq = (g->K + 3) / 4, kp = kq * 4;
     for (int32_t chunk = rb0; chunk < rb1; chunk += CHUNK) {

@@ -8,8 +8,10 @@
 #include "mlrc_kernels.h"
 #include "activation.h"
 
-/* Rows of activations an optimized GEMM packs per chunk (widened to int16); sizes the per-thread scratch. */
-#define MLRC_Q8_PACK_ROWS 24
+/* Rows of activations an optimized GEMM packs per chunk (widened to int16), and the most any kernel packs at
+ * once (a whole small map, so that its weights stream through once): the latter sizes the per-thread scratch. */
+#define MLRC_Q8_CHUNK_ROWS 24
+#define MLRC_Q8_PACK_ROWS 60
 
 /* acc + bias wrapping like the SIMD adds (never reached by validated models, but defined behaviour). */
 static inline int32_t mlrc_q8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }

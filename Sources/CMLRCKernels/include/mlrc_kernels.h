@@ -214,13 +214,15 @@ int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, 
                      const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
                      void *output, void *scratch, int32_t threads);
 
-/* Depthwise convolution, weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing. */
+/* Depthwise convolution, weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing. scratch:
+ * plan->scratch_bytes bytes, 64-byte aligned (NULL when 0); run returns MLRC_KERNEL_ERR_SCRATCH, writing nothing,
+ * when the plan needs scratch and it is NULL. mlrc_q8_dwconv allocates its own (the reference when it cannot). */
 void mlrc_q8_dwconv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                     const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t threads);
 void mlrc_q8_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan);
 int mlrc_q8_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                        const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                       void *output, int32_t threads);
+                       void *output, void *scratch, int32_t threads);
 
 /* q = round_half_even(clamp(x * inv_scale, -zero, 255 - zero)) + zero. */
 void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);

@@ -106,12 +106,13 @@ typedef struct mlrc_q8_conv_variant {
 typedef void (*mlrc_q8_dwconv_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                   const int8_t *weights, const int32_t *bias, const float *scale,
                                   const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                                  int32_t u1);
+                                  int32_t u1, void *scratch);
 typedef struct mlrc_q8_dwconv_variant {
     const char *name;
     uint32_t requires;
     mlrc_conv_suits_fn suits;
     int32_t unit_channels;
+    size_t (*scratch_bytes)(const mlrc_conv_geometry *g); /* per thread (64-byte aligned); NULL: none */
     mlrc_q8_dwconv_fn run;
 } mlrc_q8_dwconv_variant;
 
@@ -244,21 +245,28 @@ void mlrc_f32_dwconv_64c_avx512(const mlrc_conv_geometry *g, const float *input,
 /* ---- int8 depthwise (weights [kernel_h][kernel_w][C] int8; padding taps contribute nothing) ---- */
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t oy0,
-                        int32_t oy1, int32_t u0, int32_t u1);
+                        int32_t oy1, int32_t u0, int32_t u1, void *scratch);
 /* One output pixel of the reference, channels [c0, c1) (pixel_out: that pixel's output row): the channel tail of
  * the SIMD variants. */
 void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                               const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *pixel_out,
                               int32_t oy, int32_t ox, int32_t c0, int32_t c1);
+/* Horizontal tap pairs from int16 row buffers in scratch (mlrc_q8_dwconv_16c2_avx2_scratch bytes per thread),
+ * kernels 2..16 wide and up to 16 high. */
+int mlrc_q8_dwconv_16c2_avx2_suits(const mlrc_conv_geometry *g, uint32_t features);
+size_t mlrc_q8_dwconv_16c2_avx2_scratch(const mlrc_conv_geometry *g);
+void mlrc_q8_dwconv_16c2_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                              int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
 /* 16-channel blocks on AVX2 (tap pairs through vpmaddwd in the interior); the _avx512 entry takes 32 channels per
  * step in zmm registers first. */
 void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
+                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
 void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                const int8_t *weights, const int32_t *bias, const float *scale,
                                const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                               int32_t u1);
+                               int32_t u1, void *scratch);
 /* One output row of the 16-channel AVX2 kernel, channels [c_begin, C) (a multiple of 16): the AVX-VNNI tail. */
 void mlrc_q8_dwconv_16c_avx2_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
@@ -268,15 +276,15 @@ int mlrc_q8_dwconv_32c4_avxvnni_suits(const mlrc_conv_geometry *g, uint32_t feat
 void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
                                  const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                                 int32_t u1);
+                                 int32_t u1, void *scratch);
 int mlrc_q8_dwconv_64c4_avx512vnni_suits(const mlrc_conv_geometry *g, uint32_t features);
 void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                     const int8_t *weights, const int32_t *bias, const float *scale,
                                     const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                                    int32_t u1);
+                                    int32_t u1, void *scratch);
 void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1);
+                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
 
 /* ---- int8 element-wise and pooling ---- */
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);

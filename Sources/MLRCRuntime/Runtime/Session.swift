@@ -291,7 +291,7 @@ public final class Session {
                     check(
                         mlrc_q8_dwconv_run(
                             &plans[index], &g, bytes(node.inputs[0]), step.inputZero, w, bias, scale, &out,
-                            y, t), index)
+                            y, scratch.pointer, t), index)
                 }
             }
         }

@@ -59,6 +59,51 @@ MLRC_AVX2 static inline void mlrc_avx2_quantize_floats(size_t count, const float
     for (; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
 }
 
+/* The output stage for 16 channels with every per-channel constant already loaded. */
+typedef struct mlrc_q8_stage2x8 {
+    __m256i b0, b1;
+    __m256 s0, s1, vlo, vhi;
+    __m256i zero;
+} mlrc_q8_stage2x8;
+
+MLRC_AVX2 static inline void mlrc_q8_store16_avx2(const mlrc_q8_stage2x8 *st, __m256i a0, __m256i a1,
+                                                  const mlrc_q8_output *out, char *dst) {
+    __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
+    __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
+    if (out->kind == MLRC_Q8_OUT_F32) {
+        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(v0, out->act));
+        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(v1, out->act));
+        return;
+    }
+    v0 = _mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi);
+    v1 = _mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi);
+    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(v0), st->zero);
+    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(v1), st->zero);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    if (out->lut) {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
+    } else {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    }
+}
+
+/* The 16-channel stage of channels [c, c + 16). */
+MLRC_AVX2 static inline mlrc_q8_stage2x8 mlrc_q8_stage2x8_load(const int32_t *bias, const float *scale,
+                                                               const mlrc_q8_output *out, int32_t c) {
+    mlrc_q8_stage2x8 st;
+    st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
+    st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
+    st.s0 = _mm256_loadu_ps(scale + c);
+    st.s1 = _mm256_loadu_ps(scale + c + 8);
+    st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
+    st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
+    st.zero = _mm256_set1_epi32(out->zero);
+    return st;
+}
+
 /* The same stage when the bias is already in the accumulators. */
 MLRC_AVX2 static inline void mlrc_q8_store8_with_bias_avx2(__m256i acc, int32_t n0, int32_t cols, const float *scale,
                                                            const mlrc_q8_output *out, void *row) {

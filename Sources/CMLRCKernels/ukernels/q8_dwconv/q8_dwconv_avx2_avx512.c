@@ -10,38 +10,6 @@
 #include "mlrc_ukernels.h"
 #include "window.h"
 
-/* The output stage for 16 channels with every per-channel constant already loaded. */
-typedef struct stage16 {
-    __m256i b0, b1;
-    __m256 s0, s1, vlo, vhi;
-    __m256i zero;
-} stage16;
-
-MLRC_AVX2 static inline void store16(const stage16 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out, char *dst) {
-    __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
-    __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
-    if (out->kind == MLRC_Q8_OUT_F32) {
-        _mm256_storeu_ps((float *)dst, mlrc_avx2_activate(v0, out->act));
-        _mm256_storeu_ps((float *)dst + 8, mlrc_avx2_activate(v1, out->act));
-        return;
-    }
-    v0 = _mm256_min_ps(_mm256_max_ps(v0, st->vlo), st->vhi);
-    v1 = _mm256_min_ps(_mm256_max_ps(v1, st->vlo), st->vhi);
-    const __m256i q0 = _mm256_add_epi32(_mm256_cvtps_epi32(v0), st->zero);
-    const __m256i q1 = _mm256_add_epi32(_mm256_cvtps_epi32(v1), st->zero);
-    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
-    if (out->lut) {
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)tmp, bytes);
-        for (int j = 0; j < 16; j++) ((uint8_t *)dst)[j] = out->lut[tmp[j]];
-    } else {
-        _mm_storeu_si128((__m128i *)dst, bytes);
-    }
-}
-
-static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out, int32_t c);
-
 /* AVX-512BW: 32 channels per step (the 16-channel blocks below take the rest). Channels [0, wide) of a row. */
 #define ZMM_TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
 ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
@@ -50,7 +18,8 @@ ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *in
     const int32_t C = g->in_c;
     const __m512i z = _mm512_set1_epi16((int16_t)zero);
     for (int32_t c = 0; c < wide; c += 32) {
-        const stage16 st0 = stage_for(bias, scale, out, c), st1 = stage_for(bias, scale, out, c + 16);
+        const mlrc_q8_stage2x8 st0 = mlrc_q8_stage2x8_load(bias, scale, out, c),
+                               st1 = mlrc_q8_stage2x8_load(bias, scale, out, c + 16);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             const mlrc_window win = mlrc_window_at(g, oy, ox);
             __m512i a0 = _mm512_setzero_si512(), a1 = a0;
@@ -67,23 +36,11 @@ ZMM_TARGET static void dw_row_zmm(const mlrc_conv_geometry *g, const uint8_t *in
                 }
             }
             char *dst = row_out + ((size_t)ox * C + c) * esize;
-            store16(&st0, _mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1), out, dst);
-            store16(&st1, _mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1), out, dst + 16 * esize);
+            mlrc_q8_store16_avx2(&st0, _mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1), out, dst);
+            mlrc_q8_store16_avx2(&st1, _mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1), out,
+                                 dst + 16 * esize);
         }
     }
-}
-
-MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                                          int32_t c) {
-    stage16 st;
-    st.b0 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c)) : _mm256_setzero_si256();
-    st.b1 = bias ? _mm256_loadu_si256((const __m256i *)(bias + c + 8)) : _mm256_setzero_si256();
-    st.s0 = _mm256_loadu_ps(scale + c);
-    st.s1 = _mm256_loadu_ps(scale + c + 8);
-    st.vlo = _mm256_set1_ps((float)(out->lo - out->zero));
-    st.vhi = _mm256_set1_ps((float)(out->hi - out->zero));
-    st.zero = _mm256_set1_epi32(out->zero);
-    return st;
 }
 
 /* The tap-pair path's constants for channels [c, c + 16): pair p's weights in wp[2p] (channels 0-3 and 8-11,
@@ -92,11 +49,11 @@ MLRC_AVX2 static inline stage16 stage_for(const int32_t *bias, const float *scal
 #define MAX_PAIRS 32
 typedef struct pair_block {
     __m256i wp[2 * MAX_PAIRS];
-    stage16 st;
+    mlrc_q8_stage2x8 st;
 } pair_block;
 
-MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const stage16 *st, int32_t zero,
-                                   int32_t c, pair_block *pb) {
+MLRC_AVX2 static void pair_weights(const mlrc_conv_geometry *g, const int8_t *weights, const mlrc_q8_stage2x8 *st,
+                                   int32_t zero, int32_t c, pair_block *pb) {
     const int32_t taps = g->kernel_h * g->kernel_w, C = g->in_c;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum_lo = _mm256_setzero_si256(), sum_hi = sum_lo;
@@ -128,7 +85,8 @@ MLRC_AVX2 static inline void pair_pixel(const pair_block *pb, const uint8_t *in,
         alo = _mm256_add_epi32(alo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), pb->wp[t]));
         ahi = _mm256_add_epi32(ahi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), pb->wp[t + 1]));
     }
-    store16(&pb->st, _mm256_permute2x128_si256(alo, ahi, 0x20), _mm256_permute2x128_si256(alo, ahi, 0x31), out, dst);
+    mlrc_q8_store16_avx2(&pb->st, _mm256_permute2x128_si256(alo, ahi, 0x20), _mm256_permute2x128_si256(alo, ahi, 0x31),
+                         out, dst);
 }
 
 /* Output row oy, channels [c_begin, C) (c_begin a multiple of 16). */
@@ -158,7 +116,7 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
     }
     pair_block pb;
     for (int32_t c = first; c < full; c += 16) {
-        const stage16 st = stage_for(bias, scale, out, c);
+        const mlrc_q8_stage2x8 st = mlrc_q8_stage2x8_load(bias, scale, out, c);
         if (in1 > in0) pair_weights(g, weights, &st, zero, c, &pb);
         for (int32_t ox = 0; ox < g->out_w; ox++) {
             if (ox >= in0 && ox < in1) {
@@ -181,7 +139,7 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
                     a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
                 }
             }
-            store16(&st, a0, a1, out, row_out + ((size_t)ox * C + c) * esize);
+            mlrc_q8_store16_avx2(&st, a0, a1, out, row_out + ((size_t)ox * C + c) * esize);
         }
     }
     if (full < C) /* channel tail: the reference */
@@ -192,7 +150,8 @@ MLRC_AVX2 static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, 
 
 void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch) {
+    (void)scratch;
     (void)u0, (void)u1;
     for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 0, 0);
 }
@@ -200,7 +159,8 @@ void mlrc_q8_dwconv_16c_avx2(const mlrc_conv_geometry *g, const uint8_t *input, 
 void mlrc_q8_dwconv_32c_avx512(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                const int8_t *weights, const int32_t *bias, const float *scale,
                                const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                               int32_t u1) {
+                               int32_t u1, void *scratch) {
+    (void)scratch;
     (void)u0, (void)u1;
     for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy, 1, 0);
 }

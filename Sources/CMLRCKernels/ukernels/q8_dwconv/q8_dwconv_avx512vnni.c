@@ -406,7 +406,8 @@ static void run_unit(const mlrc_conv_geometry *g, const uint8_t *input, int32_t 
 void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                     const int8_t *weights, const int32_t *bias, const float *scale,
                                     const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                                    int32_t u1) {
+                                    int32_t u1, void *scratch) {
+    (void)scratch;
     run_unit(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1, u0, u1);
 }
 #else

@@ -187,7 +187,8 @@ VX_TARGET static void vx_rows(const mlrc_conv_geometry *g, const uint8_t *input,
 void mlrc_q8_dwconv_32c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                  const int8_t *weights, const int32_t *bias, const float *scale,
                                  const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
-                                 int32_t u1) {
+                                 int32_t u1, void *scratch) {
+    (void)scratch;
     (void)u0, (void)u1;
     const int32_t tail = g->in_c / VX_CHUNK * VX_CHUNK;
     if (oy0 < oy1) vx_rows(g, input, in_zero, weights, bias, scale, out, output, oy0, oy1);

@@ -43,7 +43,8 @@ static void dw_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t ze
 
 void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1) {
+                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch) {
+    (void)scratch;
     (void)u0, (void)u1;
     for (int32_t oy = oy0; oy < oy1; oy++) dw_row(g, input, in_zero, weights, bias, scale, out, output, oy);
 }

@@ -24,7 +24,8 @@ void mlrc_q8_dwconv_ref_pixel(const mlrc_conv_geometry *g, const uint8_t *input,
 
 void mlrc_q8_dwconv_ref(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                         const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, int32_t oy0,
-                        int32_t oy1, int32_t u0, int32_t u1) {
+                        int32_t oy1, int32_t u0, int32_t u1, void *scratch) {
+    (void)scratch;
     (void)u0, (void)u1;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1;
     for (int32_t oy = oy0; oy < oy1; oy++)

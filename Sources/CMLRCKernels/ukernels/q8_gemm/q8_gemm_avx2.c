@@ -2,22 +2,26 @@
  * [-255, 255]), weights are widened from the packed quads on the fly, and vpmaddwd multiplies pairs into exact
  * int32 sums: no int16 saturation can occur (unlike vpmaddubsw on full-range uint8 x int8), so weights keep all
  * 8 bits. Micro-kernel: 6 rows x 8 columns, 12 accumulators each holding two k-pairs per column, reduced by one
- * hadd at the end. Blocking and threading: common/q8_gemm_driver.h (chunks of 24 packed rows, every column panel
- * passing over a chunk while it is in L1/L2). */
+ * hadd at the end; blocks of fewer rows (the last of a map) run a tile of their own height, not a 6-row tile.
+ * Blocking: chunks of 24 rows are widened into the thread's scratch, then every column panel passes over the
+ * chunk while it is in L1, with its bias and scale loaded once per chunk; a range of at most 60 rows (a 7x7 map)
+ * is one chunk, so that its weights, the larger operand there, stream through once. The uint8 output stage runs on two
+ * rows at a time (one pack and one permute for 16 results). */
 #if defined(__x86_64__)
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
-#include "q8_gemm_ranges.h"
+#include "q8_requantize.h"
 
 #define MR 6
+#define INLINE __attribute__((always_inline)) inline
 
-/* Rows [m, m + rows) of A as int16 (a - zero), [MR][kp]; missing rows repeat the last one (computed, never stored). */
+/* Rows [m, m + rows) of A as int16 (a - zero), [rows][kp], zero-padded to kp. */
 MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int32_t zero,
                                 int16_t *dst) {
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
-    for (int r = 0; r < MR; r++) {
-        const uint8_t *src = A + (size_t)(r < rows ? r : rows - 1) * lda;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *src = A + (size_t)r * lda;
         int16_t *d = dst + (size_t)r * kp;
         int32_t k = 0;
         for (; k + 16 <= K; k += 16) {
@@ -29,43 +33,112 @@ MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8
     }
 }
 
-#define Q8_ROW(r)                                                                                                      \
-    {                                                                                                                  \
-        const __m256i x = _mm256_set1_epi64x(*(const int64_t *)(ap + (size_t)(r)*kp + 4 * (size_t)q));                 \
-        lo##r = _mm256_add_epi32(lo##r, _mm256_madd_epi16(x, w0));                                                     \
-        hi##r = _mm256_add_epi32(hi##r, _mm256_madd_epi16(x, w1));                                                     \
-    }
+/* One panel's output stage, loaded once per chunk. */
+typedef struct stage {
+    __m256i bias;
+    __m256 scale, lo, hi;
+    __m256i zero16;
+    int fast; /* uint8 output over all 8 columns: the two-row path; else mlrc_q8_store8_avx2 per row */
+} stage;
 
-/* One 6 x 8 tile over all of K. */
-MLRC_AVX2 static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp,
-                           int32_t n0, const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C,
-                           size_t row_bytes) {
-    __m256i lo0 = _mm256_setzero_si256(), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0;
-    __m256i lo3 = lo0, hi3 = lo0, lo4 = lo0, hi4 = lo0, lo5 = lo0, hi5 = lo0;
+MLRC_AVX2 static INLINE void stage_load(stage *s, int32_t n0, int32_t cols, const int32_t *bias, const float *scale,
+                                        const mlrc_q8_output *out) {
+    s->fast = out->kind == MLRC_Q8_OUT_U8 && cols == 8;
+    if (!s->fast) return;
+    s->bias = bias ? _mm256_loadu_si256((const __m256i *)(bias + n0)) : _mm256_setzero_si256();
+    s->scale = _mm256_loadu_ps(scale + n0);
+    s->lo = _mm256_set1_ps((float)(out->lo - out->zero));
+    s->hi = _mm256_set1_ps((float)(out->hi - out->zero));
+    s->zero16 = _mm256_set1_epi16((int16_t)out->zero);
+}
+
+/* round(clamp((acc + bias) * scale)) without the zero point: the mlrc_q8_output U8 stage's order. */
+MLRC_AVX2 static INLINE __m256i stage_int(const stage *s, __m256i acc) {
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc, s->bias)), s->scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, s->lo), s->hi);
+    return _mm256_cvtps_epi32(v);
+}
+
+/* Two rows' 8 uint8 results: rows a and b (b may repeat a). The values lie in [lo - zero, hi - zero], so the
+ * int16 pack and the zero point added in int16 never saturate. */
+MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, const mlrc_q8_output *out, uint8_t *ya,
+                                    uint8_t *yb, int two) {
+    const __m256i p16 = _mm256_add_epi16(_mm256_packs_epi32(stage_int(s, a), stage_int(s, b)), s->zero16);
+    const __m256i u8 = _mm256_packus_epi16(p16, p16); /* lane 0: a0-3 b0-3 a0-3 b0-3, lane 1: a4-7 b4-7 ... */
+    const __m128i ab =
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(u8, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
+    if (!out->lut) {
+        _mm_storel_epi64((__m128i *)ya, ab);
+        if (two) _mm_storeh_pd((double *)yb, _mm_castsi128_pd(ab));
+        return;
+    }
+    uint8_t bytes[16];
+    _mm_storeu_si128((__m128i *)bytes, ab);
+    for (int j = 0; j < 8; j++) ya[j] = out->lut[bytes[j]];
+    for (int j = 0; two && j < 8; j++) yb[j] = out->lut[bytes[8 + j]];
+}
+
+/* R rows (a constant where inlined) x 8 columns over all of K. */
+MLRC_AVX2 static INLINE void tile(const int R, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
+                                  int32_t cols, const stage *s, const int32_t *bias, const float *scale,
+                                  const mlrc_q8_output *out, char *C, size_t row_bytes) {
+    __m256i lo[MR], hi[MR];
+    for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm256_setzero_si256();
     for (int32_t q = 0; q < kq; q++) {
         const int8_t *w = bp + (size_t)q * 32;
         const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
         const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16)));
-        /* clang-format off */
-        Q8_ROW(0) Q8_ROW(1) Q8_ROW(2) Q8_ROW(3) Q8_ROW(4) Q8_ROW(5)
-        /* clang-format on */
+        for (int r = 0; r < R; r++) {
+            int64_t quad;
+            memcpy(&quad, ap + (size_t)r * kp + 4 * (size_t)q, sizeof quad);
+            const __m256i x = _mm256_set1_epi64x(quad);
+            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(x, w0));
+            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(x, w1));
+        }
     }
     /* lo holds columns 0-3 as (k0+k1, k2+k3) pairs, hi columns 4-7: hadd then a lane permute gives c0..c7. */
-    const __m256i sums[MR] = {
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo0, hi0), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo1, hi1), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo2, hi2), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo3, hi3), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo4, hi4), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo5, hi5), 0xD8),
-    };
-    for (int r = 0; r < rows; r++)
-        mlrc_q8_store8_avx2(sums[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
+    __m256i sum[MR];
+    for (int r = 0; r < R; r++) sum[r] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+    if (s->fast) {
+        for (int r = 0; r < R; r += 2)
+            store2(s, sum[r], sum[r + 1 < R ? r + 1 : r], out, (uint8_t *)(C + (size_t)r * row_bytes) + n0,
+                   (uint8_t *)(C + (size_t)(r + 1) * row_bytes) + n0, r + 1 < R);
+    } else {
+        for (int r = 0; r < R; r++) mlrc_q8_store8_avx2(sum[r], n0, cols, bias, scale, out, C + (size_t)r * row_bytes);
+    }
 }
 
-void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                   int thread) {
-    mlrc_q8_gemm_int16_range(g, rb0, rb1, nb0, nb1, thread, pack_rows, tile);
+MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
+                               int32_t cols, const stage *s, const mlrc_q8_gemm_args *g, char *C) {
+    switch (rows) {
+#define TILE_CASE(R)                                                                                                   \
+    case R: tile(R, kq, kp, ap, bp, n0, cols, s, g->bias, g->scale, g->out, C, g->row_bytes); break;
+        TILE_CASE(6)
+        TILE_CASE(5) TILE_CASE(4) TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
+#undef TILE_CASE
+            default : break;
+    }
+}
+
+MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0,
+                                             int32_t nb1, int thread) {
+    int16_t *pack = (int16_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
+    const int32_t kq = (g->K + 3) / 4, kp = kq * 4;
+    const int32_t chunk_blocks = rb1 - rb0 <= MLRC_Q8_PACK_ROWS / MR ? rb1 - rb0 : MLRC_Q8_CHUNK_ROWS / MR;
+    for (int32_t chunk = rb0; chunk < rb1; chunk += chunk_blocks) {
+        const int32_t chunk_end = chunk + chunk_blocks < rb1 ? chunk + chunk_blocks : rb1;
+        const int32_t m0 = chunk * MR, m1 = chunk_end * MR < g->M ? chunk_end * MR : g->M;
+        pack_rows(m1 - m0, g->K, kp, g->A + (size_t)m0 * g->lda, g->lda, g->zero, pack);
+        for (int32_t nb = nb0; nb < nb1; nb++) {
+            const int32_t n0 = nb * 8, cols = g->N - n0 < 8 ? g->N - n0 : 8;
+            stage s;
+            stage_load(&s, n0, cols, g->bias, g->scale, g->out);
+            const int8_t *bp = g->B + (size_t)nb * kq * 32;
+            for (int32_t m = m0; m < m1; m += MR)
+                tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, g,
+                         (char *)g->C + (size_t)m * g->row_bytes);
+        }
+    }
 }
 
 #endif

@@ -15,7 +15,7 @@
 #endif
 
 #define MR 6
-#define MC_BLOCKS (MLRC_Q8_PACK_ROWS / MR)
+#define MC_BLOCKS (MLRC_Q8_CHUNK_ROWS / MR)
 
 /* int8 rows (a - 128), [MR][kp] bytes (the scratch's int16 rows hold twice that). */
 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int8_t *dst) {

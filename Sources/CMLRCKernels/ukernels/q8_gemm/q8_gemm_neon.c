@@ -1,7 +1,7 @@
 /* int8 GEMM for NEON (ARMv8.0, e.g. Cortex-A72, no dotprod). As on AVX2, activations are widened once per row
  * chunk to int16 with the zero point subtracted; each packed weight quad is de-interleaved by vld4 into one
  * 8-column vector per k, widened, and multiplied by one lane of the row's quad with smlal / smlal2 (exact int32).
- * 6 x 8 tile, chunks of MLRC_Q8_PACK_ROWS rows, threading as the AVX2 GEMM. */
+ * 6 x 8 tile, chunks of MLRC_Q8_CHUNK_ROWS rows, threading as the AVX2 GEMM. */
 #if defined(__aarch64__)
 #include "arm/q8_output_neon.h"
 #include "mlrc_ukernels.h"
