@@ -202,18 +202,20 @@ $(BENCH_PY):
 	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check numpy pillow filelock typing-extensions sympy \
 	  networkx jinja2 fsspec onnx onnxruntime openvino ncnn pnnx efficientnet-lite-pytorch scikit-image
 
+# BENCH_ISA: limit mlrc and OpenVINO to an ISA level (e.g. avx2 on an AVX-512 machine); auto: all the CPU has.
+BENCH_ISA ?= auto
 bench: build model $(BENCH_PY)
-	$(BENCH_PY) tools/bench.py --bin $(BIN) --out $(BENCH_DIR) --rounds $(BENCH_ROUNDS)
+	$(BENCH_PY) tools/bench.py --bin $(BIN) --out $(BENCH_DIR) --rounds $(BENCH_ROUNDS) --isa $(BENCH_ISA)
 
 # The int8 GEMM and depthwise kernels per layer shape against this core's register-only peaks, at the ISA level
-# BENCH_ISA (default: AVX2 on x86, which is what AVX2-only boards run; auto elsewhere), written to kernels.md.
-BENCH_ISA ?= $(if $(filter x86_64,$(shell uname -m)),avx2,auto)
-BENCH_THREADS ?= 1
+# KERNEL_ISA (default: AVX2 on x86, which is what AVX2-only boards run; auto elsewhere), written to kernels.md.
+KERNEL_ISA ?= $(if $(filter x86_64,$(shell uname -m)),avx2,auto)
+KERNEL_THREADS ?= 1
 bench-kernels: build
 	mkdir -p $(BENCH_DIR)
 	$(CC_TEST) -O2 -I$(KERNELS)/include tools/bench_kernels.c -o $(BENCH_DIR)/bench_kernels -L$(BIN) -lmlrc \
 	  -Wl,-rpath,$(abspath $(BIN)) -lm
-	$(BENCH_DIR)/bench_kernels $(BENCH_ISA) $(BENCH_THREADS) | tee $(BENCH_DIR)/kernels.md
+	$(BENCH_DIR)/bench_kernels $(KERNEL_ISA) $(KERNEL_THREADS) | tee $(BENCH_DIR)/kernels.md
 
 clean:
 	rm -rf .build $(TEST_DIR)

@@ -55,8 +55,9 @@ int main(int argc, char **argv) {
         if (strncmp(line, "VmHWM:", 6) == 0) peak_kb = atof(line + 6);
     if (st) fclose(st);
     printf(
-        "{\"model\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"load_ms\":%.2f,\"peak_rss_mb\":%.1f}\n",
-        argv[1], threads, t[runs / 2], t[0], load, peak_kb / 1024.0);
+        "{\"model\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"load_ms\":%.2f,\"peak_rss_mb\":%.1f,"
+        "\"isa\":\"%s\"}\n",
+        argv[1], threads, t[runs / 2], t[0], load, peak_kb / 1024.0, mlrc_isa_level());
     free(t);
     free(x);
     free(y);

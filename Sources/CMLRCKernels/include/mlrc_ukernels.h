@@ -88,8 +88,8 @@ typedef struct mlrc_f32_dwconv_variant {
 
 /* int8 convolution that reads the input itself (no im2col + GEMM): prepare fills scratch (scratch_bytes(g)) once
  * per call on one thread, then run computes blocks [b0, b1) of block_pixels output pixels from it. */
-typedef void (*mlrc_q8_conv_prepare_fn)(const mlrc_conv_geometry *g, int32_t in_zero, const int8_t *weights,
-                                        const int32_t *bias, void *scratch);
+typedef void (*mlrc_q8_conv_prepare_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                        const int8_t *weights, const int32_t *bias, void *scratch);
 typedef void (*mlrc_q8_conv_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                 const int8_t *weights, const int32_t *bias, const float *scale,
                                 const mlrc_q8_output *out, void *output, void *scratch, int32_t b0, int32_t b1);
@@ -191,14 +191,22 @@ void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t
 
 /* ---- int8 convolution through tap pointers (VNNI; in_c / groups a multiple of 4, at most 64 taps) ---- */
 size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g);
-void mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni(const mlrc_conv_geometry *g, int32_t in_zero,
+void mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                                      const int8_t *weights, const int32_t *bias, void *scratch);
 void mlrc_q8_conv_indirect_6x16c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                              const int8_t *weights, const int32_t *bias, const float *scale,
                                              const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
                                              int32_t b1);
-void mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni(const mlrc_conv_geometry *g, int32_t in_zero, const int8_t *weights,
-                                                  const int32_t *bias, void *scratch);
+void mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                                  const int8_t *weights, const int32_t *bias, void *scratch);
+/* AVX2 (vpmaddwd): the input widened once to int16 (x - zero) in scratch, then 6 x 8 tiles over tap pointers
+ * into that copy (padding taps point at a row of zeros). */
+size_t mlrc_q8_conv_indirect_avx2_scratch_bytes(const mlrc_conv_geometry *g);
+void mlrc_q8_conv_indirect_prepare_6x8c4_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                              const int8_t *weights, const int32_t *bias, void *scratch);
+void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                      const int8_t *weights, const int32_t *bias, const float *scale,
+                                      const mlrc_q8_output *out, void *output, void *scratch, int32_t b0, int32_t b1);
 void mlrc_q8_conv_indirect_6x16c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                           const int8_t *weights, const int32_t *bias, const float *scale,
                                           const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,

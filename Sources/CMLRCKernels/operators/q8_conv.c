@@ -10,7 +10,7 @@
 
 /* Direct (im2col-free) variants: in_c / groups a multiple of 4 (every quad of K is 4 contiguous input bytes) and
  * at most 64 taps. */
-static int indirect_vnni_suits(const mlrc_conv_geometry *g, uint32_t features) {
+static int indirect_suits(const mlrc_conv_geometry *g, uint32_t features) {
     (void)features;
     return (g->in_c / g->groups) % 4 == 0 && g->kernel_h * g->kernel_w <= 64;
 }
@@ -18,12 +18,14 @@ static int indirect_vnni_suits(const mlrc_conv_geometry *g, uint32_t features) {
 const mlrc_q8_conv_variant mlrc_q8_conv_variants[] = {
 #if defined(__x86_64__)
     {"q8_conv_indirect_6x16c4_avx512vnni",
-     MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI, indirect_vnni_suits,
+     MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI, indirect_suits,
      mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni,
      mlrc_q8_conv_indirect_6x16c4_avx512vnni},
-    {"q8_conv_indirect_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, indirect_vnni_suits,
+    {"q8_conv_indirect_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, indirect_suits,
      mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni,
      mlrc_q8_conv_indirect_6x16c4_avxvnni},
+    {"q8_conv_indirect_6x8c4_avx2", MLRC_CPU_X86_AVX2, indirect_suits, mlrc_q8_conv_indirect_avx2_scratch_bytes, 6,
+     mlrc_q8_conv_indirect_prepare_6x8c4_avx2, mlrc_q8_conv_indirect_6x8c4_avx2},
 #endif
     {NULL, 0, NULL, NULL, 0, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
@@ -166,7 +168,7 @@ static void direct(const mlrc_q8_conv_variant *v, const mlrc_conv_geometry *g, c
                    const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
                    void *output, void *scratch, int32_t threads) {
     const int32_t blocks = (g->out_h * g->out_w + v->block_pixels - 1) / v->block_pixels;
-    v->prepare(g, in_zero, weights, bias, scratch);
+    v->prepare(g, input, in_zero, weights, bias, scratch);
     int nt = mlrc_threads_for(threads, blocks);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t blk = 0; blk < blocks; blk++)

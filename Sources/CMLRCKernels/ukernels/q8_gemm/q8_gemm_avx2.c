@@ -114,7 +114,8 @@ MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16
 #define TILE_CASE(R)                                                                                                   \
     case R: tile(R, kq, kp, ap, bp, n0, cols, s, g->bias, g->scale, g->out, C, g->row_bytes); break;
         TILE_CASE(6)
-        TILE_CASE(5) TILE_CASE(4) TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
+        TILE_CASE(5)
+        TILE_CASE(4) TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
 #undef TILE_CASE
             default : break;
     }
@@ -138,6 +139,113 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
                 tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, g,
                          (char *)g->C + (size_t)m * g->row_bytes);
         }
+    }
+}
+
+/* ---- Convolution through tap pointers (in_c / groups a multiple of 4, at most 64 taps) ----
+ * The prepare step widens the whole input once to int16 (x - zero) in scratch, followed by one row of zeros that
+ * padding taps point at; every block of 6 output pixels then builds a table of where each pixel's taps read, and
+ * each group's panels run the GEMM tile's loop over it: no im2col rows, and no row widened again per group (the
+ * im2col path widens every gathered row once per group, for a group's 8 or 16 columns). */
+enum { CONV_MAX_TAPS = 64 };
+
+static size_t conv_input_elems(const mlrc_conv_geometry *g) { return (size_t)g->in_h * g->in_w * g->in_c; }
+
+size_t mlrc_q8_conv_indirect_avx2_scratch_bytes(const mlrc_conv_geometry *g) {
+    return (conv_input_elems(g) + (size_t)g->in_c + 16) * sizeof(int16_t);
+}
+
+MLRC_AVX2 void mlrc_q8_conv_indirect_prepare_6x8c4_avx2(const mlrc_conv_geometry *g, const uint8_t *input,
+                                                        int32_t in_zero, const int8_t *weights, const int32_t *bias,
+                                                        void *scratch) {
+    (void)weights, (void)bias;
+    const size_t n = conv_input_elems(g);
+    int16_t *x = (int16_t *)scratch;
+    const __m256i z = _mm256_set1_epi16((int16_t)in_zero);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(x + i),
+                            _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(input + i))), z));
+    for (; i < n; i++) x[i] = (int16_t)((int32_t)input[i] - in_zero);
+    memset(x + n, 0, ((size_t)g->in_c + 16) * sizeof(int16_t));
+}
+
+/* Rows of one block x one panel of 8 columns: taps x (cg / 4) quads read through ptr[r * 64 + tap] + off. */
+MLRC_AVX2 static void conv_tile(int32_t rows, const int16_t *const *ptr, int32_t taps, int32_t qpt, size_t off,
+                                const int8_t *panel, int32_t n0, int32_t cols, const stage *s,
+                                const mlrc_q8_gemm_args *a, char *C) {
+    __m256i lo0 = _mm256_setzero_si256(), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0;
+    __m256i lo3 = lo0, hi3 = lo0, lo4 = lo0, hi4 = lo0, lo5 = lo0, hi5 = lo0;
+    for (int32_t t = 0; t < taps; t++) {
+        const int16_t *r0 = ptr[t] + off, *r1 = ptr[64 + t] + off, *r2 = ptr[128 + t] + off;
+        const int16_t *r3 = ptr[192 + t] + off, *r4 = ptr[256 + t] + off, *r5 = ptr[320 + t] + off;
+        const int8_t *w = panel + (size_t)t * qpt * 32;
+        for (int32_t j = 0; j < qpt; j++) {
+            const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)j * 32)));
+            const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)j * 32 + 16)));
+            int64_t q;
+#define CONV_ROW(i)                                                                                                    \
+    memcpy(&q, r##i + 4 * j, sizeof q);                                                                                \
+    lo##i = _mm256_add_epi32(lo##i, _mm256_madd_epi16(_mm256_set1_epi64x(q), w0));                                     \
+    hi##i = _mm256_add_epi32(hi##i, _mm256_madd_epi16(_mm256_set1_epi64x(q), w1));
+            CONV_ROW(0) CONV_ROW(1) CONV_ROW(2) CONV_ROW(3) CONV_ROW(4) CONV_ROW(5)
+#undef CONV_ROW
+        }
+    }
+    const __m256i sum[MR] = {
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo0, hi0), 0xD8),
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo1, hi1), 0xD8),
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo2, hi2), 0xD8),
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo3, hi3), 0xD8),
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo4, hi4), 0xD8),
+        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo5, hi5), 0xD8),
+    };
+    if (s->fast) {
+        for (int r = 0; r < rows; r += 2)
+            store2(s, sum[r], sum[r + 1 < rows ? r + 1 : r], a->out, (uint8_t *)(C + (size_t)r * a->row_bytes) + n0,
+                   (uint8_t *)(C + (size_t)(r + 1) * a->row_bytes) + n0, r + 1 < rows);
+    } else {
+        for (int r = 0; r < rows; r++)
+            mlrc_q8_store8_avx2(sum[r], n0, cols, a->bias, a->scale, a->out, C + (size_t)r * a->row_bytes);
+    }
+}
+
+MLRC_AVX2 void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                                const int8_t *weights, const int32_t *bias, const float *scale,
+                                                const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
+                                                int32_t b1) {
+    (void)input, (void)in_zero; /* both are in the prepared copy */
+    const int32_t taps = g->kernel_h * g->kernel_w, M = g->out_h * g->out_w, cg = g->in_c / g->groups;
+    const int32_t ng = g->out_c / g->groups, qpt = cg / 4, kq = taps * qpt, panels = (ng + 7) / 8;
+    const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1, wbytes = mlrc_q8_packed_bytes(ng, taps * cg);
+    const int16_t *x = (const int16_t *)scratch, *zeros = x + conv_input_elems(g);
+    /* the output stage's arguments, as the GEMM tile takes them */
+    const mlrc_q8_gemm_args a = {
+        M, g->out_c, taps * cg, NULL, 0, 0, NULL, bias, scale, out, output, (size_t)g->out_c * esize, NULL, 0};
+    for (int32_t blk = b0; blk < b1; blk++) {
+        const int16_t *ptr[6 * CONV_MAX_TAPS];
+        const int32_t p0 = blk * MR, rows = M - p0 < MR ? M - p0 : MR;
+        for (int r = 0; r < MR; r++) {
+            const int32_t p = p0 + (r < rows ? r : rows - 1), oy = p / g->out_w, ox = p % g->out_w;
+            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
+                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
+                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
+                    const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+                    ptr[r * CONV_MAX_TAPS + ky * g->kernel_w + kx] =
+                        inside ? x + ((size_t)iy * g->in_w + ix) * g->in_c : zeros;
+                }
+            }
+        }
+        char *C = (char *)output + (size_t)p0 * a.row_bytes;
+        for (int32_t grp = 0; grp < g->groups; grp++)
+            for (int32_t pn = 0; pn < panels; pn++) {
+                const int32_t n0 = grp * ng + pn * 8, cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
+                stage s;
+                stage_load(&s, n0, cols, bias, scale, out);
+                conv_tile(rows, ptr, taps, qpt, (size_t)grp * cg, weights + grp * wbytes + (size_t)pn * kq * 32, n0,
+                          cols, &s, &a, C);
+            }
     }
 }
 

@@ -191,8 +191,9 @@ VNNI_TARGET static void VNNI_NAME(conv_bias)(const mlrc_conv_geometry *g, const 
 
 /* scratch: the per-panel bias vectors, then in_c bytes of zero point for padded taps (filled once per call by
  * the prepare step, before the blocks run). */
-void VNNI_NAME(mlrc_q8_conv_indirect_prepare_6x16c4)(const mlrc_conv_geometry *g, int32_t zero, const int8_t *weights,
-                                                     const int32_t *bias, void *scratch) {
+void VNNI_NAME(mlrc_q8_conv_indirect_prepare_6x16c4)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero,
+                                                     const int8_t *weights, const int32_t *bias, void *scratch) {
+    (void)input; /* read in place by the blocks */
     const int32_t panels = (g->out_c / g->groups + 7) / 8;
     __m256i *pbias = (__m256i *)scratch;
     memset(pbias + (size_t)g->groups * panels, zero, (size_t)g->in_c);
