@@ -115,7 +115,8 @@ MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16
     case R: tile(R, kq, kp, ap, bp, n0, cols, s, g->bias, g->scale, g->out, C, g->row_bytes); break;
         TILE_CASE(6)
         TILE_CASE(5)
-        TILE_CASE(4) TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
+        TILE_CASE(4)
+        TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
 #undef TILE_CASE
             default : break;
     }
@@ -135,6 +136,11 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
             stage s;
             stage_load(&s, n0, cols, g->bias, g->scale, g->out);
             const int8_t *bp = g->B + (size_t)nb * kq * 32;
+            /* the next panel's weights on their way while this one computes: in a net they come cold from the
+             * model file, and a small map gives each panel too little work to hide the misses */
+            if (nb + 1 < nb1)
+                for (int32_t q = 0; q < kq; q += 2)
+                    _mm_prefetch((const char *)(bp + (size_t)(kq + q) * 32), _MM_HINT_T0);
             for (int32_t m = m0; m < m1; m += MR)
                 tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, g,
                          (char *)g->C + (size_t)m * g->row_bytes);
