@@ -3,10 +3,11 @@
  * int32 sums: no int16 saturation can occur (unlike vpmaddubsw on full-range uint8 x int8), so weights keep all
  * 8 bits. Micro-kernel: 6 rows x 8 columns, 12 accumulators each holding two k-pairs per column, reduced by one
  * hadd at the end; blocks of fewer rows (the last of a map) run a tile of their own height, not a 6-row tile.
- * Blocking: chunks of 24 rows are widened into the thread's scratch, then every column panel passes over the
- * chunk while it is in L1, with its bias and scale loaded once per chunk; a range of at most 60 rows (a 7x7 map)
- * is one chunk, so that its weights, the larger operand there, stream through once. The uint8 output stage runs on two
- * rows at a time (one pack and one permute for 16 results). */
+ * Blocking: chunks of 24 rows are widened into the thread's scratch, interleaved by quad (a tile's six
+ * broadcasts are fixed offsets from one pointer), then every column panel passes over the chunk while it is in
+ * L1, with its bias and scale loaded once per chunk and the next panel's weights prefetched; a range of at most
+ * 60 rows (a 7x7 map) is one chunk, so that its weights, the larger operand there, stream through once. The
+ * uint8 output stage runs on two rows at a time (one pack and one permute for 16 results). */
 #if defined(__x86_64__)
 #include <string.h>
 #include "x86/q8_output_avx2.h"
@@ -16,20 +17,26 @@
 #define MR 6
 #define INLINE __attribute__((always_inline)) inline
 
-/* Rows [m, m + rows) of A as int16 (a - zero), [rows][kp], zero-padded to kp. */
+/* Rows [m, m + rows) of A as int16 (a - zero), zero-padded to kp, in blocks of 6 rows interleaved by quad:
+ * block b holds [kq][6][4], so a tile's six broadcasts per quad are fixed offsets from one pointer (rows a block
+ * lacks are never read). */
 MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int32_t zero,
                                 int16_t *dst) {
     const __m256i z = _mm256_set1_epi16((int16_t)zero);
     for (int r = 0; r < rows; r++) {
         const uint8_t *src = A + (size_t)r * lda;
-        int16_t *d = dst + (size_t)r * kp;
+        int16_t *d = dst + (size_t)(r / MR) * MR * kp + (size_t)(r % MR) * 4; /* quad q at d + q * MR * 4 */
         int32_t k = 0;
         for (; k + 16 <= K; k += 16) {
-            const __m256i x = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k)));
-            _mm256_storeu_si256((__m256i *)(d + k), _mm256_sub_epi16(x, z));
+            const __m256i x = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + k))), z);
+            const __m128i lo = _mm256_castsi256_si128(x), hi = _mm256_extracti128_si256(x, 1);
+            int16_t *q = d + (size_t)(k / 4) * MR * 4;
+            _mm_storel_epi64((__m128i *)q, lo);
+            _mm_storeh_pd((double *)(q + MR * 4), _mm_castsi128_pd(lo));
+            _mm_storel_epi64((__m128i *)(q + 2 * MR * 4), hi);
+            _mm_storeh_pd((double *)(q + 3 * MR * 4), _mm_castsi128_pd(hi));
         }
-        for (; k < K; k++) d[k] = (int16_t)((int32_t)src[k] - zero);
-        for (; k < kp; k++) d[k] = 0;
+        for (; k < kp; k++) d[(size_t)(k / 4) * MR * 4 + k % 4] = k < K ? (int16_t)((int32_t)src[k] - zero) : 0;
     }
 }
 
@@ -86,11 +93,12 @@ MLRC_AVX2 static INLINE void tile(const int R, int32_t kq, int32_t kp, const int
     for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm256_setzero_si256();
     for (int32_t q = 0; q < kq; q++) {
         const int8_t *w = bp + (size_t)q * 32;
+        const int16_t *a = ap + (size_t)q * MR * 4; /* the block's quad q: 6 rows x 4 */
         const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
         const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16)));
         for (int r = 0; r < R; r++) {
             int64_t quad;
-            memcpy(&quad, ap + (size_t)r * kp + 4 * (size_t)q, sizeof quad);
+            memcpy(&quad, a + 4 * r, sizeof quad);
             const __m256i x = _mm256_set1_epi64x(quad);
             lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(x, w0));
             hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(x, w1));
@@ -116,7 +124,8 @@ MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16
         TILE_CASE(6)
         TILE_CASE(5)
         TILE_CASE(4)
-        TILE_CASE(3) TILE_CASE(2) TILE_CASE(1)
+        TILE_CASE(3)
+        TILE_CASE(2) TILE_CASE(1)
 #undef TILE_CASE
             default : break;
     }
