@@ -243,6 +243,60 @@ static void test_nchw_to_nhwc(void) {
     }
 }
 
+/* Every LayerNorm row against the reference bit for bit (fp32 and quantized), and the reference against a
+ * double-precision two-pass LayerNorm. */
+static void test_layernorm(void) {
+    const int channels[] = {1, 3, 7, 8, 9, 16, 40, 80, 96, 160, 257, 320, 768};
+    for (size_t s = 0; s < sizeof channels / sizeof channels[0]; s++) {
+        const int C = channels[s], P = 37;
+        float *x = randoms((size_t)P * C), *gamma = randoms((size_t)C), *beta = randoms((size_t)C);
+        for (int i = 0; i < P * C; i++) x[i] = x[i] * 3.0f + (float)(i % C) * 0.01f; /* a mean off zero */
+        float *ref = malloc(sizeof(float) * P * C), *opt = malloc(sizeof(float) * P * C);
+        uint8_t *qref = malloc((size_t)P * C), *qopt = malloc((size_t)P * C);
+        for (int affine = 0; affine < 2; affine++) {
+            const float *g = affine ? gamma : NULL, *b = affine ? beta : NULL;
+            mlrc_f32_layernorm_rows_ref(0, P, C, x, g, b, 1e-6f, ref);
+            float worst = 0;
+            for (int p = 0; p < P; p++) {
+                double mean = 0, var = 0;
+                for (int c = 0; c < C; c++) mean += x[p * C + c];
+                mean /= C;
+                for (int c = 0; c < C; c++) var += (x[p * C + c] - mean) * (x[p * C + c] - mean);
+                const double r = 1.0 / sqrt(var / C + 1e-6);
+                for (int c = 0; c < C; c++) {
+                    const double want = (x[p * C + c] - mean) * r * (g ? g[c] : 1.0) + (b ? b[c] : 0.0);
+                    const float d = (float)fabs(want - ref[p * C + c]) / fmaxf(1.0f, (float)fabs(want));
+                    if (!(d <= worst)) worst = d;
+                }
+            }
+            char what[96];
+            snprintf(what, sizeof what, "layernorm_ref vs double, %d channels%s", C, affine ? ", affine" : "");
+            check(worst, what);
+            mlrc_q8_layernorm_rows_ref(0, P, C, x, g, b, 1e-6f, 40.0f, 128, qref);
+            for (int32_t r = 0; r < mlrc_layernorm_variant_count; r++) {
+                const mlrc_layernorm_variant *v = &mlrc_layernorm_variants[r];
+                if (!row_runs(v->requires)) continue;
+                memset(opt, 0, sizeof(float) * P * C);
+                memset(qopt, 0, (size_t)P * C);
+                v->f32(0, P, C, x, g, b, 1e-6f, opt);
+                v->q8(0, P, C, x, g, b, 1e-6f, 40.0f, 128, qopt);
+                snprintf(what, sizeof what, "%s fp32, %d channels%s", v->name, C, affine ? ", affine" : "");
+                check_bytes((const uint8_t *)ref, (const uint8_t *)opt, sizeof(float) * P * C, what);
+                snprintf(what, sizeof what, "%s quantized, %d channels%s", v->name, C, affine ? ", affine" : "");
+                check_bytes(qref, qopt, (size_t)P * C, what);
+            }
+        }
+        free(x), free(gamma), free(beta), free(ref), free(opt), free(qref), free(qopt);
+    }
+    /* the operator entry points thread over pixels: the same bytes at 1 and 2 threads */
+    const int P = 301, C = 40;
+    float *x = randoms((size_t)P * C), *a = malloc(sizeof(float) * P * C), *b = malloc(sizeof(float) * P * C);
+    mlrc_f32_layernorm(P, C, x, NULL, NULL, 1e-6f, a, 1);
+    mlrc_f32_layernorm(P, C, x, NULL, NULL, 1e-6f, b, 2);
+    check_bytes((const uint8_t *)a, (const uint8_t *)b, sizeof(float) * P * C, "layernorm 1 vs 2 threads");
+    free(x), free(a), free(b);
+}
+
 /* Every row of every table: run here, or skipped with the features the CPU lacks. */
 static void list_variants(void) {
     char have[256], lacks[256];
@@ -265,6 +319,7 @@ int main(void) {
     test_conv();
     test_fused_quantize();
     test_nchw_to_nhwc();
+    test_layernorm();
     test_q8_kernels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

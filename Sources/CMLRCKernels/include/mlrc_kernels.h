@@ -42,7 +42,8 @@ typedef enum mlrc_op {
     MLRC_OP_Q8_MAXPOOL = 6,
     MLRC_OP_Q8_QUANTIZE = 7,
     MLRC_OP_Q8_ADD = 8,
-    MLRC_OP_COUNT = 9
+    MLRC_OP_LAYERNORM = 9,
+    MLRC_OP_COUNT = 10
 } mlrc_op;
 
 /* How a convolution is arranged. */
@@ -121,6 +122,8 @@ void mlrc_f32_dwconv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_ker
 int mlrc_f32_dwconv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const float *input,
                         const float *weights, const float *bias, float *output, int32_t act, int32_t threads);
 /* LayerNorm over the channels of each pixel; gamma/beta may be NULL (no affine). */
+/* The row LayerNorm runs here (fp32 and fused with the quantize alike), for the profile's kernel names. */
+void mlrc_layernorm_plan(mlrc_kernel_plan *plan);
 void mlrc_f32_layernorm(int32_t pixels, int32_t channels, const float *input, const float *gamma, const float *beta,
                         float eps, float *output, int32_t threads);
 

@@ -125,6 +125,19 @@ typedef struct mlrc_q8_maxpool_variant {
     mlrc_q8_maxpool_fn run;
 } mlrc_q8_maxpool_variant;
 
+/* LayerNorm over pixels [p0, p1), fp32 output or quantized to uint8 in the same pass. */
+typedef void (*mlrc_f32_layernorm_rows_fn)(int32_t p0, int32_t p1, int32_t channels, const float *input,
+                                           const float *gamma, const float *beta, float eps, float *output);
+typedef void (*mlrc_q8_layernorm_rows_fn)(int32_t p0, int32_t p1, int32_t channels, const float *input,
+                                          const float *gamma, const float *beta, float eps, float inv_scale,
+                                          int32_t zero, uint8_t *q);
+typedef struct mlrc_layernorm_variant {
+    const char *name;
+    uint32_t requires;
+    mlrc_f32_layernorm_rows_fn f32;
+    mlrc_q8_layernorm_rows_fn q8;
+} mlrc_layernorm_variant;
+
 /* One thread's block of the quantize (kernels that quantize their own output call the chosen row too). */
 typedef void (*mlrc_q8_quantize_block_fn)(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);
 typedef struct mlrc_q8_quantize_variant {
@@ -158,6 +171,9 @@ extern const mlrc_q8_dwconv_variant mlrc_q8_dwconv_variants[];
 extern const int32_t mlrc_q8_dwconv_variant_count;
 extern const mlrc_q8_maxpool_variant mlrc_q8_maxpool_variants[];
 extern const int32_t mlrc_q8_maxpool_variant_count;
+extern const mlrc_layernorm_variant mlrc_layernorm_variants[];
+extern const int32_t mlrc_layernorm_variant_count;
+int32_t mlrc_layernorm_choose(uint32_t features);
 extern const mlrc_q8_quantize_variant mlrc_q8_quantize_variants[];
 extern const int32_t mlrc_q8_quantize_variant_count;
 extern const mlrc_q8_add_variant mlrc_q8_add_variants[];
@@ -293,6 +309,16 @@ void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *
 void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                             const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
                             int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
+
+/* ---- LayerNorm rows (the reference's 8-lane sums; the AVX2 rows compile the same code) ---- */
+void mlrc_f32_layernorm_rows_ref(int32_t p0, int32_t p1, int32_t channels, const float *input, const float *gamma,
+                                 const float *beta, float eps, float *output);
+void mlrc_q8_layernorm_rows_ref(int32_t p0, int32_t p1, int32_t channels, const float *input, const float *gamma,
+                                const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q);
+void mlrc_f32_layernorm_rows_avx2(int32_t p0, int32_t p1, int32_t channels, const float *input, const float *gamma,
+                                  const float *beta, float eps, float *output);
+void mlrc_q8_layernorm_rows_avx2(int32_t p0, int32_t p1, int32_t channels, const float *input, const float *gamma,
+                                 const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q);
 
 /* ---- int8 element-wise and pooling ---- */
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q);

@@ -12,7 +12,8 @@
     X(MLRC_OP_Q8_DWCONV, mlrc_q8_dwconv_variants, mlrc_q8_dwconv_variant_count)                                        \
     X(MLRC_OP_Q8_MAXPOOL, mlrc_q8_maxpool_variants, mlrc_q8_maxpool_variant_count)                                     \
     X(MLRC_OP_Q8_QUANTIZE, mlrc_q8_quantize_variants, mlrc_q8_quantize_variant_count)                                  \
-    X(MLRC_OP_Q8_ADD, mlrc_q8_add_variants, mlrc_q8_add_variant_count)
+    X(MLRC_OP_Q8_ADD, mlrc_q8_add_variants, mlrc_q8_add_variant_count)                                                 \
+    X(MLRC_OP_LAYERNORM, mlrc_layernorm_variants, mlrc_layernorm_variant_count)
 
 int32_t mlrc_op_variant_count(int32_t op) {
 #define COUNT(OP, table, count)                                                                                        \

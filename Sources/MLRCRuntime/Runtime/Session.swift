@@ -43,6 +43,7 @@ public final class Session {
             case .add where fusion.targets[index] != nil: mlrc_q8_quantize_plan(&p)
             case .quantize: mlrc_q8_quantize_plan(&p)
             case .maxPool where step.outputQuant != nil: mlrc_q8_maxpool_plan(&p)
+            case .layerNorm: mlrc_layernorm_plan(&p)
             case .eca:  // one implementation, no table: only its scratch (two floats per channel)
                 p.op = -1
                 p.scratch_bytes = 8 * model.graph.shapes[step.node.inputs[0]].channels

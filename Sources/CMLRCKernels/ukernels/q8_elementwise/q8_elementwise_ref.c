@@ -5,7 +5,6 @@
 #include "mlrc_ukernels.h"
 #include "q8_requantize.h"
 #include "window.h"
-#include "layernorm_stats.h"
 
 void mlrc_q8_quantize_block_ref(size_t count, const float *x, float inv_scale, int32_t zero, uint8_t *q) {
     for (size_t i = 0; i < count; i++) q[i] = (uint8_t)mlrc_q8_round_clamp(x[i] * inv_scale, zero, 0, 255);
@@ -47,30 +46,6 @@ void mlrc_q8_make_lut(int32_t act, float scale_in, int32_t zero_in, float scale_
     for (int32_t q = 0; q < 256; q++) {
         const float v = mlrc_act_scalar((float)(q - zero_in) * scale_in, act);
         lut[q] = (uint8_t)mlrc_q8_round_clamp(v / scale_out, zero_out, 0, 255);
-    }
-}
-
-/* One portable implementation, vectorized by the compiler (omp simd): the same two-pass statistics as the fp32
- * LayerNorm, and the quantize in the same loop that writes the normalized value. */
-void mlrc_q8_layernorm_quantize(int32_t pixels, int32_t channels, const float *input, const float *gamma,
-                                const float *beta, float eps, float inv_scale, int32_t zero, uint8_t *q,
-                                int32_t threads) {
-    int nt = mlrc_threads_for(threads, pixels / 16 + 1);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t p = 0; p < pixels; p++) {
-        const float *x = input + (size_t)p * channels;
-        uint8_t *y = q + (size_t)p * channels;
-        float mean, r;
-        mlrc_layernorm_stats(x, channels, eps, &mean, &r);
-        if (gamma && beta) {
-#pragma omp simd
-            for (int32_t c = 0; c < channels; c++)
-                y[c] = (uint8_t)mlrc_q8_round_clamp(((x[c] - mean) * r * gamma[c] + beta[c]) * inv_scale, zero, 0, 255);
-        } else {
-#pragma omp simd
-            for (int32_t c = 0; c < channels; c++)
-                y[c] = (uint8_t)mlrc_q8_round_clamp((x[c] - mean) * r * inv_scale, zero, 0, 255);
-        }
     }
 }
 
