@@ -6,8 +6,10 @@
  * point is folded into the bias (sum (x - z) w = sum x w - z sum w; x0 w0 + x1 w1 <= 2 x 255 x 128, exact in
  * int32). Buffers form a ring of kernel_h rows, so at stride 1 an input row is widened once per channel block,
  * not once per output row. Loop order: channel block outside (its weights, bias and scales stay in registers or
- * L1), output rows inside. The common kernel shapes are compiled with constant loop bounds; channels past the
- * last multiple of 16 take the same path through bounded copies. */
+ * L1), output rows inside. Vertical strips (k x 1) pair input rows instead of columns: the ring holds pairs of
+ * rows (x[r], x[r + 1]), each built once and read by every output row whose window pairs them. The common kernel
+ * shapes are compiled with constant loop bounds; channels past the last multiple of 16 take the same path through
+ * bounded copies. */
 #if defined(__x86_64__)
 #include <limits.h>
 #include <string.h>
@@ -22,8 +24,8 @@ static int32_t buffer_cols(const mlrc_conv_geometry *g) { return (g->out_w - 1) 
 
 int mlrc_q8_dwconv_16c2_avx2_suits(const mlrc_conv_geometry *g, uint32_t features) {
     (void)features;
-    /* 1-wide kernels (vertical strips) would waste half of every pair: the tap-pair row kernel takes them */
-    return g->kernel_h <= MAX_KH && g->kernel_w <= MAX_KW && g->kernel_w >= 2 && g->out_w >= 1;
+    /* 1 x 1 has no pair to make: the tap-pair row kernel takes it */
+    return g->kernel_h <= MAX_KH && g->kernel_w <= MAX_KW && (g->kernel_w >= 2 || g->kernel_h >= 2) && g->out_w >= 1;
 }
 
 size_t mlrc_q8_dwconv_16c2_avx2_scratch(const mlrc_conv_geometry *g) {
@@ -71,6 +73,24 @@ MLRC_AVX2 static void widen_row(const mlrc_conv_geometry *g, const uint8_t *inpu
     }
 }
 
+/* Vertical strips (kernel_w 1): pairs of input rows r and r + 1 instead, (x[r][ix], x[r + 1][ix]), in the same
+ * layout; pair row r serves every output row whose window starts r - 2p rows above it. */
+MLRC_AVX2 static void widen_row_pair(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, int32_t r,
+                                     int32_t c, int32_t cn, int16_t *buf) {
+    const int32_t cols = buffer_cols(g);
+    const __m128i z8 = _mm_set1_epi8((char)(uint8_t)zero);
+    const size_t row_elems = (size_t)g->in_w * g->in_c;
+    const uint8_t *a = r >= 0 && r < g->in_h ? input + (size_t)r * row_elems + c : NULL;
+    const uint8_t *b = r + 1 >= 0 && r + 1 < g->in_h ? input + (size_t)(r + 1) * row_elems + c : NULL;
+    int16_t *lo = buf, *hi = buf + (size_t)cols * 16;
+    for (int32_t px = 0; px < cols; px++) {
+        const int32_t ix = px - g->pad_left;
+        const __m128i x0 = a ? column(a, ix, g, cn, z8) : z8, x1 = b ? column(b, ix, g, cn, z8) : z8;
+        _mm256_storeu_si256((__m256i *)(lo + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1)));
+        _mm256_storeu_si256((__m256i *)(hi + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1)));
+    }
+}
+
 /* 8 weights of channels [c, c + cn) (zero past cn), as int8 in the low half. */
 MLRC_AVX2 static inline __m128i weights8(const int8_t *w, int32_t cn) {
     if (cn >= 8) return _mm_loadl_epi64((const __m128i *)w);
@@ -89,15 +109,22 @@ typedef struct block {
 MLRC_AVX2 static void load_block(const mlrc_conv_geometry *g, const int8_t *weights, const int32_t *bias,
                                  const float *scale, const mlrc_q8_output *out, int32_t zero, int32_t c, int32_t cn,
                                  block *b) {
-    const int32_t C = g->in_c, np = pairs_per_row(g);
+    const int32_t C = g->in_c, vertical = g->kernel_w == 1;
+    /* horizontal: kernel_h rows of pairs along kx; vertical: one row of pairs along ky (kernel row p of the
+     * block's table holds the weights of kernel rows 2p and 2p + 1) */
+    const int32_t rows = vertical ? (g->kernel_h + 1) / 2 : g->kernel_h, np = vertical ? 1 : pairs_per_row(g);
+    const int32_t taps = vertical ? g->kernel_h : g->kernel_w;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum0 = _mm256_setzero_si256(), sum1 = sum0;
-    for (int32_t ky = 0; ky < g->kernel_h; ky++)
+    for (int32_t ky = 0; ky < rows; ky++)
         for (int32_t p = 0; p < np; p++)
             for (int h = 0; h < 2; h++) {
-                const int8_t *w0 = weights + ((size_t)ky * g->kernel_w + 2 * p) * C + c + 8 * h;
+                const int32_t t = vertical ? 2 * ky : 2 * p; /* the pair's first tap along its direction */
+                const int8_t *w0 = weights + (vertical ? (size_t)t : (size_t)ky * g->kernel_w + t) * C + c + 8 * h;
                 const __m128i a = weights8(w0, cn - 8 * h);
-                const __m128i bb = 2 * p + 1 < g->kernel_w ? weights8(w0 + C, cn - 8 * h) : _mm_setzero_si128();
+                const __m128i bb = t + 1 < taps
+                                       ? weights8(w0 + (vertical ? (size_t)C * g->kernel_w : (size_t)C), cn - 8 * h)
+                                       : _mm_setzero_si128();
                 const __m256i v = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, bb));
                 b->wv[(ky * MAX_PAIRS + p) * 2 + h] = v;
                 if (h == 0)
@@ -148,6 +175,8 @@ MLRC_AVX2 void mlrc_q8_dwconv_16c2_avx2(const mlrc_conv_geometry *g, const uint8
                                         const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
                                         int32_t u1, void *scratch) {
     const int32_t C = g->in_c, KH = g->kernel_h, NP = pairs_per_row(g), cols = buffer_cols(g);
+    const int vertical = g->kernel_w == 1;
+    const int32_t VP = (KH + 1) / 2; /* vertical: pair rows per output row */
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1, step = (size_t)C * esize;
     int16_t *ring = (int16_t *)scratch;
     block b;
@@ -160,13 +189,32 @@ MLRC_AVX2 void mlrc_q8_dwconv_16c2_avx2(const mlrc_conv_geometry *g, const uint8
         for (int32_t oy = oy0; oy < oy1; oy++) {
             const int16_t *rows[MAX_KH];
             const int32_t iy0 = oy * g->stride_h - g->pad_top;
+            char *dst = (char *)output + ((size_t)oy * g->out_w * C + c) * esize;
+            if (vertical) {
+                for (int32_t p = 0; p < VP; p++) {
+                    const int32_t r = iy0 + 2 * p, s = ((r % KH) + KH) % KH;
+                    int16_t *buf = ring + (size_t)s * cols * 32;
+                    if (tag[s] != r) widen_row_pair(g, input, in_zero, r, c, cn, buf), tag[s] = r;
+                    rows[p] = buf;
+                }
+#define VROW(vp) out_row(vp, 1, &b, rows, cols, g->out_w, g->stride_w, out, dst, step, cn, esize)
+                if (VP == 4)
+                    VROW(4);
+                else if (VP == 3)
+                    VROW(3);
+                else if (VP == 2)
+                    VROW(2);
+                else
+                    VROW(VP);
+#undef VROW
+                continue;
+            }
             for (int32_t ky = 0; ky < KH; ky++) {
                 const int32_t iy = iy0 + ky, s = ((iy % KH) + KH) % KH;
                 int16_t *buf = ring + (size_t)s * cols * 32;
                 if (tag[s] != iy) widen_row(g, input, in_zero, iy, c, cn, buf), tag[s] = iy;
                 rows[ky] = buf;
             }
-            char *dst = (char *)output + ((size_t)oy * g->out_w * C + c) * esize;
 #define ROW(kh, np) out_row(kh, np, &b, rows, cols, g->out_w, g->stride_w, out, dst, step, cn, esize)
             if (KH == 3 && NP == 2)
                 ROW(3, 2);
