@@ -36,6 +36,20 @@ MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8
             _mm_storel_epi64((__m128i *)(q + 2 * MR * 4), hi);
             _mm_storeh_pd((double *)(q + 3 * MR * 4), _mm_castsi128_pd(hi));
         }
+        /* the rest of K: 8 and then 4 at a time (K = 24, 40, 28 stems: not a scalar loop per element) */
+        const __m128i z8 = _mm256_castsi256_si128(z);
+        for (; k + 8 <= K; k += 8) {
+            const __m128i x = _mm_sub_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(src + k))), z8);
+            int16_t *q = d + (size_t)(k / 4) * MR * 4;
+            _mm_storel_epi64((__m128i *)q, x);
+            _mm_storeh_pd((double *)(q + MR * 4), _mm_castsi128_pd(x));
+        }
+        for (; k + 4 <= K; k += 4) {
+            int32_t four;
+            memcpy(&four, src + k, sizeof four);
+            const __m128i x = _mm_sub_epi16(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(four)), z8);
+            _mm_storel_epi64((__m128i *)(d + (size_t)(k / 4) * MR * 4), x);
+        }
         for (; k < kp; k++) d[(size_t)(k / 4) * MR * 4 + k % 4] = k < K ? (int16_t)((int32_t)src[k] - zero) : 0;
     }
 }
@@ -125,7 +139,8 @@ MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16
         TILE_CASE(5)
         TILE_CASE(4)
         TILE_CASE(3)
-        TILE_CASE(2) TILE_CASE(1)
+        TILE_CASE(2)
+        TILE_CASE(1)
 #undef TILE_CASE
             default : break;
     }
