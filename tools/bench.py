@@ -57,17 +57,18 @@ def cpu_line():
     return f"{name}{fam}, {os.cpu_count()} CPUs; features: {' '.join(f for f in wanted if f in flags) or 'none listed'}"
 
 
-def draw_chart(rows, path):
+def draw_chart(rows, path, note=""):
     """A bar chart of mlrc int8 / best peer (rows: (net, threads, ratio, peer)) as a PNG, with Pillow."""
     from PIL import Image, ImageDraw
-    bar, gap, left, top, height = 26, 18, 70, 40, 300
+    bar, gap, left, top, height = 26, 44, 70, 40, 300
     nets = list(dict.fromkeys(r[0] for r in rows))
     width = max(560, left + len(nets) * (2 * bar + gap) + 40)
     top_ratio = max(2.0, max(r[2] for r in rows) * 1.1)
     img = Image.new("RGB", (width, top + height + 90), "white")
     d = ImageDraw.Draw(img)
     y = lambda v: top + height - v / top_ratio * height  # noqa: E731
-    d.text((left, 10), "mlrc int8 latency / best peer's (lower is better; below 1.0 mlrc is faster)", fill="black")
+    d.text((left, 4), "mlrc int8 latency / best peer's (lower is better; below 1.0 mlrc is faster)", fill="black")
+    d.text((left, 18), note, fill=(90, 90, 90))
     for tick in range(int(top_ratio * 4) + 1):
         v = tick / 4
         d.line([(left - 4, y(v)), (width - 20, y(v))], fill=(225, 225, 225))
@@ -82,7 +83,7 @@ def draw_chart(rows, path):
             x = x0 + (t - 1) * bar
             d.rectangle([x, y(r[2]), x + bar - 3, y(0)], fill=colour)
             d.text((x, y(r[2]) - 12), f"{r[2]:.2f}", fill="black")
-        d.text((x0, top + height + 6), net[:14], fill="black")
+        d.text((x0 - gap // 2 + 2, top + height + 6), net[:20], fill="black")
     d.line([(left - 4, y(1.0)), (width - 20, y(1.0))], fill=(200, 0, 0), width=2)
     d.text((8, y(1.0) - 6), "1.0 ->", fill=(200, 0, 0))
     d.rectangle([left, top + height + 40, left + 12, top + height + 52], fill=(70, 110, 180))
@@ -212,7 +213,7 @@ def main():
         size = lambda f: os.path.getsize(out / f) / 1e6  # noqa: E731
         lines.append(f"| {name} | {size(name + '.int8.mlrc'):.1f} | {size(name + '.mlrc'):.1f} | {size(name + '.onnx'):.1f} | "
                      f"{size(name + '.int8.onnx'):.1f} | {size(name + '.ncnn.bin'):.1f} |")
-    draw_chart(chart, out / "bench.png")
+    draw_chart(chart, out / "bench.png", f"{cpu_line().split(',')[0]}{limited}")
     lines += ["", "![mlrc int8 / best peer](bench.png)", ""]
     kernels = subprocess.run([str(out / "bench_kernels"), a.kernel_isa, "1"], capture_output=True, text=True)
     lines += [f"## Kernels per layer shape ({a.kernel_isa}, 1 thread)", "",
