@@ -104,6 +104,37 @@ MLRC_AVX2 static inline mlrc_q8_stage2x8 mlrc_q8_stage2x8_load(const int32_t *bi
     return st;
 }
 
+/* A 256-entry byte table as 16 sub-tables of 16 (each in both 128-bit lanes), for mlrc_avx2_lut32. */
+typedef struct mlrc_avx2_lut {
+    __m256i part[16];
+} mlrc_avx2_lut;
+
+MLRC_AVX2 static inline void mlrc_avx2_lut_load(const uint8_t *lut, mlrc_avx2_lut *t) {
+    for (int i = 0; i < 16; i++)
+        t->part[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 16 * i)));
+}
+
+/* lut[x] for 32 bytes: sub-table i answers the bytes whose high nibble is i. x ^ (i << 4) is below 16 exactly
+ * there, and a saturating + 0x70 keeps it a valid vpshufb index (0x70-0x7F) while pushing every other byte to
+ * 0x80 or above, which vpshufb turns into 0; the 16 answers are ORed. */
+MLRC_AVX2 static inline __m256i mlrc_avx2_lut32(const mlrc_avx2_lut *t, __m256i x) {
+    const __m256i bias = _mm256_set1_epi8(0x70);
+    __m256i r = _mm256_setzero_si256();
+    for (int i = 0; i < 16; i++) {
+        const __m256i idx = _mm256_adds_epu8(_mm256_xor_si256(x, _mm256_set1_epi8((char)(i << 4))), bias);
+        r = _mm256_or_si256(r, _mm256_shuffle_epi8(t->part[i], idx));
+    }
+    return r;
+}
+
+/* y[i] = lut[y[i]] for n bytes in place. */
+MLRC_AVX2 static inline void mlrc_avx2_lut_bytes(const mlrc_avx2_lut *t, const uint8_t *lut, uint8_t *y, size_t n) {
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm256_storeu_si256((__m256i *)(y + i), mlrc_avx2_lut32(t, _mm256_loadu_si256((const __m256i *)(y + i))));
+    for (; i < n; i++) y[i] = lut[y[i]];
+}
+
 /* The same stage when the bias is already in the accumulators. */
 MLRC_AVX2 static inline void mlrc_q8_store8_with_bias_avx2(__m256i acc, int32_t n0, int32_t cols, const float *scale,
                                                            const mlrc_q8_output *out, void *row) {

@@ -142,7 +142,7 @@ MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16
         TILE_CASE(2)
         TILE_CASE(1)
 #undef TILE_CASE
-            default : break;
+    default: break;
     }
 }
 
@@ -151,6 +151,15 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
     int16_t *pack = (int16_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
     const int32_t kq = (g->K + 3) / 4, kp = kq * 4;
     const int32_t chunk_blocks = rb1 - rb0 <= MLRC_Q8_PACK_ROWS / MR ? rb1 - rb0 : MLRC_Q8_CHUNK_ROWS / MR;
+    /* A table activation (GELU, sigmoid) is applied to each chunk's finished rows in one pass, 32 bytes per step,
+     * not one byte at a time inside the tiles: the tiles store the stage's bytes before the table. */
+    const uint8_t *lut = g->out->kind == MLRC_Q8_OUT_U8 ? g->out->lut : NULL;
+    mlrc_q8_gemm_args plain_args = *g;
+    mlrc_q8_output plain = *g->out;
+    mlrc_avx2_lut table;
+    if (lut) plain.lut = NULL, plain_args.out = &plain, mlrc_avx2_lut_load(lut, &table);
+    const mlrc_q8_gemm_args *ga = &plain_args;
+    const int32_t c0 = nb0 * 8, c1 = nb1 * 8 < g->N ? nb1 * 8 : g->N;
     for (int32_t chunk = rb0; chunk < rb1; chunk += chunk_blocks) {
         const int32_t chunk_end = chunk + chunk_blocks < rb1 ? chunk + chunk_blocks : rb1;
         const int32_t m0 = chunk * MR, m1 = chunk_end * MR < g->M ? chunk_end * MR : g->M;
@@ -158,7 +167,7 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
         for (int32_t nb = nb0; nb < nb1; nb++) {
             const int32_t n0 = nb * 8, cols = g->N - n0 < 8 ? g->N - n0 : 8;
             stage s;
-            stage_load(&s, n0, cols, g->bias, g->scale, g->out);
+            stage_load(&s, n0, cols, g->bias, g->scale, ga->out);
             const int8_t *bp = g->B + (size_t)nb * kq * 32;
             /* the next panel's weights on their way while this one computes: in a net they come cold from the
              * model file, and a small map gives each panel too little work to hide the misses */
@@ -166,9 +175,11 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
                 for (int32_t q = 0; q < kq; q += 2)
                     _mm_prefetch((const char *)(bp + (size_t)(kq + q) * 32), _MM_HINT_T0);
             for (int32_t m = m0; m < m1; m += MR)
-                tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, g,
+                tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, ga,
                          (char *)g->C + (size_t)m * g->row_bytes);
         }
+        for (int32_t m = m0; lut && m < m1; m++)
+            mlrc_avx2_lut_bytes(&table, lut, (uint8_t *)g->C + (size_t)m * g->row_bytes + c0, (size_t)(c1 - c0));
     }
 }
 
