@@ -9,6 +9,7 @@
 #include "x86/f32_vmath_avx2.h"
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
+#include "window.h"
 
 #define MR 6
 #define MAX_TAPS 64
@@ -183,15 +184,7 @@ static void block_pointers(const mlrc_conv_geometry *g, const float *input, int3
             for (int32_t t = 0; t < g->kernel_h * g->kernel_w; t++) ptrs[r * MAX_TAPS + t] = base + tap_offset[t];
             continue;
         }
-        for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-            for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-                ptrs[r * MAX_TAPS + ky * g->kernel_w + kx] =
-                    inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : zero_row;
-            }
-        }
+        MLRC_PIXEL_TAPS(ptrs + r * MAX_TAPS, g, oy, ox, input, zero_row)
     }
 }
 

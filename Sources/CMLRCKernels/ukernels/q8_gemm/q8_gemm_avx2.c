@@ -7,12 +7,14 @@
  * broadcasts are fixed offsets from one pointer), then every column panel passes over the chunk while it is in
  * L1, with its bias and scale loaded once per chunk and the next panel's weights prefetched; a range of at most
  * 60 rows (a 7x7 map) is one chunk, so that its weights, the larger operand there, stream through once. The
- * uint8 output stage runs on two rows at a time (one pack and one permute for 16 results). */
+ * uint8 output stage runs on two rows at a time (one pack and one permute for 16 results); a table activation
+ * follows over each chunk's finished rows. */
 #if defined(__x86_64__)
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
 #include "q8_requantize.h"
+#include "window.h"
 
 #define MR 6
 #define INLINE __attribute__((always_inline)) inline
@@ -80,29 +82,57 @@ MLRC_AVX2 static INLINE __m256i stage_int(const stage *s, __m256i acc) {
     return _mm256_cvtps_epi32(v);
 }
 
-/* Two rows' 8 uint8 results: rows a and b (b may repeat a). The values lie in [lo - zero, hi - zero], so the
- * int16 pack and the zero point added in int16 never saturate. */
-MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, const mlrc_q8_output *out, uint8_t *ya,
-                                    uint8_t *yb, int two) {
+/* Two rows' 8 uint8 results before any table: rows a and b (b may repeat a). The values lie in
+ * [lo - zero, hi - zero], so the int16 pack and the zero point added in int16 never saturate. */
+MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, uint8_t *ya, uint8_t *yb, int two) {
     const __m256i p16 = _mm256_add_epi16(_mm256_packs_epi32(stage_int(s, a), stage_int(s, b)), s->zero16);
     const __m256i u8 = _mm256_packus_epi16(p16, p16); /* lane 0: a0-3 b0-3 a0-3 b0-3, lane 1: a4-7 b4-7 ... */
     const __m128i ab =
         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(u8, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
-    if (!out->lut) {
-        _mm_storel_epi64((__m128i *)ya, ab);
-        if (two) _mm_storeh_pd((double *)yb, _mm_castsi128_pd(ab));
-        return;
+    _mm_storel_epi64((__m128i *)ya, ab);
+    if (two) _mm_storeh_pd((double *)yb, _mm_castsi128_pd(ab));
+}
+
+/* Rows x 8 columns of a tile from its accumulators, lo holding columns 0-3 as (k0+k1, k2+k3) pairs and hi columns
+ * 4-7: hadd then a lane permute gives c0..c7, then the output stage (without its table: see lut_rows). */
+MLRC_AVX2 static INLINE void store_tile(const int rows, const __m256i *lo, const __m256i *hi, const stage *s,
+                                        int32_t n0, int32_t cols, const mlrc_q8_gemm_args *a, char *C) {
+    __m256i sum[MR];
+    for (int r = 0; r < rows; r++) sum[r] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+    if (s->fast) {
+        for (int r = 0; r < rows; r += 2)
+            store2(s, sum[r], sum[r + 1 < rows ? r + 1 : r], (uint8_t *)(C + (size_t)r * a->row_bytes) + n0,
+                   (uint8_t *)(C + (size_t)(r + 1) * a->row_bytes) + n0, r + 1 < rows);
+    } else {
+        for (int r = 0; r < rows; r++)
+            mlrc_q8_store8_avx2(sum[r], n0, cols, a->bias, a->scale, a->out, C + (size_t)r * a->row_bytes);
     }
-    uint8_t bytes[16];
-    _mm_storeu_si128((__m128i *)bytes, ab);
-    for (int j = 0; j < 8; j++) ya[j] = out->lut[bytes[j]];
-    for (int j = 0; two && j < 8; j++) yb[j] = out->lut[bytes[8 + j]];
+}
+
+/* A table activation (GELU, sigmoid) over finished rows, 32 bytes a step, instead of one byte at a time inside the
+ * tiles: the GEMM and the convolution run their tiles on `plain` (the output stage without its table), then this
+ * over the rows they finished. */
+typedef struct table_pass {
+    const uint8_t *lut; /* NULL: no table */
+    mlrc_q8_output plain;
+    mlrc_avx2_lut parts;
+} table_pass;
+
+MLRC_AVX2 static void table_pass_init(table_pass *t, const mlrc_q8_output *out) {
+    t->plain = *out;
+    t->lut = out->kind == MLRC_Q8_OUT_U8 ? out->lut : NULL;
+    t->plain.lut = NULL;
+    if (t->lut) mlrc_avx2_lut_load(t->lut, &t->parts);
+}
+
+MLRC_AVX2 static void lut_rows(const table_pass *t, char *C, size_t row_bytes, int32_t rows, int32_t c0, int32_t c1) {
+    for (int32_t r = 0; t->lut && r < rows; r++)
+        mlrc_avx2_lut_bytes(&t->parts, t->lut, (uint8_t *)C + (size_t)r * row_bytes + c0, (size_t)(c1 - c0));
 }
 
 /* R rows (a constant where inlined) x 8 columns over all of K. */
 MLRC_AVX2 static INLINE void tile(const int R, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
-                                  int32_t cols, const stage *s, const int32_t *bias, const float *scale,
-                                  const mlrc_q8_output *out, char *C, size_t row_bytes) {
+                                  int32_t cols, const stage *s, const mlrc_q8_gemm_args *g, char *C) {
     __m256i lo[MR], hi[MR];
     for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm256_setzero_si256();
     for (int32_t q = 0; q < kq; q++) {
@@ -118,23 +148,14 @@ MLRC_AVX2 static INLINE void tile(const int R, int32_t kq, int32_t kp, const int
             hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(x, w1));
         }
     }
-    /* lo holds columns 0-3 as (k0+k1, k2+k3) pairs, hi columns 4-7: hadd then a lane permute gives c0..c7. */
-    __m256i sum[MR];
-    for (int r = 0; r < R; r++) sum[r] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
-    if (s->fast) {
-        for (int r = 0; r < R; r += 2)
-            store2(s, sum[r], sum[r + 1 < R ? r + 1 : r], out, (uint8_t *)(C + (size_t)r * row_bytes) + n0,
-                   (uint8_t *)(C + (size_t)(r + 1) * row_bytes) + n0, r + 1 < R);
-    } else {
-        for (int r = 0; r < R; r++) mlrc_q8_store8_avx2(sum[r], n0, cols, bias, scale, out, C + (size_t)r * row_bytes);
-    }
+    store_tile(R, lo, hi, s, n0, cols, g, C);
 }
 
 MLRC_AVX2 static void tile_any(int32_t rows, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
                                int32_t cols, const stage *s, const mlrc_q8_gemm_args *g, char *C) {
     switch (rows) {
 #define TILE_CASE(R)                                                                                                   \
-    case R: tile(R, kq, kp, ap, bp, n0, cols, s, g->bias, g->scale, g->out, C, g->row_bytes); break;
+    case R: tile(R, kq, kp, ap, bp, n0, cols, s, g, C); break;
         TILE_CASE(6)
         TILE_CASE(5)
         TILE_CASE(4)
@@ -151,13 +172,10 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
     int16_t *pack = (int16_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
     const int32_t kq = (g->K + 3) / 4, kp = kq * 4;
     const int32_t chunk_blocks = rb1 - rb0 <= MLRC_Q8_PACK_ROWS / MR ? rb1 - rb0 : MLRC_Q8_CHUNK_ROWS / MR;
-    /* A table activation (GELU, sigmoid) is applied to each chunk's finished rows in one pass, 32 bytes per step,
-     * not one byte at a time inside the tiles: the tiles store the stage's bytes before the table. */
-    const uint8_t *lut = g->out->kind == MLRC_Q8_OUT_U8 ? g->out->lut : NULL;
-    mlrc_q8_gemm_args plain_args = *g;
-    mlrc_q8_output plain = *g->out;
-    mlrc_avx2_lut table;
-    if (lut) plain.lut = NULL, plain_args.out = &plain, mlrc_avx2_lut_load(lut, &table);
+    table_pass table;
+    table_pass_init(&table, g->out);
+    mlrc_q8_gemm_args plain_args = *g; /* the tiles' output stage: the table comes after each chunk */
+    plain_args.out = &table.plain;
     const mlrc_q8_gemm_args *ga = &plain_args;
     const int32_t c0 = nb0 * 8, c1 = nb1 * 8 < g->N ? nb1 * 8 : g->N;
     for (int32_t chunk = rb0; chunk < rb1; chunk += chunk_blocks) {
@@ -178,8 +196,7 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
                 tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, ga,
                          (char *)g->C + (size_t)m * g->row_bytes);
         }
-        for (int32_t m = m0; lut && m < m1; m++)
-            mlrc_avx2_lut_bytes(&table, lut, (uint8_t *)g->C + (size_t)m * g->row_bytes + c0, (size_t)(c1 - c0));
+        lut_rows(&table, (char *)g->C + (size_t)m0 * g->row_bytes, g->row_bytes, m1 - m0, c0, c1);
     }
 }
 
@@ -211,44 +228,30 @@ MLRC_AVX2 void mlrc_q8_conv_indirect_prepare_6x8c4_avx2(const mlrc_conv_geometry
     memset(x + n, 0, ((size_t)g->in_c + 16) * sizeof(int16_t));
 }
 
-/* Rows of one block x one panel of 8 columns: taps x (cg / 4) quads read through ptr[r * 64 + tap] + off. */
+/* Rows of one block x one panel of 8 columns: taps x (cg / 4) quads read through ptr[r * 64 + tap] + off (rows
+ * past the block's repeat its last pixel, computed and never stored). */
 MLRC_AVX2 static void conv_tile(int32_t rows, const int16_t *const *ptr, int32_t taps, int32_t qpt, size_t off,
                                 const int8_t *panel, int32_t n0, int32_t cols, const stage *s,
                                 const mlrc_q8_gemm_args *a, char *C) {
-    __m256i lo0 = _mm256_setzero_si256(), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0;
-    __m256i lo3 = lo0, hi3 = lo0, lo4 = lo0, hi4 = lo0, lo5 = lo0, hi5 = lo0;
+    __m256i lo[MR], hi[MR];
+    for (int r = 0; r < MR; r++) lo[r] = hi[r] = _mm256_setzero_si256();
     for (int32_t t = 0; t < taps; t++) {
-        const int16_t *r0 = ptr[t] + off, *r1 = ptr[64 + t] + off, *r2 = ptr[128 + t] + off;
-        const int16_t *r3 = ptr[192 + t] + off, *r4 = ptr[256 + t] + off, *r5 = ptr[320 + t] + off;
+        const int16_t *row[MR];
+        for (int r = 0; r < MR; r++) row[r] = ptr[r * CONV_MAX_TAPS + t] + off;
         const int8_t *w = panel + (size_t)t * qpt * 32;
         for (int32_t j = 0; j < qpt; j++) {
             const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)j * 32)));
             const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)j * 32 + 16)));
-            int64_t q;
-#define CONV_ROW(i)                                                                                                    \
-    memcpy(&q, r##i + 4 * j, sizeof q);                                                                                \
-    lo##i = _mm256_add_epi32(lo##i, _mm256_madd_epi16(_mm256_set1_epi64x(q), w0));                                     \
-    hi##i = _mm256_add_epi32(hi##i, _mm256_madd_epi16(_mm256_set1_epi64x(q), w1));
-            CONV_ROW(0) CONV_ROW(1) CONV_ROW(2) CONV_ROW(3) CONV_ROW(4) CONV_ROW(5)
-#undef CONV_ROW
+            for (int r = 0; r < MR; r++) {
+                int64_t quad;
+                memcpy(&quad, row[r] + 4 * j, sizeof quad);
+                const __m256i x = _mm256_set1_epi64x(quad);
+                lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(x, w0));
+                hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(x, w1));
+            }
         }
     }
-    const __m256i sum[MR] = {
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo0, hi0), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo1, hi1), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo2, hi2), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo3, hi3), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo4, hi4), 0xD8),
-        _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo5, hi5), 0xD8),
-    };
-    if (s->fast) {
-        for (int r = 0; r < rows; r += 2)
-            store2(s, sum[r], sum[r + 1 < rows ? r + 1 : r], a->out, (uint8_t *)(C + (size_t)r * a->row_bytes) + n0,
-                   (uint8_t *)(C + (size_t)(r + 1) * a->row_bytes) + n0, r + 1 < rows);
-    } else {
-        for (int r = 0; r < rows; r++)
-            mlrc_q8_store8_avx2(sum[r], n0, cols, a->bias, a->scale, a->out, C + (size_t)r * a->row_bytes);
-    }
+    store_tile(rows, lo, hi, s, n0, cols, a, C);
 }
 
 MLRC_AVX2 void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
@@ -260,33 +263,28 @@ MLRC_AVX2 void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, con
     const int32_t ng = g->out_c / g->groups, qpt = cg / 4, kq = taps * qpt, panels = (ng + 7) / 8;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1, wbytes = mlrc_q8_packed_bytes(ng, taps * cg);
     const int16_t *x = (const int16_t *)scratch, *zeros = x + conv_input_elems(g);
-    /* the output stage's arguments, as the GEMM tile takes them */
+    table_pass table;
+    table_pass_init(&table, out);
+    /* the output stage's arguments, as the GEMM tile takes them (the table comes after each block) */
     const mlrc_q8_gemm_args a = {
-        M, g->out_c, taps * cg, NULL, 0, 0, NULL, bias, scale, out, output, (size_t)g->out_c * esize, NULL, 0};
+        M, g->out_c, taps * cg, NULL, 0, 0, NULL, bias, scale, &table.plain, output, (size_t)g->out_c * esize, NULL, 0};
     for (int32_t blk = b0; blk < b1; blk++) {
         const int16_t *ptr[6 * CONV_MAX_TAPS];
         const int32_t p0 = blk * MR, rows = M - p0 < MR ? M - p0 : MR;
         for (int r = 0; r < MR; r++) {
             const int32_t p = p0 + (r < rows ? r : rows - 1), oy = p / g->out_w, ox = p % g->out_w;
-            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                    const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-                    ptr[r * CONV_MAX_TAPS + ky * g->kernel_w + kx] =
-                        inside ? x + ((size_t)iy * g->in_w + ix) * g->in_c : zeros;
-                }
-            }
+            MLRC_PIXEL_TAPS(ptr + r * CONV_MAX_TAPS, g, oy, ox, x, zeros)
         }
         char *C = (char *)output + (size_t)p0 * a.row_bytes;
         for (int32_t grp = 0; grp < g->groups; grp++)
             for (int32_t pn = 0; pn < panels; pn++) {
                 const int32_t n0 = grp * ng + pn * 8, cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
                 stage s;
-                stage_load(&s, n0, cols, bias, scale, out);
+                stage_load(&s, n0, cols, bias, scale, a.out);
                 conv_tile(rows, ptr, taps, qpt, (size_t)grp * cg, weights + grp * wbytes + (size_t)pn * kq * 32, n0,
                           cols, &s, &a, C);
             }
+        lut_rows(&table, C, a.row_bytes, rows, 0, g->out_c);
     }
 }
 

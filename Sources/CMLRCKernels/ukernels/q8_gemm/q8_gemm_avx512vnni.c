@@ -8,6 +8,7 @@
 #include "mlrc_ukernels.h"
 #include "x86/q8_output_avx512.h"
 #include "q8_gemm_ranges.h"
+#include "window.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
 #define VNNI_DPBUSD _mm256_dpbusd_epi32

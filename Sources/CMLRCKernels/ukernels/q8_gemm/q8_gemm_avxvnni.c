@@ -6,6 +6,7 @@
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
 #include "q8_gemm_ranges.h"
+#include "window.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avxvnni")))
 #define VNNI_DPBUSD _mm256_dpbusd_avx_epi32

@@ -216,14 +216,7 @@ void VNNI_NAME(mlrc_q8_conv_indirect_6x16c4)(const mlrc_conv_geometry *g, const 
         const int32_t p0 = blk * 6, rows = M - p0 < 6 ? M - p0 : 6;
         for (int r = 0; r < 6; r++) {
             const int32_t p = p0 + (r < rows ? r : rows - 1), oy = p / g->out_w, ox = p % g->out_w;
-            for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-                const int32_t iy = oy * g->stride_h - g->pad_top + ky;
-                for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                    const int32_t ix = ox * g->stride_w - g->pad_left + kx;
-                    const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-                    ptr[r * 64 + ky * g->kernel_w + kx] = inside ? input + ((size_t)iy * g->in_w + ix) * g->in_c : pad;
-                }
-            }
+            MLRC_PIXEL_TAPS(ptr + r * 64, g, oy, ox, input, pad)
         }
         VNNI_NAME(conv_block)(g, ptr, taps, rows, weights, pbias, p0, scale, out, output, esize);
     }
