@@ -43,6 +43,12 @@ MLRC_AVX2 static inline __m128i column(const uint8_t *row, int32_t ix, const mlr
     return _mm_loadu_si128((const __m128i *)tmp);
 }
 
+/* Pair px of a row buffer from the 16 channels of its two taps: channels 0-7 into the low half, 8-15 the high. */
+MLRC_AVX2 static inline void put_pair(int16_t *lo, int16_t *hi, int32_t px, __m128i x0, __m128i x1) {
+    _mm256_storeu_si256((__m256i *)(lo + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1)));
+    _mm256_storeu_si256((__m256i *)(hi + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1)));
+}
+
 /* Input row iy (zero point rows outside the input) as pairs: half h of pair px at buf + (h * cols + px) * 16. */
 MLRC_AVX2 static void widen_row(const mlrc_conv_geometry *g, const uint8_t *input, int32_t zero, int32_t iy, int32_t c,
                                 int32_t cn, int16_t *buf) {
@@ -59,16 +65,14 @@ MLRC_AVX2 static void widen_row(const mlrc_conv_geometry *g, const uint8_t *inpu
         for (int32_t px = 0; px < cols; px += 2) {
             const __m128i cur = column(row, px - g->pad_left, g, cn, z8);
             const __m128i next = column(row, px + 1 - g->pad_left, g, cn, z8);
-            _mm256_storeu_si256((__m256i *)(lo + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(cur, next)));
-            _mm256_storeu_si256((__m256i *)(hi + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(cur, next)));
+            put_pair(lo, hi, px, cur, next);
         }
         return;
     }
     __m128i cur = column(row, -g->pad_left, g, cn, z8);
     for (int32_t px = 0; px < cols; px++) {
         const __m128i next = column(row, px + 1 - g->pad_left, g, cn, z8);
-        _mm256_storeu_si256((__m256i *)(lo + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(cur, next)));
-        _mm256_storeu_si256((__m256i *)(hi + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(cur, next)));
+        put_pair(lo, hi, px, cur, next);
         cur = next;
     }
 }
@@ -86,8 +90,7 @@ MLRC_AVX2 static void widen_row_pair(const mlrc_conv_geometry *g, const uint8_t 
     for (int32_t px = 0; px < cols; px++) {
         const int32_t ix = px - g->pad_left;
         const __m128i x0 = a ? column(a, ix, g, cn, z8) : z8, x1 = b ? column(b, ix, g, cn, z8) : z8;
-        _mm256_storeu_si256((__m256i *)(lo + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1)));
-        _mm256_storeu_si256((__m256i *)(hi + (size_t)px * 16), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1)));
+        put_pair(lo, hi, px, x0, x1);
     }
 }
 
@@ -143,7 +146,8 @@ MLRC_AVX2 static void load_block(const mlrc_conv_geometry *g, const int8_t *weig
     b->st.b1 = _mm256_sub_epi32(b->st.b1, _mm256_mullo_epi32(sum1, z));
 }
 
-/* One output row of a block: rows[ky] are the kernel rows' buffers. KH, NP constant where inlined. */
+/* One output row of a block: rows[i] are its buffers, each read at NP pairs. KH (buffers), NP constant where
+ * inlined. */
 MLRC_AVX2 static __attribute__((always_inline)) inline void
 out_row(const int KH, const int NP, const block *b, const int16_t *const *rows, int32_t cols, int32_t out_w, int32_t sw,
         const mlrc_q8_output *out, char *dst, size_t step, int32_t cn, size_t esize) {
@@ -174,9 +178,11 @@ MLRC_AVX2 void mlrc_q8_dwconv_16c2_avx2(const mlrc_conv_geometry *g, const uint8
                                         const int8_t *weights, const int32_t *bias, const float *scale,
                                         const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
                                         int32_t u1, void *scratch) {
-    const int32_t C = g->in_c, KH = g->kernel_h, NP = pairs_per_row(g), cols = buffer_cols(g);
+    const int32_t C = g->in_c, KH = g->kernel_h, cols = buffer_cols(g);
     const int vertical = g->kernel_w == 1;
-    const int32_t VP = (KH + 1) / 2; /* vertical: pair rows per output row */
+    /* buffers per output row, and tap pairs per buffer: horizontal pairs along each kernel row, or a vertical
+     * strip's pairs of kernel rows (one pair per buffer) */
+    const int32_t NR = vertical ? (KH + 1) / 2 : KH, NP = vertical ? 1 : pairs_per_row(g);
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1, step = (size_t)C * esize;
     int16_t *ring = (int16_t *)scratch;
     block b;
@@ -187,49 +193,44 @@ MLRC_AVX2 void mlrc_q8_dwconv_16c2_avx2(const mlrc_conv_geometry *g, const uint8
         int32_t tag[MAX_KH];
         for (int32_t s = 0; s < KH; s++) tag[s] = INT_MIN;
         for (int32_t oy = oy0; oy < oy1; oy++) {
+            /* the buffers this output row reads: kernel_h input rows, or a vertical strip's pair rows (every
+             * second row from the window's first) */
             const int16_t *rows[MAX_KH];
             const int32_t iy0 = oy * g->stride_h - g->pad_top;
-            char *dst = (char *)output + ((size_t)oy * g->out_w * C + c) * esize;
-            if (vertical) {
-                for (int32_t p = 0; p < VP; p++) {
-                    const int32_t r = iy0 + 2 * p, s = ((r % KH) + KH) % KH;
-                    int16_t *buf = ring + (size_t)s * cols * 32;
-                    if (tag[s] != r) widen_row_pair(g, input, in_zero, r, c, cn, buf), tag[s] = r;
-                    rows[p] = buf;
-                }
-#define VROW(vp) out_row(vp, 1, &b, rows, cols, g->out_w, g->stride_w, out, dst, step, cn, esize)
-                if (VP == 4)
-                    VROW(4);
-                else if (VP == 3)
-                    VROW(3);
-                else if (VP == 2)
-                    VROW(2);
-                else
-                    VROW(VP);
-#undef VROW
-                continue;
-            }
-            for (int32_t ky = 0; ky < KH; ky++) {
-                const int32_t iy = iy0 + ky, s = ((iy % KH) + KH) % KH;
+            for (int32_t i = 0; i < NR; i++) {
+                const int32_t r = iy0 + (vertical ? 2 * i : i), s = ((r % KH) + KH) % KH;
                 int16_t *buf = ring + (size_t)s * cols * 32;
-                if (tag[s] != iy) widen_row(g, input, in_zero, iy, c, cn, buf), tag[s] = iy;
-                rows[ky] = buf;
+                if (tag[s] != r) {
+                    if (vertical)
+                        widen_row_pair(g, input, in_zero, r, c, cn, buf);
+                    else
+                        widen_row(g, input, in_zero, r, c, cn, buf);
+                    tag[s] = r;
+                }
+                rows[i] = buf;
             }
-#define ROW(kh, np) out_row(kh, np, &b, rows, cols, g->out_w, g->stride_w, out, dst, step, cn, esize)
-            if (KH == 3 && NP == 2)
+            char *dst = (char *)output + ((size_t)oy * g->out_w * C + c) * esize;
+#define ROW(nr, np) out_row(nr, np, &b, rows, cols, g->out_w, g->stride_w, out, dst, step, cn, esize)
+            if (NR == 3 && NP == 2)
                 ROW(3, 2);
-            else if (KH == 5 && NP == 3)
+            else if (NR == 5 && NP == 3)
                 ROW(5, 3);
-            else if (KH == 7 && NP == 4)
+            else if (NR == 7 && NP == 4)
                 ROW(7, 4);
-            else if (KH == 1 && NP == 2)
+            else if (NR == 1 && NP == 2)
                 ROW(1, 2);
-            else if (KH == 1 && NP == 3)
+            else if (NR == 1 && NP == 3)
                 ROW(1, 3);
-            else if (KH == 1 && NP == 4)
+            else if (NR == 1 && NP == 4)
                 ROW(1, 4);
+            else if (NR == 2 && NP == 1)
+                ROW(2, 1);
+            else if (NR == 3 && NP == 1)
+                ROW(3, 1);
+            else if (NR == 4 && NP == 1)
+                ROW(4, 1);
             else
-                ROW(KH, NP);
+                ROW(NR, NP);
 #undef ROW
         }
     }
