@@ -121,6 +121,25 @@ static double peak_now(void) { return peak_of(madd_add, 3); }
 static double peak_now(void) { return 0; }
 #endif
 
+/* seconds = the time of one `call`: repeats calibrated to take about 20 ms, then the best of 7 timed repeats. */
+#define BEST_SECONDS(seconds, call)                                                                                    \
+    do {                                                                                                               \
+        int reps_ = 1;                                                                                                 \
+        for (;;) {                                                                                                     \
+            const double a_ = now();                                                                                   \
+            for (int r_ = 0; r_ < reps_; r_++) call;                                                                   \
+            if (now() - a_ > 0.02 || reps_ > 1 << 20) break;                                                           \
+            reps_ *= 2;                                                                                                \
+        }                                                                                                              \
+        (seconds) = 1e30;                                                                                              \
+        for (int t_ = 0; t_ < 7; t_++) {                                                                               \
+            const double a_ = now();                                                                                   \
+            for (int r_ = 0; r_ < reps_; r_++) call;                                                                   \
+            const double e_ = (now() - a_) / reps_;                                                                    \
+            if (e_ < (seconds)) (seconds) = e_;                                                                        \
+        }                                                                                                              \
+    } while (0)
+
 typedef struct shape {
     const char *net;
     int32_t M, K, N;
@@ -163,22 +182,8 @@ static double gemm_rate(const shape *s, int threads, char *kernel, size_t kernel
     snprintf(kernel, kernel_size, "%s", mlrc_q8_gemm_variants[plan.variant].name);
     void *scratch = plan.scratch_bytes ? aligned_alloc(64, (plan.scratch_bytes + 63) & ~(size_t)63) : NULL;
     const double macs = (double)M * K * N;
-    int reps = 1;
-    for (;;) { /* calibrate: repeats that take about 20 ms */
-        const double a = now();
-        for (int r = 0; r < reps; r++)
-            mlrc_q8_gemm_run(&plan, M, N, K, A, K, 3, B, bias, scale, &out, C, N, scratch, threads);
-        if (now() - a > 0.02 || reps > 1 << 20) break;
-        reps *= 2;
-    }
-    double best = 1e30;
-    for (int t = 0; t < 7; t++) {
-        const double a = now();
-        for (int r = 0; r < reps; r++)
-            mlrc_q8_gemm_run(&plan, M, N, K, A, K, 3, B, bias, scale, &out, C, N, scratch, threads);
-        const double e = (now() - a) / reps;
-        if (e < best) best = e;
-    }
+    double best;
+    BEST_SECONDS(best, mlrc_q8_gemm_run(&plan, M, N, K, A, K, 3, B, bias, scale, &out, C, N, scratch, threads));
     free(A), free(C), free(w), free(B), free(bias), free(scale), free(scratch);
     return macs / best / 1e9;
 }
@@ -219,20 +224,8 @@ static double dw_rate(const dw_shape *s, int threads, char *kernel, size_t kerne
         }
     snprintf(kernel, kernel_size, "%s", mlrc_q8_dwconv_variants[plan.variant].name);
     void *scratch = plan.scratch_bytes ? aligned_alloc(64, (plan.scratch_bytes + 63) & ~(size_t)63) : NULL;
-    int reps = 1;
-    for (;;) {
-        const double a = now();
-        for (int r = 0; r < reps; r++) mlrc_q8_dwconv_run(&plan, &g, x, 7, w, bias, scale, &o, y, scratch, threads);
-        if (now() - a > 0.02 || reps > 1 << 20) break;
-        reps *= 2;
-    }
-    double best = 1e30;
-    for (int t = 0; t < 7; t++) {
-        const double a = now();
-        for (int r = 0; r < reps; r++) mlrc_q8_dwconv_run(&plan, &g, x, 7, w, bias, scale, &o, y, scratch, threads);
-        const double e = (now() - a) / reps;
-        if (e < best) best = e;
-    }
+    double best;
+    BEST_SECONDS(best, mlrc_q8_dwconv_run(&plan, &g, x, 7, w, bias, scale, &o, y, scratch, threads));
     free(x), free(y), free(w), free(bias), free(scale), free(scratch);
     return (double)out * out * s->C * s->k * s->k / best / 1e9;
 }
