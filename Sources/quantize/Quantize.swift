@@ -13,22 +13,27 @@ struct Quantize: ParsableCommand {
         commandName: "quantize",
         abstract: "Convert a PyTorch (.pth/.pt) or safetensors checkpoint into an .mlrc model file (int8 by default).",
         discussion: """
-            The architecture (MLRC-ConvNeXt, ConvNeXt, HSNet, EfficientNet-Lite) and its size are recognised \
-            from the parameter names and shapes; BatchNorm and layer scales are folded into the weights. \
+            The architecture (MLRC-ConvNeXt, ConvNeXt, HSNet, EfficientNet-Lite, and torchvision's and timm's \
+            ResNet, ResNeXt, SE-ResNet, DenseNet, MobileNet v1/v2/v3, ShuffleNetV2, GhostNet, EfficientNet, MnasNet, \
+            RegNet, SqueezeNet, VGG; `--list-archs` prints them all) and its size are recognised from the parameter \
+            names and shapes, with any number of classes; BatchNorm and layer scales are folded into the weights. \
             int8: weights per output channel, activations calibrated on real photos (--calib DIR, or the photos \
             bundled with mlrc); layers whose quantization noise is too high stay in fp32.
             """)
 
     @Argument(
         help: "The checkpoint: a state_dict, or a training checkpoint holding one under model/model_ema/state_dict.")
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Flag(name: .customLong("list-archs"), help: "Print every family and size --arch accepts, and exit.")
+    var listArchs = false
 
     @Option(name: .shortAndLong, help: "Output file (default: the checkpoint's name with .mlrc).")
     var output: String?
 
     @Option(
         help:
-            "Architecture, when the names do not tell (mlrc_atto ... mlrc_base, convnext_*, hsnet, efficientnet_lite0..4)."
+            "Architecture, when the names do not tell (resnet18, mobilenet_v3_large, tf_efficientnet_lite0, ...: see --list-archs)."
     )
     var arch: String?
 
@@ -84,6 +89,7 @@ struct Quantize: ParsableCommand {
     var stageShortcut: String?
 
     func validate() throws {
+        if checkpoint == nil && !listArchs { throw ValidationError("Missing expected argument '<checkpoint>'") }
         guard Converter.Precision(rawValue: precision) != nil else {
             throw ValidationError("--precision must be int8 or fp32")
         }
@@ -104,6 +110,13 @@ struct Quantize: ParsableCommand {
     }
 
     func run() throws {
+        if listArchs {
+            for family in Family.allCases {
+                print("\(family.rawValue) (\(family.source)): \(family.names.joined(separator: " "))")
+            }
+            return
+        }
+        guard let checkpoint else { return }
         let options = BuildOptions(arch: arch, inputSize: inputSize, stageShortcut: stageShortcut.map { $0 == "on" })
         let int8 = precision == "int8"
         var converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)

@@ -23,7 +23,10 @@ typedef enum mlrc_activation {
     MLRC_ACT_RELU6 = 2,
     MLRC_ACT_GELU = 3, /* exact: x * 0.5 * (1 + erf(x / sqrt 2)) */
     MLRC_ACT_SIGMOID = 4,
-    MLRC_ACT_COUNT = 5
+    MLRC_ACT_HARDSWISH = 5,   /* x * relu6(x + 3) / 6 (MobileNetV3) */
+    MLRC_ACT_HARDSIGMOID = 6, /* relu6(x + 3) / 6 (the squeeze-and-excitation gate of MobileNetV3, GhostNet) */
+    MLRC_ACT_SILU = 7,        /* x * sigmoid(x) (EfficientNet) */
+    MLRC_ACT_COUNT = 8
 } mlrc_activation;
 
 /* ---- plans: a kernel chosen once, run many times ---- */
@@ -146,6 +149,15 @@ void mlrc_f32_activation(size_t count, float *x, int32_t act, int32_t threads);
 /* Copies a [pixels][src_c] tensor into channels [offset, offset + src_c) of a [pixels][dst_c] one. */
 void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, float *dst, int32_t dst_c, int32_t offset,
                             int32_t threads);
+/* Channels [offset, offset + count) of a [pixels][src_c] tensor as a [pixels][count] one (a channel split). */
+void mlrc_f32_slice_channels(int32_t pixels, const float *src, int32_t src_c, int32_t offset, int32_t count,
+                             float *dst, int32_t threads);
+/* ShuffleNet's channel shuffle: channels viewed as [groups][C / groups], transposed to [C / groups][groups]. */
+void mlrc_f32_channel_shuffle(int32_t pixels, int32_t channels, int32_t groups, const float *x, float *out,
+                              int32_t threads);
+/* out[p][c] = x[p][c] * gate[c]: the multiply of squeeze-and-excitation (gate is a 1 x 1 x C value). */
+void mlrc_f32_channel_scale(int32_t pixels, int32_t channels, const float *x, const float *gate, float *out,
+                            int32_t threads);
 
 /* Max / average pooling with the geometry's window; average counts padded cells when count_pad != 0. */
 void mlrc_f32_maxpool(const mlrc_conv_geometry *g, const float *input, float *output, int32_t threads);
@@ -232,6 +244,9 @@ void mlrc_q8_quantize(size_t count, const float *x, float inv_scale, int32_t zer
 void mlrc_q8_quantize_plan(mlrc_kernel_plan *plan);
 int mlrc_q8_quantize_run(const mlrc_kernel_plan *plan, size_t count, const float *x, float inv_scale, int32_t zero,
                          uint8_t *q, int32_t threads);
+/* mlrc_f32_channel_scale with its output quantized in the same pass (an SE block read only by int8 ops). */
+int mlrc_f32_channel_scale_quantize_run(const mlrc_kernel_plan *plan, int32_t pixels, int32_t channels, const float *x,
+                                        const float *gate, float inv_scale, int32_t zero, uint8_t *q, int32_t threads);
 /* x = scale * (q - zero). */
 void mlrc_q8_dequantize(size_t count, const uint8_t *q, float scale, int32_t zero, float *x, int32_t threads);
 /* A [pixels][src_c] uint8 tensor dequantized into channels [offset, offset + src_c) of a [pixels][dst_c] float one

@@ -74,6 +74,28 @@ int mlrc_q8_quantize_run(const mlrc_kernel_plan *plan, size_t count, const float
     return MLRC_KERNEL_OK;
 }
 
+/* Blocks of 1024 floats of the flat tensor: each block is scaled into a stack buffer and quantized while in L1. */
+int mlrc_f32_channel_scale_quantize_run(const mlrc_kernel_plan *plan, int32_t pixels, int32_t channels, const float *x,
+                                        const float *gate, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {
+    enum { BLOCK = 1024 };
+    if (pixels <= 0 || channels <= 0) return MLRC_KERNEL_OK;
+    const mlrc_q8_quantize_block_fn quantize = mlrc_q8_quantize_variants[plan->variant].block;
+    const size_t count = (size_t)pixels * (size_t)channels, blocks = (count + BLOCK - 1) / BLOCK;
+    int nt = mlrc_threads_for(threads, (int64_t)(count / 4096));
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (size_t blk = 0; blk < blocks; blk++) {
+        float tmp[BLOCK];
+        const size_t i0 = blk * BLOCK, n = count - i0 < BLOCK ? count - i0 : BLOCK;
+        size_t c = i0 % (size_t)channels;
+        for (size_t j = 0; j < n; j++) {
+            tmp[j] = x[i0 + j] * gate[c];
+            if (++c == (size_t)channels) c = 0;
+        }
+        quantize(n, tmp, inv_scale, zero, q + i0);
+    }
+    return MLRC_KERNEL_OK;
+}
+
 /* Blocks of 1024 (4 KB of floats): each block's sum is quantized while it is in L1. */
 int mlrc_f32_add_quantize_run(const mlrc_kernel_plan *plan, size_t count, const float *a, const float *b, float *out,
                               int32_t act, float inv_scale, int32_t zero, uint8_t *q, int32_t threads) {

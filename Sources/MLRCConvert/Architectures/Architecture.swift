@@ -26,37 +26,41 @@ public struct BuiltNetwork {
     public var numClasses: Int
     public var preprocessing: Preprocessing
 
-    /// Indices of the graph's convolution nodes (general and depthwise): what int8 quantization works on.
+    /// Indices of the graph's convolution nodes (general and depthwise) that int8 quantization works on (all but
+    /// the squeeze-and-excitation gates', which stay fp32).
     public var convolutionNodes: [Int] {
-        builder.nodes.indices.filter { builder.nodes[$0].op == .conv || builder.nodes[$0].op == .depthwiseConv }
+        builder.nodes.indices.filter {
+            (builder.nodes[$0].op == .conv || builder.nodes[$0].op == .depthwiseConv)
+                && !builder.floatOnly.contains($0)
+        }
     }
 }
 
-public enum Family: String, CaseIterable {
-    case convnext, mlrcConvnext = "mlrc_convnext", hsnet, efficientnetLite = "efficientnet_lite"
-}
-
 public enum ArchitectureRecognizer {
-    /// Which family a state_dict belongs to, from its parameter names (or --arch).
+    /// Which family a state_dict belongs to, from its parameter names (or --arch, which must then fit them).
     public static func family(of sd: StateDict, arch: String?) throws -> Family {
         if let arch = arch?.lowercased() {
-            if arch.hasPrefix("mlrc") { return .mlrcConvnext }
-            if arch.hasPrefix("convnext") { return .convnext }
-            if arch.hasPrefix("hsnet") { return .hsnet }
-            if arch.hasPrefix("efficientnet") { return .efficientnetLite }
-            throw MLRCError.argument("unknown --arch \(arch): expected mlrc_*, convnext_*, hsnet or efficientnet_lite*")
+            let candidates = Family.allCases.filter { $0.accepts(arch) }
+            guard let first = candidates.first else {
+                throw MLRCError.argument(
+                    "unknown --arch \(arch); `quantize --list-archs` prints every name (families: "
+                        + Family.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            // A name two families share (efficientnet_lite0: lukemelas' and timm's) goes to the one whose names fit.
+            if let fitting = candidates.first(where: { $0.matches(sd) }) { return fitting }
+            let missing = first.signature.filter { !sd.has($0) }
+            let sample = sd.names.prefix(4).joined(separator: ", ")
+            throw MLRCError.format(
+                "--arch \(arch): the checkpoint lacks \(missing.joined(separator: ", ")), which \(first.rawValue) "
+                    + "checkpoints have (its \(sd.tensors.count) tensors start \(sample), ...)")
         }
-        if sd.has("downsample_layers.0.0.weight")
-            || sd.has("stem.0.weight") && sd.has("stages.0.blocks.0.conv_dw.weight")
-        {
-            return sd.tensors.keys.contains { $0.hasSuffix("dwconv_v.weight") } ? .mlrcConvnext : .convnext
-        }
-        if sd.has("stem.sep.dw.weight") || sd.has("stages.0.0.het1.gwc.weight") { return .hsnet }
-        if sd.has("_conv_stem.weight") && sd.has("_blocks.0._depthwise_conv.weight") { return .efficientnetLite }
+        if let family = Family.allCases.first(where: { $0.matches(sd) }) { return family }
         let sample = sd.names.prefix(6).joined(separator: ", ")
+        let looked = Family.allCases.map { "\($0.rawValue) (\($0.signature.joined(separator: " + ")))" }
         throw MLRCError.format(
-            "cannot recognise the architecture from the parameter names (\(sd.tensors.count) tensors: \(sample), ...); name it with --arch"
-        )
+            "cannot recognise the architecture from the parameter names (\(sd.tensors.count) tensors: \(sample), ...). "
+                + "Supported families and the names that identify them: \(looked.joined(separator: "; ")). "
+                + "Name one with --arch (`quantize --list-archs`)")
     }
 
     public static func build(_ sd: StateDict, options: BuildOptions) throws -> BuiltNetwork {
@@ -65,6 +69,18 @@ public enum ArchitectureRecognizer {
         case .mlrcConvnext: return try ConvNeXtBuilder.build(sd, options: options, mlrc: true)
         case .hsnet: return try HSNetBuilder.build(sd, options: options)
         case .efficientnetLite: return try EfficientNetLiteBuilder.build(sd, options: options)
+        case .resnet: return try ResNetBuilder.build(sd, options: options)
+        case .densenet: return try DenseNetBuilder.build(sd, options: options)
+        case .mobilenetV2: return try MobileNetV2Builder.build(sd, options: options)
+        case .mobilenetV3: return try MobileNetV3Builder.build(sd, options: options)
+        case .shufflenetV2: return try ShuffleNetV2Builder.build(sd, options: options)
+        case .mnasnet: return try MnasNetBuilder.build(sd, options: options)
+        case .efficientnet: return try EfficientNetBuilder.build(sd, options: options)
+        case .regnet: return try RegNetBuilder.build(sd, options: options)
+        case .squeezenet: return try SqueezeNetBuilder.build(sd, options: options)
+        case .vgg: return try VGGBuilder.build(sd, options: options)
+        case .ghostnet: return try GhostNetBuilder.build(sd, options: options)
+        case .timmEfficientNet: return try TimmEfficientNetBuilder.build(sd, options: options)
         }
     }
 
@@ -78,9 +94,9 @@ public enum ArchitectureRecognizer {
     }
 
     /// Counts the indices i for which some name starts with "\(prefix)\(i)." (contiguous from 0).
-    static func count(_ sd: StateDict, prefix: String) -> Int {
-        var n = 0
+    static func count(_ sd: StateDict, prefix: String, from first: Int = 0) -> Int {
+        var n = first
         while sd.tensors.keys.contains(where: { $0.hasPrefix("\(prefix)\(n).") }) { n += 1 }  // unsorted: no copy
-        return n
+        return n - first
     }
 }

@@ -11,7 +11,7 @@ enum ConvNeXtBuilder {
     ]
 
     static func build(_ sd0: StateDict, options: BuildOptions, mlrc: Bool) throws -> BuiltNetwork {
-        let sd = TimmConvNeXtNames.toOfficial(sd0)
+        let sd = TimmConvNeXtNames.toOfficial(TorchvisionConvNeXtNames.toOfficial(sd0))
         let depths = (0..<4).map { ArchitectureRecognizer.count(sd, prefix: "stages.\($0).") }
         guard depths.allSatisfy({ $0 > 0 }) else {
             throw MLRCError.format("ConvNeXt: expected 4 stages, found depths \(depths)")
@@ -121,7 +121,16 @@ enum TimmConvNeXtNames {
     static func toOfficial(_ sd: StateDict) -> StateDict {
         guard sd.has("stem.0.weight"), !sd.has("downsample_layers.0.0.weight") else { return sd }
         var out: [String: HostTensor] = [:]
-        for (name, t) in sd.tensors { out[official(name)] = t }
+        for (name, t) in sd.tensors {
+            let o = official(name)
+            // timm's conv_mlp layout (convnext_atto ... nano) stores the MLP as 1x1 convolutions [out, in, 1, 1]
+            let pointwise = o.hasSuffix("pwconv1.weight") || o.hasSuffix("pwconv2.weight")
+            if pointwise && t.rank == 4 && t.dim(2) == 1 && t.dim(3) == 1 {
+                out[o] = HostTensor(shape: [t.dim(0), t.dim(1)], data: t.data)
+            } else {
+                out[o] = t
+            }
+        }
         return StateDict(tensors: out, origin: sd.origin)
     }
 
@@ -142,5 +151,43 @@ enum TimmConvNeXtNames {
         default: break
         }
         return p.joined(separator: ".")
+    }
+}
+
+/// torchvision's ConvNeXt (`features.0` stem, `features.1/3/5/7` stages of `block.{0,2,3,5}` + `layer_scale`,
+/// `features.2/4/6` downsamplers, `classifier.0` norm and `classifier.2` head) onto the official names.
+enum TorchvisionConvNeXtNames {
+    static let blockParts = ["0": "dwconv", "2": "norm", "3": "pwconv1", "5": "pwconv2"]
+
+    static func isTorchvision(_ sd: StateDict) -> Bool {
+        sd.has("features.0.0.weight") && sd.has("features.1.0.layer_scale")
+    }
+
+    static func toOfficial(_ sd: StateDict) -> StateDict {
+        guard isTorchvision(sd) else { return sd }
+        var out: [String: HostTensor] = [:]
+        for (name, t) in sd.tensors {
+            guard let o = official(name) else { continue }
+            out[o] = o.hasSuffix(".gamma") ? HostTensor(shape: [t.count], data: t.data) : t
+        }
+        return StateDict(tensors: out, origin: sd.origin)
+    }
+
+    static func official(_ name: String) -> String? {
+        let p = name.split(separator: ".").map(String.init)
+        guard p.count >= 3 else { return name }
+        switch p[0] {
+        case "classifier" where p[1] == "0": return "norm." + p[2]
+        case "classifier" where p[1] == "2": return "head." + p[2]
+        case "features":
+            guard let f = Int(p[1]) else { return name }
+            if f == 0 { return (["downsample_layers", "0"] + p[2...]).joined(separator: ".") }
+            if f % 2 == 0 { return (["downsample_layers", "\(f / 2)"] + p[2...]).joined(separator: ".") }
+            let stage = "stages.\((f - 1) / 2).\(p[2])"
+            if p.count == 4 && p[3] == "layer_scale" { return stage + ".gamma" }
+            guard p.count >= 6, p[3] == "block", let part = blockParts[p[4]] else { return name }
+            return ([stage, part] + p[5...]).joined(separator: ".")
+        default: return name
+        }
     }
 }

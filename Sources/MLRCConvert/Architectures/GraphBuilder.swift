@@ -9,6 +9,9 @@ public final class GraphBuilder {
     /// The checkpoint module each convolution came from ("_blocks.3._expand_conv"), by node index: how
     /// quantize reports layers and how --keep-fp32 names them.
     public private(set) var nodeNames: [Int: String] = [:]
+    /// Convolutions that stay fp32 whatever the precision: the small fully connected layers of a
+    /// squeeze-and-excitation gate (a few thousand MACs each; int8 noise there multiplies a whole feature map).
+    public private(set) var floatOnly: Set<Int> = []
 
     public init(input: Shape) { shapes = [input] }
 
@@ -112,13 +115,16 @@ public final class GraphBuilder {
                 inputs: [x], weights: weights), out)
     }
 
-    /// A fully connected layer [out, in] on a 1x1 map (after global pooling): a 1x1 convolution.
+    /// A fully connected layer [out, in] (or a 1x1 convolution's [out, in, 1, 1]) on a 1x1 map (after global
+    /// pooling): a 1x1 convolution.
     @discardableResult
     public func linear(
         _ x: Int, weight w: HostTensor, bias: [Float]?, activation: Activation = .none,
         name: String? = nil
     ) throws -> Int {
-        guard w.rank == 2 else { throw MLRCError.format("linear weight must be 2-D, got \(w.shape)") }
+        guard w.rank == 2 || (w.rank == 4 && w.shape[2] == 1 && w.shape[3] == 1) else {
+            throw MLRCError.format("linear weight must be 2-D, got \(w.shape)")
+        }
         let as4 = HostTensor(shape: [w.shape[0], w.shape[1], 1, 1], data: w.data)
         return try conv(x, weight: as4, bias: bias, padding: .symmetric(0, 0), activation: activation, name: name)
     }
@@ -147,17 +153,34 @@ public final class GraphBuilder {
             Node(.concat, inputs: xs), Shape(height: shapes[xs[0]].height, width: shapes[xs[0]].width, channels: c))
     }
 
+    /// Max or average pooling; `ceilMode` as PyTorch's: the output size rounds up (a last window that starts inside
+    /// the input or its left padding), done as extra padding at the bottom and right that no window counts.
     public func pool(
-        _ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true
+        _ x: Int, max isMax: Bool, kernel: Int, stride: Int, padding: Int, countIncludePad: Bool = true,
+        ceilMode: Bool = false
     ) throws -> Int {
         let s = shapes[x]
-        guard s.height + 2 * padding >= kernel, s.width + 2 * padding >= kernel else {
+        guard s.height + 2 * padding >= kernel, s.width + 2 * padding >= kernel, stride >= 1 else {
             throw MLRCError.format("pooling window \(kernel) larger than its input \(s)")
         }
-        let out = Shape(
-            height: (s.height + 2 * padding - kernel) / stride + 1,
-            width: (s.width + 2 * padding - kernel) / stride + 1, channels: s.channels)
-        let window = Window(kernel: kernel, stride: stride, padding: padding)
+        func size(_ n: Int) -> (out: Int, extra: Int) {
+            let span = n + 2 * padding - kernel
+            var out = span / stride + 1
+            if ceilMode && span % stride != 0 {
+                out += 1
+                if (out - 1) * stride >= n + padding { out -= 1 }
+            }
+            return (out, max((out - 1) * stride + kernel - (n + 2 * padding), 0))
+        }
+        let (h, w) = (size(s.height), size(s.width))
+        guard h.extra == 0 && w.extra == 0 || isMax || !countIncludePad else {
+            throw MLRCError.format("ceil-mode average pooling that counts padding is not supported")
+        }
+        let out = Shape(height: h.out, width: w.out, channels: s.channels)
+        let (k, st, p) = (Int32(kernel), Int32(stride), Int32(padding))
+        let window = Window(
+            kernelH: k, kernelW: k, strideH: st, strideW: st, padTop: p, padLeft: p, padBottom: p + Int32(h.extra),
+            padRight: p + Int32(w.extra))
         return add(
             Node(isMax ? .maxPool(window) : .avgPool(window, countIncludePad: countIncludePad), inputs: [x]), out)
     }
@@ -182,6 +205,36 @@ public final class GraphBuilder {
                 .channelAffine(activation: activation.rawValue), inputs: [x],
                 weights: [tensor([scale.count], scale), tensor([shift.count], shift)]), shapes[x])
     }
+
+    /// x * gate per channel; the gate is a 1x1xC value.
+    public func channelScale(_ x: Int, gate: Int) throws -> Int {
+        guard shapes[gate] == Shape(height: 1, width: 1, channels: shapes[x].channels) else {
+            throw MLRCError.format("channel gate \(shapes[gate]) for a \(shapes[x]) input")
+        }
+        return add(Node(.channelScale(output: nil), inputs: [x, gate]), shapes[x])
+    }
+
+    /// Channels [offset, offset + count) of x.
+    public func slice(_ x: Int, offset: Int, count: Int) throws -> Int {
+        let s = shapes[x]
+        guard offset >= 0, count >= 1, offset + count <= s.channels else {
+            throw MLRCError.format("channels \(offset)..<\(offset + count) of a \(s) value")
+        }
+        if offset == 0 && count == s.channels { return x }
+        return add(
+            Node(.channelSlice(offset: Int32(offset), count: Int32(count)), inputs: [x]),
+            Shape(height: s.height, width: s.width, channels: count))
+    }
+
+    public func channelShuffle(_ x: Int, groups: Int) throws -> Int {
+        guard groups >= 1, shapes[x].channels % groups == 0 else {
+            throw MLRCError.format("\(shapes[x].channels) channels do not shuffle in \(groups) groups")
+        }
+        return add(Node(.channelShuffle(groups: Int32(groups)), inputs: [x]), shapes[x])
+    }
+
+    /// Marks the node that produced value v as one quantization leaves in fp32.
+    func keepFloat(_ v: Int) { if v >= 1 { floatOnly.insert(v - 1) } }
 
     public func activation(_ x: Int, _ act: Activation) -> Int {
         add(Node(.activation(act.rawValue), inputs: [x]), shapes[x])

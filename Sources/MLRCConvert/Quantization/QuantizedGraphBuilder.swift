@@ -5,7 +5,7 @@ import MLRCRuntime
 struct CalibrationResult {
     /// uint8 quantization of each value a quantized op reads or writes (after the activation).
     var params: [Int: QuantParams]
-    /// For convolution outputs with a GELU/sigmoid: the quantization of the activation's input.
+    /// For convolution outputs with a table activation (GELU, sigmoid, SiLU, ...): the quantization of the activation's input.
     var preActivation: [Int: QuantParams]
     /// Per-channel means of each convolution input (bias correction).
     var channelMeans: [Int: [Float]]
@@ -22,7 +22,7 @@ struct QuantizedGraph {
 /// as the kernels read them, int32 biases, float requantization scales); quantize ops appear only where a float
 /// value feeds an int8 op, and an int8 op writes uint8 only when every reader of its output is int8 too
 /// (otherwise it writes float, dequantized in the same pass). A LayerNorm read only by int8 ops quantizes its
-/// own output; a max pool read only by int8 ops pools the uint8 codes. Everything else stays fp32.
+/// own output, as does a squeeze-and-excitation multiply; a max pool read only by int8 ops pools the uint8 codes. Everything else stays fp32.
 enum QuantizedGraphBuilder {
     static func build(
         _ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
@@ -114,6 +114,12 @@ enum QuantizedGraphBuilder {
                 let nv = emit(ln)
                 uint8Of[v] = nv
                 origin[nv] = v
+            } else if n.op == .channelScale && readOnly(v, by: { quantized.contains($0) }) {
+                // the squeeze-and-excitation multiply quantizes its own output for the int8 convolution after it
+                let se = Node(.channelScale(output: try params(v)), inputs: try n.inputs.map(float))
+                let nv = emit(se)
+                uint8Of[v] = nv
+                origin[nv] = v
             } else {
                 var m = n
                 m.inputs = try n.inputs.map(float)
@@ -175,7 +181,7 @@ enum QuantizedGraphBuilder {
             case .relu6:
                 lo = o.zero
                 hi = Int32(min(255, Float(o.zero) + (6 / o.scale).rounded()))
-            case .gelu, .sigmoid:
+            case .gelu, .sigmoid, .hardswish, .hardsigmoid, .silu:
                 guard let pre = calibration.preActivation[v] else {
                     throw MLRCError(.internal, "value \(v): no calibration of the activation's input")
                 }

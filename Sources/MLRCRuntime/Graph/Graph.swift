@@ -17,6 +17,9 @@ public enum OpKind: UInt32, Sendable, CaseIterable {
     case quantize = 12
     case quantizedConv = 13
     case quantizedDepthwiseConv = 14
+    case channelScale = 15
+    case channelSlice = 16
+    case channelShuffle = 17
 }
 
 /// An activation value stored as uint8: real = scale * (q - zero).
@@ -31,8 +34,14 @@ public struct QuantParams: Sendable, Equatable {
 }
 
 /// Activation codes shared with the kernels (mlrc_activation in mlrc_kernels.h).
-public enum Activation: Int32, Sendable {
-    case none = 0, relu = 1, relu6 = 2, gelu = 3, sigmoid = 4
+public enum Activation: Int32, Sendable, CaseIterable {
+    case none = 0, relu = 1, relu6 = 2, gelu = 3, sigmoid = 4, hardswish = 5, hardsigmoid = 6, silu = 7
+
+    /// Whether an int8 output applies it through a 256-entry table (ReLU and ReLU6 are a clamp of the codes).
+    public var isTable: Bool { self != .none && self != .relu && self != .relu6 }
+
+    /// Whether the code names a table activation.
+    public static func isTable(_ raw: Int32) -> Bool { Activation(rawValue: raw)?.isTable ?? false }
 }
 
 public struct Node: Sendable, Equatable {

@@ -117,7 +117,7 @@ private struct NodeChecker {
     }
 
     mutating func check(output: Int) throws -> ValidatedGraph.Step {
-        if node.op != .add && node.op != .concat && node.inputs.count != 1 {
+        if node.op != .add && node.op != .concat && node.op != .channelScale && node.inputs.count != 1 {
             throw MLRCError.format("\(ctx): expects one input")
         }
         if node.op == .maxPool, let q = quant[node.inputs[0]] {
@@ -148,6 +148,19 @@ private struct NodeChecker {
         case let .quantizedConv(w, groups, outC, output):
             try quantizedConv(w, groups: groups, outC: outC, output: output)
         case let .quantizedDepthwiseConv(w, output): try quantizedDepthwiseConv(w, output: output)
+        case let .channelScale(output):
+            guard node.inputs.count == 2, shapes[node.inputs[1]] == Shape(height: 1, width: 1, channels: x.channels)
+            else { throw MLRCError.format("\(ctx): needs an input and a 1x1x\(x.channels) gate") }
+            if let output { outQuant = try quantParams(output) }
+        case let .channelSlice(offset, count):
+            guard offset >= 0, count >= 1, Int(offset) + Int(count) <= x.channels else {
+                throw MLRCError.format("\(ctx): channels \(offset)..<\(Int(offset) + Int(count)) of \(x.channels)")
+            }
+            out = Shape(height: x.height, width: x.width, channels: Int(count))
+        case let .channelShuffle(groups):
+            guard groups >= 1, x.channels % Int(groups) == 0 else {
+                throw MLRCError.format("\(ctx): \(x.channels) channels do not split into \(groups) groups")
+            }
         }
         guard out.height <= GraphValidator.maxDim, out.width <= GraphValidator.maxDim,
             out.channels <= GraphValidator.maxDim, out.count <= 1 << 28

@@ -29,6 +29,12 @@ public enum OpParams: Sendable, Equatable {
     case quantizedConv(Window, groups: Int32, outChannels: Int32, output: QuantizedOutput)
     /// weights: [int8 [kH][kW][C], bias int32 [C]?, scale float32 [C], table [256]?]
     case quantizedDepthwiseConv(Window, output: QuantizedOutput)
+    /// inputs [x, gate 1 x 1 x C]: x * gate per channel (squeeze-and-excitation); with `output` quantized to uint8
+    case channelScale(output: QuantParams?)
+    /// channels [offset, offset + count) of the input (a channel split)
+    case channelSlice(offset: Int32, count: Int32)
+    /// channels viewed as [groups][C / groups] and transposed (ShuffleNet)
+    case channelShuffle(groups: Int32)
 
     public var op: OpKind {
         switch self {
@@ -46,6 +52,9 @@ public enum OpParams: Sendable, Equatable {
         case .quantize: return .quantize
         case .quantizedConv: return .quantizedConv
         case .quantizedDepthwiseConv: return .quantizedDepthwiseConv
+        case .channelScale: return .channelScale
+        case .channelSlice: return .channelSlice
+        case .channelShuffle: return .channelShuffle
         }
     }
 
@@ -62,6 +71,9 @@ public enum OpParams: Sendable, Equatable {
         case let .quantize(q): return [q.zero]
         case let .quantizedConv(w, groups, outC, output): return w.ints + [groups, outC] + output.ints
         case let .quantizedDepthwiseConv(w, output): return w.ints + output.ints
+        case let .channelScale(output): return output.map { [$0.zero] } ?? []
+        case let .channelSlice(offset, count): return [offset, count]
+        case let .channelShuffle(groups): return [groups]
         }
     }
 
@@ -70,6 +82,7 @@ public enum OpParams: Sendable, Equatable {
         switch self {
         case let .layerNorm(eps, output): return [eps] + (output.map { [$0.scale] } ?? [])
         case let .quantize(q): return [q.scale]
+        case let .channelScale(output): return output.map { [$0.scale] } ?? []
         case let .quantizedConv(_, _, _, output), let .quantizedDepthwiseConv(_, output): return [output.outputScale]
         default: return []
         }
@@ -134,6 +147,17 @@ public enum OpParams: Sendable, Equatable {
         case .quantizedDepthwiseConv:
             try need(w + q, floats: 1)
             self = .quantizedDepthwiseConv(Window(ints[0..<w]), output: QuantizedOutput(ints[w...], scale: floats[0]))
+        case .channelScale:
+            guard ints.count <= 1, floats.count == ints.count else {
+                throw MLRCError.format("\(context): needs no fields, or a zero point and a scale")
+            }
+            self = .channelScale(output: ints.count == 1 ? QuantParams(scale: floats[0], zero: ints[0]) : nil)
+        case .channelSlice:
+            try need(2)
+            self = .channelSlice(offset: ints[0], count: ints[1])
+        case .channelShuffle:
+            try need(1)
+            self = .channelShuffle(groups: ints[0])
         }
     }
 

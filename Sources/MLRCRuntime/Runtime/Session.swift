@@ -44,6 +44,7 @@ public final class Session {
             case .quantize: mlrc_q8_quantize_plan(&p)
             case .maxPool where step.outputQuant != nil: mlrc_q8_maxpool_plan(&p)
             case .layerNorm: mlrc_layernorm_plan(&p)
+            case .channelScale where step.outputQuant != nil: mlrc_q8_quantize_plan(&p)
             case .eca:  // one implementation, no table: only its scratch (two floats per channel)
                 p.op = -1
                 p.scratch_bytes = 8 * model.graph.shapes[step.node.inputs[0]].channels
@@ -123,7 +124,7 @@ public final class Session {
     /// A value as an observer sees it: float32 data, or uint8 data with its quantization.
     public struct ObservedValue {
         public let value: Int
-        /// True for the input of a GELU/sigmoid fused into a float32 convolution (seen before the activation).
+        /// True for the input of a table activation (GELU, sigmoid, ...) fused into a float32 convolution (seen before the activation).
         public let preActivation: Bool
         public let count: Int
         /// The value's buffer: an observer may overwrite it (fidelity measurement feeds each layer reference data).
@@ -176,9 +177,8 @@ public final class Session {
             let y = buffer(step.output)
             let inShape = shapes[node.inputs[0]], outShape = shapes[step.output]
             var g = step.geometry
-            // Unfused, a GELU/sigmoid fused into a conv runs apart so the hook sees its input too.
-            let split =
-                !fuse && (step.activation == Activation.gelu.rawValue || step.activation == Activation.sigmoid.rawValue)
+            // Unfused, a table activation (GELU, sigmoid, ...) fused into a conv runs apart so the hook sees its input too.
+            let split = !fuse && Activation.isTable(step.activation)
             // This step also does a quantize (which is then skipped).
             let fused = fuse ? fusion.targets[index] : nil
             let act = split ? Activation.none.rawValue : step.activation
@@ -271,6 +271,24 @@ public final class Session {
                         mlrc_q8_quantize_run(
                             &plans[index], inShape.count, x, 1 / q.scale, q.zero, bytes(step.output), t),
                         index)
+                }
+            case .channelScale:
+                let gate = buffer(node.inputs[1])
+                if let q = step.outputQuant {
+                    check(
+                        mlrc_f32_channel_scale_quantize_run(
+                            &plans[index], Int32(inShape.pixels), Int32(inShape.channels), x, gate, 1 / q.scale,
+                            q.zero, bytes(step.output), t), index)
+                } else {
+                    mlrc_f32_channel_scale(Int32(inShape.pixels), Int32(inShape.channels), x, gate, y, t)
+                }
+            case .channelSlice:
+                if case let .channelSlice(offset, count) = step.params {
+                    mlrc_f32_slice_channels(Int32(inShape.pixels), x, Int32(inShape.channels), offset, count, y, t)
+                }
+            case .channelShuffle:
+                if case let .channelShuffle(groups) = step.params {
+                    mlrc_f32_channel_shuffle(Int32(inShape.pixels), Int32(inShape.channels), groups, x, y, t)
                 }
             case .quantizedConv, .quantizedDepthwiseConv:
                 var out = step.q8Output

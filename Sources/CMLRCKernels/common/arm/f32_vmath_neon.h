@@ -43,6 +43,15 @@ static inline float32x4_t mlrc_neon_erf(float32x4_t x) {
     return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(y), sign));
 }
 
+static inline float32x4_t mlrc_neon_hardsigmoid(float32x4_t x) {
+    const float32x4_t t = vaddq_f32(x, vdupq_n_f32(3.0f));
+    return vmulq_f32(vminq_f32(vmaxq_f32(t, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f)), vdupq_n_f32(1.0f / 6.0f));
+}
+
+static inline float32x4_t mlrc_neon_sigmoid(float32x4_t v) {
+    return mlrc_neon_reciprocal(vaddq_f32(vdupq_n_f32(1.0f), mlrc_neon_exp(vnegq_f32(v))));
+}
+
 static inline float32x4_t mlrc_neon_activate(float32x4_t v, int32_t act) {
     switch (act) {
     case MLRC_ACT_RELU: return vmaxq_f32(v, vdupq_n_f32(0.0f));
@@ -51,7 +60,10 @@ static inline float32x4_t mlrc_neon_activate(float32x4_t v, int32_t act) {
         const float32x4_t half_x = vmulq_f32(v, vdupq_n_f32(0.5f));
         return vfmaq_f32(half_x, half_x, mlrc_neon_erf(vmulq_f32(v, vdupq_n_f32(0.70710678118654752f))));
     }
-    case MLRC_ACT_SIGMOID: return mlrc_neon_reciprocal(vaddq_f32(vdupq_n_f32(1.0f), mlrc_neon_exp(vnegq_f32(v))));
+    case MLRC_ACT_SIGMOID: return mlrc_neon_sigmoid(v);
+    case MLRC_ACT_HARDSWISH: return vmulq_f32(v, mlrc_neon_hardsigmoid(v));
+    case MLRC_ACT_HARDSIGMOID: return mlrc_neon_hardsigmoid(v);
+    case MLRC_ACT_SILU: return vmulq_f32(v, mlrc_neon_sigmoid(v));
     default: return v;
     }
 }

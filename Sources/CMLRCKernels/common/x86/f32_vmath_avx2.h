@@ -55,6 +55,12 @@ MLRC_AVX2 static inline __m256 mlrc_avx2_sigmoid(__m256 x) {
     return mlrc_avx2_reciprocal(_mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
+MLRC_AVX2 static inline __m256 mlrc_avx2_hardsigmoid(__m256 x) {
+    const __m256 t = _mm256_add_ps(x, _mm256_set1_ps(3.0f));
+    const __m256 c = _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    return _mm256_mul_ps(c, _mm256_set1_ps(1.0f / 6.0f));
+}
+
 /* Every activation in registers. */
 MLRC_AVX2 static inline __m256 mlrc_avx2_activate(__m256 v, int32_t act) {
     switch (act) {
@@ -62,6 +68,9 @@ MLRC_AVX2 static inline __m256 mlrc_avx2_activate(__m256 v, int32_t act) {
     case MLRC_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
     case MLRC_ACT_GELU: return mlrc_avx2_gelu(v);
     case MLRC_ACT_SIGMOID: return mlrc_avx2_sigmoid(v);
+    case MLRC_ACT_HARDSWISH: return _mm256_mul_ps(v, mlrc_avx2_hardsigmoid(v));
+    case MLRC_ACT_HARDSIGMOID: return mlrc_avx2_hardsigmoid(v);
+    case MLRC_ACT_SILU: return _mm256_mul_ps(v, mlrc_avx2_sigmoid(v));
     default: return v;
     }
 }

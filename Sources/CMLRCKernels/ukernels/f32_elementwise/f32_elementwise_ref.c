@@ -85,3 +85,45 @@ void mlrc_f32_copy_channels(int32_t pixels, const float *src, int32_t src_c, flo
     for (int32_t p = 0; p < pixels; p++)
         memcpy(dst + (size_t)p * dst_c + offset, src + (size_t)p * src_c, sizeof(float) * (size_t)src_c);
 }
+
+void mlrc_f32_slice_channels(int32_t pixels, const float *src, int32_t src_c, int32_t offset, int32_t count,
+                             float *dst, int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)pixels * count / MLRC_ELEMENTWISE_CHUNK);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t p = 0; p < pixels; p++)
+        memcpy(dst + (size_t)p * count, src + (size_t)p * src_c + offset, (size_t)count * sizeof(float));
+}
+
+void mlrc_f32_channel_shuffle(int32_t pixels, int32_t channels, int32_t groups, const float *x, float *out,
+                              int32_t threads) {
+    const int32_t per = channels / groups;
+    int nt = mlrc_threads_for(threads, (int64_t)pixels * channels / MLRC_ELEMENTWISE_CHUNK);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t p = 0; p < pixels; p++) {
+        const float *xi = x + (size_t)p * channels;
+        float *o = out + (size_t)p * channels;
+        if (groups == 2) { /* ShuffleNetV2: interleave the two halves */
+            const float *a = xi, *b = xi + per;
+#pragma omp simd
+            for (int32_t i = 0; i < per; i++) {
+                o[2 * i] = a[i];
+                o[2 * i + 1] = b[i];
+            }
+            continue;
+        }
+        for (int32_t g = 0; g < groups; g++)
+            for (int32_t i = 0; i < per; i++) o[i * groups + g] = xi[g * per + i];
+    }
+}
+
+void mlrc_f32_channel_scale(int32_t pixels, int32_t channels, const float *x, const float *gate, float *out,
+                            int32_t threads) {
+    int nt = mlrc_threads_for(threads, (int64_t)pixels * channels / MLRC_ELEMENTWISE_CHUNK);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t p = 0; p < pixels; p++) {
+        const float *xi = x + (size_t)p * channels;
+        float *o = out + (size_t)p * channels;
+#pragma omp simd
+        for (int32_t c = 0; c < channels; c++) o[c] = xi[c] * gate[c];
+    }
+}
