@@ -88,10 +88,12 @@ fixture-models: build model
 	set -e; for name in $$($(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json); do \
 	  ckpt=$$($(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json $$name); \
 	  if [ "$$ckpt" = download ]; then ckpt=$(LITE0_PTH); else ckpt=$(FIXTURES)/$$ckpt; fi; \
-	  $(BIN)/quantize $$ckpt --precision fp32 -o $(TEST_DIR)/models/$$name.mlrc > $(TEST_DIR)/models/$$name.log; \
-	  $(BIN)/quantize $$ckpt -o $(TEST_DIR)/models/int8/$$name.mlrc > $(TEST_DIR)/models/int8/$$name.log 2>&1; \
+	  arch=$$($(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json $$name arch); \
+	  $(BIN)/quantize $$ckpt $$arch --precision fp32 -o $(TEST_DIR)/models/$$name.mlrc > $(TEST_DIR)/models/$$name.log; \
+	  $(BIN)/quantize $$ckpt $$arch -o $(TEST_DIR)/models/int8/$$name.mlrc > $(TEST_DIR)/models/int8/$$name.log 2>&1; \
 	  grep -E "fidelity|convolutions in" $(TEST_DIR)/models/int8/$$name.log | sed "s/^/$$name: /"; \
-	  echo $$name >> $(TEST_DIR)/models/list.txt; echo $$name >> $(TEST_DIR)/models/int8/list.txt; \
+	  echo $$name >> $(TEST_DIR)/models/list.txt; \
+	  $(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json $$name int8 >> $(TEST_DIR)/models/int8/list.txt; \
 	done
 
 # The default model, installed, calls the cat photo a cat.

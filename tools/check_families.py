@@ -54,6 +54,23 @@ def randomize_bn_(model, seed):
     return model
 
 
+def calibrate_bn_(model, images, seed):
+    """BatchNorm statistics measured on real images (then a random affine), as a trained net has them: with
+    made-up statistics a random net's activations die or saturate and its logits stop depending on the input."""
+    g = torch.Generator().manual_seed(seed)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+        n = m.num_features
+        m.weight.data.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+        m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+    model.train()
+    with torch.no_grad():
+        model(images)
+    return model.eval()
+
+
 def make(name, pretrained=False, classes=1000):
     if name.startswith("timm:"):
         import timm

@@ -5,7 +5,8 @@ and the logit cosine (mean, min) of each .mlrc against PyTorch.
 
     python tools/int8_fidelity.py NET CHECKPOINT IMAGE_DIR LIB MODEL.mlrc [MODEL.mlrc ...]
 
-NET as in tools/peers/export_models.py (efficientnet_lite0, mlrc_atto, convnext_atto, hsnet); LIB: libmlrc.so."""
+NET as in tools/peers/export_models.py (efficientnet_lite0 ... lite4, mlrc_atto, convnext_atto, hsnet); LIB:
+libmlrc.so. Input size: the net's own (EfficientNet-Lite1: 240, Lite2: 260, ...), resize to size / 0.875."""
 import ctypes
 import pathlib
 import sys
@@ -48,13 +49,17 @@ class MLRC:
         return out
 
 
+SIZES = {"efficientnet_lite1": 240, "efficientnet_lite2": 260, "efficientnet_lite3": 280, "efficientnet_lite4": 300}
+
+
 def main(net, checkpoint, image_dir, lib, *models):
     torch_model = export_models.build(net, checkpoint)
+    size = SIZES.get(net, 224)
     runners = [(m, MLRC(lib, m)) for m in models]
     files = sorted(p for p in pathlib.Path(image_dir).iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
     stats = {m: ([], []) for m in models}
     for f in files:
-        x = preprocess(f)
+        x = preprocess(f, size, round(size / 0.875))
         with torch.no_grad():
             ref = torch_model(torch.from_numpy(x)).numpy()[0].astype(np.float64)
         for m, r in runners:

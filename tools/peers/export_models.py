@@ -16,8 +16,8 @@ import reference_models as R  # noqa: E402
 
 def build(name, checkpoint):
     """The PyTorch model for a bench network, loaded with the checkpoint's weights."""
-    if name.startswith("efficientnet_lite0"):
-        model = R.efficientnet_lite("efficientnet-lite0")
+    if name.startswith("efficientnet_lite"):
+        model = R.efficientnet_lite(name[:len("efficientnet_lite0")].replace("_", "-"))
     elif name.startswith("hsnet"):
         model = R.HSNet(1000)
     else:

@@ -1,15 +1,19 @@
 import MLRCRuntime
 
-/// torchvision's RegNet X and Y (200MF ... 32GF): a 3x3 stem (`stem`), four stages (`trunk_output.blockS`) of
+/// torchvision's RegNet X and Y (200MF ... 32GF): a 3x3 stem (`stem`), stages (`trunk_output.blockS`, four in torchvision's sizes) of
 /// residual bottleneck blocks (`blockS-j.f`: 1x1 `a`, grouped 3x3 `b` with the stride, in Y a squeeze-and-excitation
 /// `se` with ReLU and a sigmoid gate, 1x1 `c`), the first of each stage with stride 2 and a 1x1 projection (`proj`);
 /// ReLU after the residual add; global mean and `fc`.
 enum RegNetBuilder {
     static func build(_ sd: StateDict, options: BuildOptions) throws -> BuiltNetwork {
-        let stages = (1...4).map { s in
-            ArchitectureRecognizer.count(sd, prefix: "trunk_output.block\(s).block\(s)-")
+        var stages: [Int] = []  // torchvision's RegNets have four stages; its RegNet class takes any number
+        while true {
+            let s = stages.count + 1
+            let n = ArchitectureRecognizer.count(sd, prefix: "trunk_output.block\(s).block\(s)-")
+            if n == 0 || s > 64 { break }
+            stages.append(n)
         }
-        guard stages.allSatisfy({ $0 > 0 }), sd.has("stem.0.weight") else {
+        guard !stages.isEmpty, sd.has("stem.0.weight") else {
             throw MLRCError.format(
                 "RegNet: expected stem.0 and trunk_output.block1 ... block4 (blocks blockS-j.f.a.0.weight); "
                     + "found blocks per stage \(stages)")
@@ -35,7 +39,7 @@ enum RegNetBuilder {
         }
         x = b.globalAvgPool(x)
         let (logits, classes) = try b.classifier(sd, x, prefix: "fc")
-        let widths = try (1...4).map { try sd.tensor("trunk_output.block\($0).block\($0)-0.f.c.0.weight").dim(0) }
+        let widths = try (1...stages.count).map { try sd.tensor("trunk_output.block\($0).block\($0)-0.f.c.0.weight").dim(0) }
         // torchvision's sizes by stage widths (X: no SE, Y: SE)
         let known: [String: String] = [
             "X[32, 64, 160, 400]": "regnet_x_400mf", "X[48, 96, 240, 528]": "regnet_x_600mf",

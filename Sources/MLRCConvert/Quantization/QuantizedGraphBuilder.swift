@@ -40,7 +40,9 @@ enum QuantizedGraphBuilder {
         let concats = Set(nodes.indices.filter { nodes[$0].op == .concat })
         let uint8Pools = Set(
             nodes.indices.filter { i in
-                nodes[i].op == .maxPool && readOnly(i + 1) { quantized.contains($0) || concats.contains($0) }
+                // the codes need the input's calibrated quantization (a pool after a concat has none: it pools floats)
+                nodes[i].op == .maxPool && calibration.params[nodes[i].inputs[0]] != nil
+                    && readOnly(i + 1) { quantized.contains($0) || concats.contains($0) }
             })
         /// Whether an int8 op's output can stay uint8: every reader takes uint8.
         func readOnlyByInt8(_ v: Int) -> Bool {
