@@ -8,7 +8,7 @@ final class EndToEndTests: XCTestCase {
         let entries = try Fixtures.entries()
         XCTAssertGreaterThanOrEqual(entries.count, 5)
         for e in entries {
-            let result = try Converter(options: BuildOptions(), precision: .fp32, labelsFile: nil).convert(
+            let result = try Converter(options: BuildOptions(arch: e.arch), precision: .fp32, labelsFile: nil).convert(
                 checkpoint: e.checkpoint)
             let model = try Fixtures.model(result.bytes)
             XCTAssertEqual(model.numClasses, e.classes, e.name)
@@ -24,12 +24,39 @@ final class EndToEndTests: XCTestCase {
         let cases: [(String, String)] = [
             ("mlrc_small_zip_dict", "mlrc_convnext"), ("convnext_small_zip", "convnext"),
             ("hsnet_small_zip", "hsnet"), ("mlrc_k7_safetensors_bf16", "mlrc_convnext"),
+            ("tv_resnet_basic_finetuned", "resnet_custom"), ("timm_seresnet", "seresnet"), ("tv_densenet", "densenet"),
+            ("tv_mobilenet_v2", "mobilenet_v2"), ("tv_mobilenet_v3_small", "mobilenet_v3_small"),
+            ("tv_mobilenet_v3_large", "mobilenet_v3_large"), ("tv_shufflenet_v2", "shufflenet_v2"),
+            ("tv_mnasnet", "mnasnet"), ("tv_efficientnet_b", "efficientnet"), ("tv_regnet_y", "regnet_y"),
+            ("tv_regnet_x", "regnet_x"), ("tv_squeezenet1_0", "squeezenet1_0"), ("tv_squeezenet1_1", "squeezenet1_1"),
+            ("tv_vgg_bn", "vgg"), ("tv_convnext", "convnext"), ("timm_ghostnet", "ghostnet"),
+            ("timm_mobilenetv1", "mobilenetv1"), ("timm_efficientnet_lite", "efficientnet_lite"),
+            ("timm_convnext_conv_mlp", "convnext"),
         ]
         for (name, family) in cases {
             let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == name })
             let net = try ArchitectureRecognizer.build(try StateDict.load(path: e.checkpoint), options: BuildOptions())
             XCTAssertTrue(net.architecture.hasPrefix(family), "\(name) -> \(net.architecture)")
             XCTAssertEqual(net.numClasses, e.classes)
+        }
+    }
+
+    /// --arch names a size of a family whose names the checkpoint lacks: the error lists the missing names.
+    func testArchThatDoesNotFitNamesWhatIsMissing() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "tv_mobilenet_v2" })
+        let sd = try StateDict.load(path: e.checkpoint)
+        XCTAssertThrowsError(try ArchitectureRecognizer.build(sd, options: BuildOptions(arch: "resnet18"))) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("layer1.0.conv1.weight"), text)
+            XCTAssertFalse(text.contains("0 stages"), text)
+        }
+        XCTAssertThrowsError(try ArchitectureRecognizer.build(sd, options: BuildOptions(arch: "resnet19"))) {
+            XCTAssertTrue("\($0)".contains("--list-archs"), "\($0)")
+        }
+        let unknown = StateDict(tensors: ["w.weight": HostTensor(shape: [1], data: [0])], origin: "test")
+        XCTAssertThrowsError(try ArchitectureRecognizer.build(unknown, options: BuildOptions())) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("mobilenet_v3 (features.0.0.weight + features.1.block.0.0.weight)"), text)
         }
     }
 

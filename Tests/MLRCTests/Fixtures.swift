@@ -14,6 +14,8 @@ enum Fixtures {
         var name: String
         var checkpoint: String
         var classes: Int
+        /// --arch, for a fixture whose names do not tell (a tf_ port of TensorFlow weights)
+        var arch: String?
     }
 
     /// The manifest's entries with a committed checkpoint.
@@ -24,7 +26,9 @@ enum Fixtures {
             guard case .string(let name)? = item["name"], case .string(let ckpt)? = item["checkpoint"],
                 case .number(let classes)? = item["classes"], !ckpt.hasPrefix("download:")
             else { return nil }
-            return Entry(name: name, checkpoint: root + "/" + ckpt, classes: Int(classes))
+            var arch: String? = nil
+            if case .string(let a)? = item["arch"] { arch = a }
+            return Entry(name: name, checkpoint: root + "/" + ckpt, classes: Int(classes), arch: arch)
         }
     }
 

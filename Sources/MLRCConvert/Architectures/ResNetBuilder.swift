@@ -54,9 +54,10 @@ enum ResNetBuilder {
 
     static func variantName(depths: [Int], bottleneck: Bool, se: Bool, groups: Int, width: Int) -> String {
         let layers: [[Int]: Int] = [[2, 2, 2, 2]: 18, [3, 4, 6, 3]: 34, [3, 4, 23, 3]: 101, [3, 8, 36, 3]: 152]
-        guard var n = layers[depths] else { return "resnet_custom" }
+        let custom = se ? "seresnet_custom" : groups > 1 ? "resnext_custom" : "resnet_custom"
+        guard var n = layers[depths] else { return custom }
         if bottleneck && n == 34 { n = 50 }
-        if !bottleneck && n != 18 && n != 34 { return "resnet_custom" }
+        if !bottleneck && n != 18 && n != 34 { return custom }
         if se { return "seresnet\(n)" }
         if groups > 1 { return "resnext\(n)_\(groups)x\(width / groups)d" }
         if bottleneck && width == 128 { return "wide_resnet\(n)_2" }
