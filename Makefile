@@ -202,7 +202,7 @@ $(BENCH_PY):
 	$(PYTHON) -m venv $(BENCH_DIR)/venv
 	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --no-deps torch
 	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check numpy pillow filelock typing-extensions sympy \
-	  networkx jinja2 fsspec onnx onnxruntime openvino ncnn pnnx efficientnet-lite-pytorch scikit-image
+	  networkx jinja2 fsspec onnx onnxruntime openvino ncnn pnnx efficientnet-lite-pytorch scikit-image torchvision
 
 # BENCH_ISA: limit mlrc and OpenVINO to an ISA level (e.g. avx2 on an AVX-512 machine); auto: all the CPU has.
 BENCH_ISA ?= auto

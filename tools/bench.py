@@ -27,7 +27,10 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-NETS = ["efficientnet_lite0", "mlrc_atto", "convnext_atto", "hsnet", "mlrc_tiny"]
+NETS = ["efficientnet_lite0", "mlrc_atto", "convnext_atto", "hsnet", "mlrc_tiny", "mobilenet_v2", "mobilenet_v3_large",
+        "resnet18", "shufflenet_v2_x1_0", "efficientnet_b0"]
+# torchvision's networks: seeded random weights, BatchNorm statistics measured on the calibration photos
+TORCHVISION = {"mobilenet_v2", "mobilenet_v3_large", "resnet18", "shufflenet_v2_x1_0", "efficientnet_b0"}
 PEERS = ["ort", "ort-int8", "openvino", "ncnn"]
 MLRC = ["mlrc-int8", "mlrc-fp32"]
 
@@ -103,6 +106,13 @@ def checkpoint(name, out):
         import reference_models as R
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
+        if name in TORCHVISION:
+            import numpy as np
+            import check_families as F
+            photos = sorted((ROOT / "tools" / "calibration-photos").glob("*.jpg"))
+            model = F.calibrate_bn_(F.make(name), torch.from_numpy(np.stack([F.photo_input(p, 224) for p in photos])), 1)
+            torch.save(model.state_dict(), path)
+            return path
         if name == "hsnet":
             model = R.HSNet(1000)
         else:

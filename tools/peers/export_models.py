@@ -20,6 +20,9 @@ def build(name, checkpoint):
         model = R.efficientnet_lite(name[:len("efficientnet_lite0")].replace("_", "-"))
     elif name.startswith("hsnet"):
         model = R.HSNet(1000)
+    elif name in ("mobilenet_v2", "mobilenet_v3_large", "resnet18", "shufflenet_v2_x1_0", "efficientnet_b0"):
+        import torchvision.models as tvm
+        model = getattr(tvm, name)()
     else:
         size = name.split("_")[1]
         model = R.ConvNeXt(*R.CONVNEXT_SIZES[size], 1000, mlrc=name.startswith("mlrc"))
