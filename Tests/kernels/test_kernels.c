@@ -243,6 +243,47 @@ static void test_nchw_to_nhwc(void) {
     }
 }
 
+/* Channel split, shuffle and the squeeze-and-excitation multiply against plain loops, bit for bit; the multiply that
+ * quantizes its output with every quantize row this CPU runs against the multiply then the reference quantize. */
+static void test_channel_ops(void) {
+    const int shapes[][3] = {{1, 1, 1}, {7, 2, 2}, {49, 116, 2}, {3136, 24, 2}, {33, 48, 3}, {5, 1030, 2}, {19, 12, 4}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int P = shapes[s][0], C = shapes[s][1], G = shapes[s][2];
+        const size_t n = (size_t)P * C;
+        float *x = randoms(n), *gate = randoms(C), *got = malloc(n * 4), *want = malloc(n * 4);
+        char what[96];
+        const int off = C / 3, cnt = C - off;
+        for (int p = 0; p < P; p++)
+            for (int c = 0; c < cnt; c++) want[(size_t)p * cnt + c] = x[(size_t)p * C + off + c];
+        mlrc_f32_slice_channels(P, x, C, off, cnt, got, 2);
+        snprintf(what, sizeof what, "slice_channels %d x %d [%d, %d)", P, C, off, C);
+        check_bytes((const uint8_t *)want, (const uint8_t *)got, (size_t)P * cnt * 4, what);
+        const int per = C / G;
+        for (int p = 0; p < P; p++)
+            for (int g = 0; g < G; g++)
+                for (int i = 0; i < per; i++) want[(size_t)p * C + i * G + g] = x[(size_t)p * C + g * per + i];
+        mlrc_f32_channel_shuffle(P, C, G, x, got, 2);
+        snprintf(what, sizeof what, "channel_shuffle %d x %d groups %d", P, C, G);
+        check_bytes((const uint8_t *)want, (const uint8_t *)got, n * 4, what);
+        for (size_t i = 0; i < n; i++) want[i] = x[i] * gate[i % C];
+        mlrc_f32_channel_scale(P, C, x, gate, got, 2);
+        snprintf(what, sizeof what, "channel_scale %d x %d", P, C);
+        check_bytes((const uint8_t *)want, (const uint8_t *)got, n * 4, what);
+        const float inv = quant_inv_scale(want, n);
+        uint8_t *qwant = malloc(n), *qgot = malloc(n);
+        mlrc_q8_quantize(n, want, inv, 37, qwant, 1);
+        for (int32_t r = 0; r < mlrc_q8_quantize_variant_count; r++) {
+            if (!row_runs(mlrc_q8_quantize_variants[r].requires)) continue;
+            const mlrc_kernel_plan plan = {MLRC_OP_Q8_QUANTIZE, 0, r, -1, -1, 2, 0};
+            memset(qgot, 0xAB, n);
+            mlrc_f32_channel_scale_quantize_run(&plan, P, C, x, gate, inv, 37, qgot, 2);
+            snprintf(what, sizeof what, "channel_scale+%s %d x %d", mlrc_q8_quantize_variants[r].name, P, C);
+            check_bytes(qwant, qgot, n, what);
+        }
+        free(x), free(gate), free(got), free(want), free(qwant), free(qgot);
+    }
+}
+
 /* Every LayerNorm row against the reference bit for bit (fp32 and quantized), and the reference against a
  * double-precision two-pass LayerNorm. */
 static void test_layernorm(void) {
@@ -320,6 +361,7 @@ int main(void) {
     test_fused_quantize();
     test_nchw_to_nhwc();
     test_layernorm();
+    test_channel_ops();
     test_q8_kernels();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
