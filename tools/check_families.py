@@ -6,6 +6,7 @@ input size, and compared with PyTorch's logits (error relative to the largest |l
     python tools/check_families.py                    # every family and size (a few minutes per large net)
     python tools/check_families.py resnet18 mnasnet0_5 # some of them
     python tools/check_families.py --int8 resnet18    # also the default int8 conversion: logit cosine, top-1
+    python tools/check_families.py --classes 10 resnet18 mobilenet_v2   # fine-tuned 10-class heads
 
 Needs torch, torchvision and timm (pip), and `swift build -c release`."""
 import argparse
@@ -39,19 +40,6 @@ TIMM = [
 SIZES = {"efficientnet_b1": 240, "efficientnet_b2": 288, "efficientnet_b3": 300, "efficientnet_lite1": 240,
          "efficientnet_lite2": 260, "efficientnet_lite3": 280, "efficientnet_lite4": 300,
          "tf_efficientnet_lite2": 260}
-
-
-def randomize_bn_(model, seed):
-    """BatchNorm statistics and affines as a trained net has them, so activations stay in a realistic range."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            n = m.num_features
-            m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.5)
-            m.weight.data.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
-            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
-    return model
 
 
 def calibrate_bn_(model, images, seed):
@@ -123,14 +111,15 @@ def main():
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--pretrained", action="store_true", help="the packages' real weights (downloads them)")
     ap.add_argument("--classes", type=int, default=1000)
+    ap.add_argument("--photos", help="directory of JPEGs to compare on (default: the two test photos)")
     ap.add_argument("--bin", default=str(ROOT / ".build" / "release"))
     a = ap.parse_args()
     names = a.names or TORCHVISION + ["timm:" + n for n in TIMM]
     names = [n if n.startswith("timm:") or n in TORCHVISION else "timm:" + n for n in names]
     lib = Lib(pathlib.Path(a.bin) / "libmlrc.so")
-    photos = sorted((ROOT / "tools" / "calibration-photos").glob("*.jpg"))[:2] or sorted(
-        (ROOT / "Tests" / "Fixtures" / "images").glob("*.jpg"))
-    photos = [ROOT / "Tests" / "Fixtures" / "images" / "chelsea.jpg", ROOT / "Tests" / "Fixtures" / "images" / "coffee.jpg"]
+    bn_photos = sorted((ROOT / "tools" / "calibration-photos").glob("*.jpg"))
+    photos = sorted(pathlib.Path(a.photos).glob("*.jpg")) if a.photos else [
+        ROOT / "Tests" / "Fixtures" / "images" / "chelsea.jpg", ROOT / "Tests" / "Fixtures" / "images" / "coffee.jpg"]
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i, name in enumerate(names):
@@ -138,8 +127,8 @@ def main():
             size = SIZES.get(short, 224)
             torch.manual_seed(i)
             model = make(name, a.pretrained, a.classes).eval()
-            if not a.pretrained:
-                randomize_bn_(model, 100 + i)
+            if not a.pretrained:  # BatchNorm statistics from the bundled calibration photos, as training leaves them
+                calibrate_bn_(model, torch.from_numpy(np.stack([photo_input(p, size) for p in bn_photos])), 100 + i)
             ckpt = pathlib.Path(tmp) / f"{short}.pth"
             torch.save(model.state_dict(), ckpt)
             arch = ["--arch", short] if short.startswith("tf_") else []
@@ -161,10 +150,12 @@ def main():
                     coss.append(float(np.dot(got, want) / np.linalg.norm(got) / np.linalg.norm(want)))
                     agree += int(np.argmax(got) == np.argmax(want))
                 model.float()
-                ok = max(errs) <= 1e-3 if precision == "fp32" else min(coss) >= 0.99
+                ok = (max(errs) <= 1e-3 if precision == "fp32"
+                      else np.mean(coss) >= 0.99 and agree >= 0.95 * len(photos))
                 failures += 0 if ok else 1
                 print(f"{'ok  ' if ok else 'FAIL'} {short:24s} {precision} as {built:24s} input {size} "
-                      f"max rel err {max(errs):.2e} cosine {min(coss):.5f} top-1 {agree}/{len(photos)}", flush=True)
+                      f"max rel err {max(errs):.2e} cosine mean {np.mean(coss):.5f} min {min(coss):.5f} "
+                      f"top-1 {agree}/{len(photos)}", flush=True)
     print(f"{len(names)} nets, {failures} failures")
     return 1 if failures else 0
 
