@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 TORCHVISION = [
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
-    "wide_resnet50_2", "densenet121", "densenet169", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "resnext101_64x4d", "wide_resnet50_2", "densenet121", "densenet169", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mnasnet0_5",
     "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
     "efficientnet_b3", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_y_400mf", "regnet_y_800mf",
@@ -33,13 +33,15 @@ TORCHVISION = [
 ]
 TIMM = [
     "ghostnet_050", "ghostnet_100", "ghostnet_130", "mobilenetv1_100", "efficientnet_lite0", "efficientnet_lite1",
-    "efficientnet_lite2", "efficientnet_lite3", "efficientnet_lite4", "tf_efficientnet_lite0", "tf_efficientnet_lite2",
+    "efficientnet_lite2", "efficientnet_lite3", "efficientnet_lite4", "tf_efficientnet_lite0", "tf_efficientnet_lite1",
+    "tf_efficientnet_lite2", "tf_efficientnet_lite3", "tf_efficientnet_lite4",
     "seresnet18", "seresnet50", "convnext_atto", "convnext_tiny",
 ]
 # Input sizes of the families' weights (torchvision's transforms, timm's default_cfg).
 SIZES = {"efficientnet_b1": 240, "efficientnet_b2": 288, "efficientnet_b3": 300, "efficientnet_lite1": 240,
          "efficientnet_lite2": 260, "efficientnet_lite3": 280, "efficientnet_lite4": 300,
-         "tf_efficientnet_lite2": 260}
+         "tf_efficientnet_lite1": 240, "tf_efficientnet_lite2": 260, "tf_efficientnet_lite3": 280,
+         "tf_efficientnet_lite4": 300}
 
 
 def calibrate_bn_(model, images, seed):

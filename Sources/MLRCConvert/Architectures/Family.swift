@@ -27,7 +27,7 @@ public enum Family: String, CaseIterable {
         case .mnasnet: return ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
         case .efficientnet: return (0...7).map { "efficientnet_b\($0)" }
         case .regnet:
-            return ["400mf", "600mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf"].flatMap {
+            return ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf"].flatMap {
                 ["regnet_x_\($0)", "regnet_y_\($0)"]
             }
         case .squeezenet: return ["squeezenet1_0", "squeezenet1_1"]

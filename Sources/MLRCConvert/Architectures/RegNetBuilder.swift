@@ -1,6 +1,6 @@
 import MLRCRuntime
 
-/// torchvision's RegNet X and Y (200MF ... 32GF): a 3x3 stem (`stem`), stages (`trunk_output.blockS`, four in torchvision's sizes) of
+/// torchvision's RegNet X and Y (400MF ... 32GF): a 3x3 stem (`stem`), stages (`trunk_output.blockS`, four in torchvision's sizes) of
 /// residual bottleneck blocks (`blockS-j.f`: 1x1 `a`, grouped 3x3 `b` with the stride, in Y a squeeze-and-excitation
 /// `se` with ReLU and a sigmoid gate, 1x1 `c`), the first of each stage with stride 2 and a 1x1 projection (`proj`);
 /// ReLU after the residual add; global mean and `fc`.
@@ -42,10 +42,10 @@ enum RegNetBuilder {
         let widths = try (1...stages.count).map { try sd.tensor("trunk_output.block\($0).block\($0)-0.f.c.0.weight").dim(0) }
         // torchvision's sizes by stage widths (X: no SE, Y: SE)
         let known: [String: String] = [
-            "X[32, 64, 160, 400]": "regnet_x_400mf", "X[48, 96, 240, 528]": "regnet_x_600mf",
+            "X[32, 64, 160, 400]": "regnet_x_400mf",
             "X[64, 128, 288, 672]": "regnet_x_800mf", "X[72, 168, 408, 912]": "regnet_x_1_6gf",
             "X[96, 192, 432, 1008]": "regnet_x_3_2gf", "Y[48, 104, 208, 440]": "regnet_y_400mf",
-            "Y[48, 112, 256, 608]": "regnet_y_600mf", "Y[64, 144, 320, 784]": "regnet_y_800mf",
+            "Y[64, 144, 320, 784]": "regnet_y_800mf",
             "Y[48, 120, 336, 888]": "regnet_y_1_6gf", "Y[72, 216, 576, 1512]": "regnet_y_3_2gf",
         ]
         let name = known["\(se ? "Y" : "X")\(widths)"] ?? "regnet_\(se ? "y" : "x")_custom"

@@ -7,7 +7,7 @@ public enum ModelFormat {
     public static let magic: [UInt8] = [0x4D, 0x4C, 0x52, 0x43, 0x00, 0x0D, 0x0A, 0x1A]
     /// A reader refuses a major version it does not know; minor versions only add sections it may ignore.
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 1
+    public static let minorVersion: UInt16 = 2
     public static let headerSize = 64
     public static let sectionEntrySize = 24
     public static let crcOffset = 24

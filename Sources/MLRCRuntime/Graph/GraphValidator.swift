@@ -251,7 +251,11 @@ private struct NodeChecker {
     // MARK: shared pieces
 
     private func activation(_ v: Int32) throws -> Int32 {
-        guard Activation(rawValue: v) != nil else { throw MLRCError.format("\(ctx): unknown activation \(v)") }
+        guard v >= 0 else { throw MLRCError.format("\(ctx): unknown activation \(v)") }
+        // a code past the known ones comes from a newer writer, like an unknown op
+        guard Activation(rawValue: v) != nil else {
+            throw MLRCError(.version, "\(ctx): activation \(v) is unknown to this library version")
+        }
         return v
     }
 
