@@ -51,6 +51,23 @@ void mlrc_noise_u8(const float *ref, const uint8_t *q, float scale, int32_t zero
     *noise += e;
 }
 
+void mlrc_channel_error_f32(const float *ref, const float *x, size_t pixels, int32_t channels, double *sums) {
+    for (size_t p = 0; p < pixels; p++)
+        for (int32_t c = 0; c < channels; c++) {
+            const size_t i = p * (size_t)channels + (size_t)c;
+            sums[c] += (double)x[i] - (double)ref[i];
+        }
+}
+
+void mlrc_channel_error_u8(const float *ref, const uint8_t *q, float scale, int32_t zero, size_t pixels,
+                           int32_t channels, double *sums) {
+    for (size_t p = 0; p < pixels; p++)
+        for (int32_t c = 0; c < channels; c++) {
+            const size_t i = p * (size_t)channels + (size_t)c;
+            sums[c] += (double)((float)((int32_t)q[i] - zero) * scale) - (double)ref[i];
+        }
+}
+
 void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q) {
     for (size_t i = 0; i < count; i++) {
         const float v = roundf(x[i] / scale) + (float)zero;

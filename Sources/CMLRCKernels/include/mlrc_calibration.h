@@ -19,6 +19,11 @@ void mlrc_calib_histogram(const float *x, size_t count, float lo, float inv_widt
 void mlrc_noise_f32(const float *ref, const float *x, size_t count, double *signal, double *noise);
 void mlrc_noise_u8(const float *ref, const uint8_t *q, float scale, int32_t zero, size_t count, double *signal,
                    double *noise);
+/* sums[c] += sum over pixels of (x - ref) in channel c of an NHWC tensor (the uint8 form dequantizes q first):
+ * the mean error an int8 layer adds to each output channel (empirical bias correction). */
+void mlrc_channel_error_f32(const float *ref, const float *x, size_t pixels, int32_t channels, double *sums);
+void mlrc_channel_error_u8(const float *ref, const uint8_t *q, float scale, int32_t zero, size_t pixels,
+                           int32_t channels, double *sums);
 /* q = clamp(round(x / scale) + zero, 0, 255) (how fidelity measurement feeds a layer reference data). */
 void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q);
 /* Symmetric per-channel int8 weights in quantize's layouts (co_g, k: see ref/q8_calibration.c); each channel's

@@ -28,6 +28,9 @@ public struct Fidelity: Sendable {
     public var meanCosine: Double
     public var minCosine: Double
     public var images: Int
+    /// Per quantized convolution output (fp32 value): each channel's mean error with fp32-exact inputs, the bias
+    /// its int8 form adds (what empirical bias correction takes back).
+    public var meanErrors: [Int: [Float]] = [:]
 }
 
 enum FidelityMeter {
@@ -46,6 +49,8 @@ enum FidelityMeter {
         var stored: [Int: [Float]] = [:]
         var signal: [Int: Double] = [:], noise: [Int: Double] = [:], localNoise: [Int: Double] = [:]
         var isolate = false
+        let outputs = Set(quantized.map { $0 + 1 })
+        var errorSums: [Int: [Double]] = [:]
         reference.observer = { o in
             guard !o.preActivation, interest.contains(o.value), let f = o.floats else { return }
             stored[o.value] = Array(UnsafeBufferPointer(start: f, count: o.count))
@@ -55,7 +60,21 @@ enum FidelityMeter {
                 ref.count == o.count
             else { return }
             var s = 0.0, e = 0.0
+            let channels = net.builder.shapes[v].channels
+            let collect = isolate && outputs.contains(v) && channels > 0 && o.count % channels == 0
+            if collect && errorSums[v] == nil { errorSums[v] = [Double](repeating: 0, count: channels) }
             ref.withUnsafeBufferPointer { r in
+                if collect {
+                    let pixels = o.count / channels
+                    errorSums[v]!.withUnsafeMutableBufferPointer { sums in
+                        if let f = o.floats {
+                            mlrc_channel_error_f32(r.baseAddress!, f, pixels, Int32(channels), sums.baseAddress!)
+                        } else if let b = o.bytes, let q = o.quant {
+                            mlrc_channel_error_u8(
+                                r.baseAddress!, b, q.scale, q.zero, pixels, Int32(channels), sums.baseAddress!)
+                        }
+                    }
+                }
                 if let f = o.floats {
                     mlrc_noise_f32(r.baseAddress!, f, o.count, &s, &e)
                     if isolate { f.update(from: r.baseAddress!, count: o.count) }
@@ -97,10 +116,15 @@ enum FidelityMeter {
                 name: net.builder.nodeNames[i] ?? "node\(i)", node: i, quantized: quantized.contains(i),
                 sqnr: db(nsr(i + 1, noise)), localSQNR: db(nsr(i + 1, localNoise)))
         }
+        var meanErrors: [Int: [Float]] = [:]
+        for (v, sums) in errorSums {
+            let n = Double(max(net.builder.shapes[v].pixels * inputs.count, 1))
+            meanErrors[v] = sums.map { Float($0 / n) }
+        }
         return Fidelity(
             layers: layers, top1Agreement: Double(agree) / Double(max(inputs.count, 1)),
             meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)),
-            minCosine: cosines.min() ?? 0, images: inputs.count)
+            minCosine: cosines.min() ?? 0, images: inputs.count, meanErrors: meanErrors)
     }
 
     static func argmax(_ x: [Float]) -> Int {

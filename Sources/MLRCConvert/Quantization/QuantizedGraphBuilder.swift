@@ -9,6 +9,8 @@ struct CalibrationResult {
     var preActivation: [Int: QuantParams]
     /// Per-channel means of each convolution input (bias correction).
     var channelMeans: [Int: [Float]]
+    /// Per-channel mean error each int8 convolution output (fp32 value) showed, measured (empirical bias correction).
+    var measuredShift: [Int: [Float]] = [:]
 }
 
 /// A mixed int8/fp32 graph made from the fp32 one, and how its values relate to the fp32 values.
@@ -167,6 +169,11 @@ enum QuantizedGraphBuilder {
                 w, qw.values, qw.scales, w.count, Int32(layoutCoG), Int32(max(layoutK, 1)),
                 Int32(cinG), depthwise ? 1 : 0, means, Int32(means.count), &shift)
             for c in 0..<outC { bias[c] -= Float(shift[c]) }
+        }
+        // What is left of the output's mean shift, measured on the calibration images (input rounding and clipping),
+        // for outputs without an activation, where a bias shift moves the mean one for one.
+        if biasCorrection, !act.isTable, let measured = calibration.measuredShift[v], measured.count == outC {
+            for c in 0..<outC { bias[c] -= measured[c] }
         }
 
         let inP = try params(n.inputs[0])

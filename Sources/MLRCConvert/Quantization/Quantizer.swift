@@ -12,6 +12,9 @@ public struct QuantizeOptions: Sendable {
     /// Checkpoint module names of convolutions kept in fp32 ("_conv_stem", "stages.0.1.pwconv1").
     public var keepFP32: [String] = []
     public var biasCorrection = true
+    /// After the first measurement, also correct the mean error each int8 layer was measured to add (layers without
+    /// a fused activation).
+    public var measuredBiasCorrection = true
     /// Per-channel weight clipping chosen by least squared error (else the absolute maximum).
     public var weightSearch = true
     /// Rounds of measure-and-fall-back.
@@ -49,13 +52,14 @@ public enum Quantizer {
             for m in matches where !keep.contains(m) { keep.insert(m); kept.append((name, "--keep-fp32")) }
         }
 
-        let calibration = try calibrate(
+        var calibration = try calibrate(
             fp32, net: net, convs: convs, images: images, method: options.method,
             progress: progress)
         var quantized = Set(convs).subtracting(keep)
         var round = 0
-        while true {
-            round += 1
+        var corrected = false
+        /// The int8 model for the current choice of layers, and its fidelity on the calibration images.
+        func buildAndMeasure(_ label: String) throws -> ([UInt8], Fidelity) {
             let graph = try QuantizedGraphBuilder.build(
                 net, quantized: quantized, calibration: calibration,
                 biasCorrection: options.biasCorrection,
@@ -65,7 +69,24 @@ public enum Quantizer {
             let fidelity = try FidelityMeter.measure(
                 fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
                 inputs: images
-            ) { progress("measuring (round \(round))", $0, $1) }
+            ) { progress(label, $0, $1) }
+            return (bytes, fidelity)
+        }
+        while true {
+            round += 1
+            var (bytes, fidelity) = try buildAndMeasure("measuring (round \(round))")
+            if options.biasCorrection && options.measuredBiasCorrection && !corrected && !fidelity.meanErrors.isEmpty {
+                // Once: take back the mean error each int8 layer was measured to add, and keep that only where it
+                // brings the model closer to fp32 on the calibration images.
+                corrected = true
+                calibration.measuredShift = fidelity.meanErrors
+                let (b2, f2) = try buildAndMeasure("measuring (round \(round), bias corrected)")
+                if f2.meanCosine >= fidelity.meanCosine {
+                    (bytes, fidelity) = (b2, f2)
+                } else {
+                    calibration.measuredShift = [:]
+                }
+            }
             var noisy = fidelity.layers.filter { $0.quantized && $0.localSQNR < options.sqnrThreshold }
             let faithful = fidelity.meanCosine >= options.targetCosine
             // Every layer above the threshold and the model still off target: deep, narrow nets (MobileNets) add up
