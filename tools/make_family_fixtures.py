@@ -155,7 +155,7 @@ def specs():
 # Depthwise-heavy fixtures at a quarter of the width (8-channel layers, one activation scale per tensor): int8 cannot
 # follow them as closely as the full-size nets (tools/check_families.py --int8), so make test holds them to a lower
 # logit cosine, without the top-1 check. The bounds sit below what quantize reaches on them today.
-HARD_INT8 = {"tv_mobilenet_v2": 0.95, "tv_mnasnet": 0.97, "tv_efficientnet_b": 0.97, "timm_mobilenetv1": 0.93,
+HARD_INT8 = {"tv_mobilenet_v2": 0.95, "tv_mnasnet": 0.95, "tv_efficientnet_b": 0.97, "timm_mobilenetv1": 0.93,
              "timm_efficientnet_lite": 0.97, "timm_tf_efficientnet_lite": 0.97, "tv_mobilenet_v3_large": 0.97,
              "tv_mobilenet_v3_small": 0.97}
 
