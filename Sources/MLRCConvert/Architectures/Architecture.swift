@@ -36,6 +36,16 @@ public struct BuiltNetwork {
     }
 }
 
+extension BuiltNetwork {
+    /// A network whose output value's channels are its classes, preprocessed for a square input of `inputSize`.
+    init(architecture: String, summary: String, builder: GraphBuilder, output: Int, inputSize: Int) {
+        self.init(
+            architecture: architecture, summary: summary, builder: builder, output: output,
+            numClasses: builder.shape(output).channels,
+            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+    }
+}
+
 public enum ArchitectureRecognizer {
     /// Which family a state_dict belongs to, from its parameter names (or --arch, which must then fit them).
     public static func family(of sd: StateDict, arch: String?) throws -> Family {

@@ -38,6 +38,35 @@ extension GraphBuilder {
         return try channelScale(x, gate: g)
     }
 
+    /// torchvision's inverted residual block (MobileNetV3, EfficientNet) at `prefix` (`...block.`): its numbered
+    /// layers in order, each a convolution `k.0` with BatchNorm `k.1` (`act`, none on the last; the depthwise one
+    /// takes the stride) or a squeeze-and-excitation `k.fc1`/`k.fc2` (`seAct`, `seGate`); the residual add where
+    /// the stride is 1 and the shape unchanged. `depthwiseKernel`, when given, is what the depthwise kernel must be.
+    func invertedResidual(
+        _ sd: StateDict, _ x: Int, prefix p: String, stride: Int, act: Activation, seAct: Activation,
+        seGate: Activation, eps: Float, depthwiseKernel: Int? = nil
+    ) throws -> Int {
+        let layers = ArchitectureRecognizer.indices(sd, prefix: p)
+        var y = x
+        for (j, k) in layers.enumerated() {
+            let q = p + "\(k)."
+            if sd.has(q + "fc1.weight") {
+                y = try squeezeExcite(sd, y, reduce: q + "fc1", expand: q + "fc2", act: seAct, gate: seGate)
+                continue
+            }
+            let w = try sd.tensor(q + "0.weight")
+            let depthwise = w.dim(1) == 1 && w.dim(2) > 1
+            if depthwise, let kernel = depthwiseKernel, w.dim(2) != kernel {
+                throw MLRCError.format(
+                    "\(p): a \(w.dim(2))x\(w.dim(3)) depthwise kernel where the family's table says \(kernel)")
+            }
+            y = try torchConv(
+                sd, y, q + "0", bn: q + "1", stride: depthwise ? stride : 1, act: j == layers.count - 1 ? .none : act,
+                eps: eps)
+        }
+        return stride == 1 && shape(x) == shape(y) ? try add(y, x) : y
+    }
+
     /// The classifier at `prefix` on a pooled 1x1 value: `prefix.weight` (one Linear), or the Linears of a
     /// Sequential (`prefix.N.weight`, in index order; Dropout and activations leave no weights) with `between`
     /// after every one but the last: a fine-tuned head such as Sequential(Dropout, Linear) fits either way.

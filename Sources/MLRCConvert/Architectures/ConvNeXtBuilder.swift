@@ -30,7 +30,7 @@ enum ConvNeXtBuilder {
             throw MLRCError.argument("ConvNeXt needs an input size that is a multiple of 32")
         }
 
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = 0
         for i in 0..<4 {
             var s: Int
@@ -63,9 +63,7 @@ enum ConvNeXtBuilder {
         let conv = strip ? "strip \(stripK)x1/1x\(stripK) depthwise" : "7x7 depthwise"
         let summary =
             "\(name): depths \(depths), dims \(dims), \(conv), stage shortcut \(shortcut ? "on" : "off"), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: x, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, inputSize: inputSize)
     }
 
     /// One block: depthwise (or strip) conv, LayerNorm, pwconv1 + GELU, pwconv2 * gamma, residual add.

@@ -7,7 +7,9 @@ import MLRCRuntime
 /// front of a concatenation cannot fold into a convolution: they run as a per-channel affine with the ReLU.
 enum DenseNetBuilder {
     static func build(_ sd: StateDict, options: BuildOptions) throws -> BuiltNetwork {
-        let blocks = (1...4).map { ArchitectureRecognizer.count(sd, prefix: "features.denseblock\($0).denselayer", from: 1) }
+        let blocks = (1...4).map {
+            ArchitectureRecognizer.count(sd, prefix: "features.denseblock\($0).denselayer", from: 1)
+        }
         guard blocks.allSatisfy({ $0 > 0 }), sd.has("features.conv0.weight"), sd.has("features.norm5.running_mean")
         else {
             throw MLRCError.format(
@@ -15,7 +17,7 @@ enum DenseNetBuilder {
                     + "features.transition1 ... transition3 and features.norm5; found layers per block \(blocks)")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "features.conv0", bn: "features.norm0", stride: 2, act: .relu)
         x = try b.pool(x, max: true, kernel: 3, stride: 2, padding: 1)
         for (blk, n) in blocks.enumerated() {
@@ -42,9 +44,7 @@ enum DenseNetBuilder {
         ]
         let name = names[blocks] ?? "densenet_custom"
         let summary = "\(name): layers per block \(blocks), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 
     static func affineBN(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ bn: String, act: Activation) throws -> Int {

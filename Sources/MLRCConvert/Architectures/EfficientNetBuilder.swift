@@ -25,27 +25,13 @@ enum EfficientNetBuilder {
         let variant = variants.first { $0.blocks == total && $0.head == headWidth }
         let eps: Float = total >= 39 ? 1e-3 : 1e-5
         let inputSize = options.inputSize ?? variant?.crop ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "features.0.0", bn: "features.0.1", stride: 2, act: .silu, eps: eps)
         for (s, n) in stages.enumerated() {
             for j in 0..<n {
-                let p = "features.\(s + 1).\(j).block."
-                let stride = j == 0 ? stageStrides[s] : 1
-                let layers = ArchitectureRecognizer.indices(sd, prefix: p)
-                let input = x
-                for (li, k) in layers.enumerated() {
-                    let q = p + "\(k)."
-                    if sd.has(q + "fc1.weight") {
-                        x = try b.squeezeExcite(sd, x, reduce: q + "fc1", expand: q + "fc2", act: .silu, gate: .sigmoid)
-                        continue
-                    }
-                    let w = try sd.tensor(q + "0.weight")
-                    let depthwise = w.dim(1) == 1 && w.dim(2) > 1
-                    x = try b.torchConv(
-                        sd, x, q + "0", bn: q + "1", stride: depthwise ? stride : 1,
-                        act: li == layers.count - 1 ? .none : .silu, eps: eps)
-                }
-                if stride == 1 && b.shape(input) == b.shape(x) { x = try b.add(x, input) }
+                x = try b.invertedResidual(
+                    sd, x, prefix: "features.\(s + 1).\(j).block.", stride: j == 0 ? stageStrides[s] : 1, act: .silu,
+                    seAct: .silu, seGate: .sigmoid, eps: eps)
             }
         }
         x = try b.torchConv(sd, x, "features.8.0", bn: "features.8.1", act: .silu, eps: eps)

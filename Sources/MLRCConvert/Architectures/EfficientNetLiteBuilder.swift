@@ -28,7 +28,7 @@ enum EfficientNetLiteBuilder {
         }
         let variant = variants.first { $0.blocks == blocks && $0.width3 == widths[2] }
         let inputSize = options.inputSize ?? variant?.input ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try convBN(b, sd, 0, "_conv_stem", "_bn0", stride: 2, act: .relu6)
         for i in 0..<blocks {
             let p = "_blocks.\(i)."
@@ -49,9 +49,7 @@ enum EfficientNetLiteBuilder {
         let name = variant?.name ?? "efficientnet_lite_custom"
         let summary =
             "\(name): \(blocks) MBConv blocks, stage widths \(widths), \(fc.dim(0)) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, inputSize: inputSize)
     }
 
     static func convBN(

@@ -13,17 +13,23 @@ public enum Family: String, CaseIterable {
         switch self {
         case .mlrcConvnext: return ["mlrc_atto", "mlrc_femto", "mlrc_pico", "mlrc_nano", "mlrc_tiny"]
         case .convnext:
-            return ["convnext_atto", "convnext_femto", "convnext_pico", "convnext_nano", "convnext_tiny", "convnext_small", "convnext_base"]
+            return [
+                "convnext_atto", "convnext_femto", "convnext_pico", "convnext_nano", "convnext_tiny", "convnext_small",
+                "convnext_base",
+            ]
         case .hsnet: return ["hsnet"]
         case .efficientnetLite: return (0...4).map { "efficientnet_lite\($0)" }
         case .resnet:
-            return ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
+            return [
+                "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
                 "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2", "seresnet18", "seresnet34", "seresnet50",
-                "seresnet101", "seresnet152"]
+                "seresnet101", "seresnet152",
+            ]
         case .densenet: return ["densenet121", "densenet161", "densenet169", "densenet201"]
         case .mobilenetV2: return ["mobilenet_v2"]
         case .mobilenetV3: return ["mobilenet_v3_small", "mobilenet_v3_large"]
-        case .shufflenetV2: return ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
+        case .shufflenetV2:
+            return ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
         case .mnasnet: return ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
         case .efficientnet: return (0...7).map { "efficientnet_b\($0)" }
         case .regnet:

@@ -15,7 +15,7 @@ enum GhostNetBuilder {
                     + "found \(stages) stages")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "conv_stem", bn: "bn1", stride: 2, act: .relu)
         var blocks = 0
         for s in 0..<stages {
@@ -60,9 +60,7 @@ enum GhostNetBuilder {
         let names = [8: "ghostnet_050", 16: "ghostnet_100", 20: "ghostnet_130"]
         let name = names[stem] ?? "ghostnet_custom"
         let summary = "\(name): \(blocks) Ghost bottlenecks, stem \(stem), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 
     /// The Ghost module at `p`: primary 1x1 and its depthwise, concatenated and cut to `width` (timm rounds the

@@ -15,6 +15,9 @@ public final class GraphBuilder {
 
     public init(input: Shape) { shapes = [input] }
 
+    /// An RGB input of size x size.
+    public convenience init(squareInput size: Int) { self.init(input: Shape(height: size, width: size, channels: 3)) }
+
     public func shape(_ v: Int) -> Shape { shapes[v] }
 
     private func add(_ node: Node, _ out: Shape) -> Int {

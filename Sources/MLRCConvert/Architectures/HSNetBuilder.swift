@@ -12,7 +12,7 @@ enum HSNetBuilder {
         guard inputSize % 32 == 0, inputSize >= 32 else {
             throw MLRCError.argument("HSNet needs an input size that is a multiple of 32")
         }
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
 
         // Stem: conv3x3 s2 + BN + ReLU, then [dw3x3 + BN -> pw1x1 + BN + ReLU] beside a 3x3 max pool.
         let stem = try convBN(b, sd, 0, "stem.conv", "stem.bn", stride: 2, pad: 1, act: .relu)
@@ -47,9 +47,7 @@ enum HSNetBuilder {
         let name = standard ? "hsnet" : "hsnet_custom"
         let summary =
             "\(name): widths \(widths), depths \(depths), head \(hidden), \(ecaCount) ECA blocks, \(fc.dim(0)) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: x, numClasses: fc.dim(0),
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, inputSize: inputSize)
     }
 
     /// A convolution (square kernel, symmetric padding, groups from the weight shape) with its BatchNorm folded in.

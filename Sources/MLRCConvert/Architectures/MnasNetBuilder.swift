@@ -15,7 +15,7 @@ enum MnasNetBuilder {
                     + "layers.S.j.layers.0.weight) and a head layers.14.weight; found blocks per stack \(stacks)")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "layers.0", bn: "layers.1", stride: 2, act: .relu)
         x = try b.torchConv(sd, x, "layers.3", bn: "layers.4", act: .relu)
         x = try b.torchConv(sd, x, "layers.6", bn: "layers.7")
@@ -37,8 +37,6 @@ enum MnasNetBuilder {
         let alphas: [Int: String] = [16: "mnasnet0_5", 24: "mnasnet0_75", 32: "mnasnet1_0", 40: "mnasnet1_3"]
         let name = alphas[stem] ?? "mnasnet_custom"
         let summary = "\(name): blocks per stack \(stacks), stem \(stem), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 }

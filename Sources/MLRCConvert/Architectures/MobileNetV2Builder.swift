@@ -23,7 +23,7 @@ enum MobileNetV2Builder {
         }
         let firsts = stageStarts(outs)
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "features.0.0", bn: "features.0.1", stride: 2, act: .relu6)
         for (n, i) in blocks.enumerated() {
             let p = "features.\(i).conv."
@@ -47,8 +47,7 @@ enum MobileNetV2Builder {
             "mobilenet_v2: \(blocks.count) inverted residual blocks, stem \(stem), widths \(Array(Set(outs)).sorted()), "
             + "\(classes) classes, input \(inputSize)"
         return BuiltNetwork(
-            architecture: "mobilenet_v2", summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+            architecture: "mobilenet_v2", summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 
     /// For each block, the stage it starts (nil inside a stage): by the standard block counts when there are 17

@@ -31,39 +31,19 @@ enum MobileNetV3Builder {
                     + "block.0.0.weight, and a head after them; found \(blocks.count) blocks in features \(features)")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "features.0.0", bn: "features.0.1", stride: 2, act: .hardswish, eps: eps)
         for (n, i) in blocks.enumerated() {
-            let p = "features.\(i).block."
-            let act: Activation = n >= variant.firstHardswish ? .hardswish : .relu
-            let layers = ArchitectureRecognizer.indices(sd, prefix: p)
-            let input = x
-            for (j, k) in layers.enumerated() {
-                let q = p + "\(k)."
-                if sd.has(q + "fc1.weight") {
-                    x = try b.squeezeExcite(sd, x, reduce: q + "fc1", expand: q + "fc2", act: .relu, gate: .hardsigmoid)
-                    continue
-                }
-                let w = try sd.tensor(q + "0.weight")
-                let depthwise = w.dim(1) == 1 && w.dim(2) > 1
-                if depthwise && w.dim(2) != variant.kernels[n] {
-                    throw MLRCError.format(
-                        "\(variant.name): block \(i) has a \(w.dim(2))x\(w.dim(3)) depthwise kernel, the table says \(variant.kernels[n])"
-                    )
-                }
-                let last = j == layers.count - 1
-                x = try b.torchConv(
-                    sd, x, q + "0", bn: q + "1", stride: depthwise ? variant.strides[n] : 1, act: last ? .none : act,
-                    eps: eps)
-            }
-            if variant.strides[n] == 1 && b.shape(input) == b.shape(x) { x = try b.add(x, input) }
+            x = try b.invertedResidual(
+                sd, x, prefix: "features.\(i).block.", stride: variant.strides[n],
+                act: n >= variant.firstHardswish ? .hardswish : .relu, seAct: .relu, seGate: .hardsigmoid, eps: eps,
+                depthwiseKernel: variant.kernels[n])
         }
         x = try b.torchConv(sd, x, "features.\(head).0", bn: "features.\(head).1", act: .hardswish, eps: eps)
         x = b.globalAvgPool(x)
         let (logits, classes) = try b.classifier(sd, x, prefix: "classifier", between: .hardswish)
         let summary = "\(variant.name): \(blocks.count) blocks, \(classes) classes, input \(inputSize)"
         return BuiltNetwork(
-            architecture: variant.name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+            architecture: variant.name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 }

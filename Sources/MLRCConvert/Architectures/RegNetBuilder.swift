@@ -20,7 +20,7 @@ enum RegNetBuilder {
         }
         let se = sd.has("trunk_output.block1.block1-0.f.se.fc1.weight")
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "stem.0", bn: "stem.1", stride: 2, act: .relu)
         for (s, n) in stages.enumerated() {
             for j in 0..<n {
@@ -29,17 +29,21 @@ enum RegNetBuilder {
                 var y = try b.torchConv(sd, x, p + "f.a.0", bn: p + "f.a.1", act: .relu)
                 y = try b.torchConv(sd, y, p + "f.b.0", bn: p + "f.b.1", stride: stride, act: .relu)
                 if sd.has(p + "f.se.fc1.weight") {
-                    y = try b.squeezeExcite(sd, y, reduce: p + "f.se.fc1", expand: p + "f.se.fc2", act: .relu, gate: .sigmoid)
+                    y = try b.squeezeExcite(
+                        sd, y, reduce: p + "f.se.fc1", expand: p + "f.se.fc2", act: .relu, gate: .sigmoid)
                 }
                 y = try b.torchConv(sd, y, p + "f.c.0", bn: p + "f.c.1")
                 let shortcut =
-                    sd.has(p + "proj.0.weight") ? try b.torchConv(sd, x, p + "proj.0", bn: p + "proj.1", stride: stride) : x
+                    sd.has(p + "proj.0.weight")
+                    ? try b.torchConv(sd, x, p + "proj.0", bn: p + "proj.1", stride: stride) : x
                 x = try b.add(y, shortcut, activation: .relu)
             }
         }
         x = b.globalAvgPool(x)
         let (logits, classes) = try b.classifier(sd, x, prefix: "fc")
-        let widths = try (1...stages.count).map { try sd.tensor("trunk_output.block\($0).block\($0)-0.f.c.0.weight").dim(0) }
+        let widths = try (1...stages.count).map {
+            try sd.tensor("trunk_output.block\($0).block\($0)-0.f.c.0.weight").dim(0)
+        }
         // torchvision's sizes by stage widths (X: no SE, Y: SE)
         let known: [String: String] = [
             "X[32, 64, 160, 400]": "regnet_x_400mf",
@@ -50,8 +54,6 @@ enum RegNetBuilder {
         ]
         let name = known["\(se ? "Y" : "X")\(widths)"] ?? "regnet_\(se ? "y" : "x")_custom"
         let summary = "\(name): blocks per stage \(stages), widths \(widths), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 }

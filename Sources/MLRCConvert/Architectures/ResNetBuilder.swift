@@ -14,7 +14,7 @@ enum ResNetBuilder {
         let bottleneck = sd.has("layer1.0.conv3.weight")
         let se = sd.has("layer1.0.se.fc1.weight")
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "conv1", bn: "bn1", stride: 2, act: .relu)
         x = try b.pool(x, max: true, kernel: 3, stride: 2, padding: 1)
         for stage in 0..<4 {
@@ -31,7 +31,10 @@ enum ResNetBuilder {
                     y = try b.torchConv(sd, x, p + "conv1", bn: p + "bn1", stride: stride, act: .relu)
                     y = try b.torchConv(sd, y, p + "conv2", bn: p + "bn2")
                 }
-                if se { y = try b.squeezeExcite(sd, y, reduce: p + "se.fc1", expand: p + "se.fc2", act: .relu, gate: .sigmoid) }
+                if se {
+                    y = try b.squeezeExcite(
+                        sd, y, reduce: p + "se.fc1", expand: p + "se.fc2", act: .relu, gate: .sigmoid)
+                }
                 let shortcut =
                     sd.has(p + "downsample.0.weight")
                     ? try b.torchConv(sd, input, p + "downsample.0", bn: p + "downsample.1", stride: stride)
@@ -47,9 +50,7 @@ enum ResNetBuilder {
         let summary =
             "\(name): \(bottleneck ? "bottleneck" : "basic") blocks \(depths)\(groups > 1 ? ", \(groups) groups" : "")"
             + "\(se ? ", squeeze-and-excitation" : ""), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 
     static func variantName(depths: [Int], bottleneck: Bool, se: Bool, groups: Int, width: Int) -> String {

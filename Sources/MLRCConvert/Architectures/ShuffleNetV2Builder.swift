@@ -13,7 +13,7 @@ enum ShuffleNetV2Builder {
                     + "and conv5.0; found blocks per stage \(stages)")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "conv1.0", bn: "conv1.1", stride: 2, act: .relu)
         x = try b.pool(x, max: true, kernel: 3, stride: 2, padding: 1)
         for (s, n) in stages.enumerated() {
@@ -44,9 +44,8 @@ enum ShuffleNetV2Builder {
             48: "shufflenet_v2_x0_5", 116: "shufflenet_v2_x1_0", 176: "shufflenet_v2_x1_5", 244: "shufflenet_v2_x2_0",
         ]
         let name = sizes[stage2] ?? "shufflenet_v2_custom"
-        let summary = "\(name): blocks per stage \(stages), stage-2 width \(stage2), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        let summary =
+            "\(name): blocks per stage \(stages), stage-2 width \(stage2), \(classes) classes, input \(inputSize)"
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 }

@@ -14,7 +14,7 @@ enum SqueezeNetBuilder {
                     + "classifier.1.weight; found features \(indices)")
         }
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = try b.torchConv(sd, 0, "features.0", bn: nil, stride: 2, act: .relu, padding: 0)
         for i in 2...last {
             guard fires.contains(i) else {
@@ -33,8 +33,6 @@ enum SqueezeNetBuilder {
         let stem = try sd.tensor("features.0.weight")
         let name = stem.dim(2) == 7 ? "squeezenet1_0" : stem.dim(2) == 3 ? "squeezenet1_1" : "squeezenet_custom"
         let summary = "\(name): \(fires.count) Fire modules, \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 }

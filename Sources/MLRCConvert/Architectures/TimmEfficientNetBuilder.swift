@@ -31,7 +31,7 @@ enum TimmEfficientNetBuilder {
         let eps: Float = tf ? 1e-3 : 1e-5
         let variant = variantName(family: family, perStage: perStage, sd: sd)
         let inputSize = options.inputSize ?? variant?.input ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         func conv(_ x: Int, _ c: String, _ bn: String, stride: Int = 1, act: Activation = .none) throws -> Int {
             if tf { return try b.convBN(sd, x, conv: c, bn: bn, eps: eps, stride: stride, padding: .same, act: act) }
             return try b.torchConv(sd, x, c, bn: bn, stride: stride, act: act, eps: eps)
@@ -62,14 +62,13 @@ enum TimmEfficientNetBuilder {
         let (logits, classes) = try b.classifier(sd, x, prefix: "classifier")
         let name = (tf ? "tf_" : "") + (variant?.name ?? "\(family)_custom")
         let summary = "\(name): blocks per stage \(perStage), \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: logits, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: logits, inputSize: inputSize)
     }
 
     static func gate(_ b: GraphBuilder, _ sd: StateDict, _ x: Int, _ p: String) throws -> Int {
         guard sd.has(p + "se.conv_reduce.weight") else { return x }
-        return try b.squeezeExcite(sd, x, reduce: p + "se.conv_reduce", expand: p + "se.conv_expand", act: .silu, gate: .sigmoid)
+        return try b.squeezeExcite(
+            sd, x, reduce: p + "se.conv_reduce", expand: p + "se.conv_expand", act: .silu, gate: .sigmoid)
     }
 
     /// The named size a checkpoint is, by its blocks per stage and stem width, with its input size.

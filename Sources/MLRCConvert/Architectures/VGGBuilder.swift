@@ -15,7 +15,7 @@ enum VGGBuilder {
         }
         let batchNorm = sd.has("features.\(convs[0] + 1).running_mean")
         let inputSize = options.inputSize ?? 224
-        let b = GraphBuilder(input: Shape(height: inputSize, width: inputSize, channels: 3))
+        let b = GraphBuilder(squareInput: inputSize)
         var x = 0
         for (n, i) in convs.enumerated() {
             x = try b.torchConv(sd, x, "features.\(i)", bn: batchNorm ? "features.\(i + 1)" : nil, act: .relu)
@@ -47,9 +47,8 @@ enum VGGBuilder {
         let classes = b.shape(x).channels
         let depth = convs.count + 3
         let name = [11, 13, 16, 19].contains(depth) ? "vgg\(depth)\(batchNorm ? "_bn" : "")" : "vgg_custom"
-        let summary = "\(name): \(convs.count) convolutions, \(layers.count) Linears, \(classes) classes, input \(inputSize)"
-        return BuiltNetwork(
-            architecture: name, summary: summary, builder: b, output: x, numClasses: classes,
-            preprocessing: ArchitectureRecognizer.preprocessing(size: inputSize))
+        let summary =
+            "\(name): \(convs.count) convolutions, \(layers.count) Linears, \(classes) classes, input \(inputSize)"
+        return BuiltNetwork(architecture: name, summary: summary, builder: b, output: x, inputSize: inputSize)
     }
 }

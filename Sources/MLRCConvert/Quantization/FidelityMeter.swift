@@ -36,10 +36,10 @@ public struct Fidelity: Sendable {
 enum FidelityMeter {
     /// Runs both models on every input and compares each convolution's output (and its input) value by value:
     /// once as the int8 model runs (accumulated noise), once with every compared value replaced by the fp32
-    /// model's before the next layer reads it (each layer's own noise).
+    /// model's before the next layer reads it (each layer's own noise, and with `meanErrors` its mean per channel).
     static func measure(
         fp32: Model, int8: Model, graph: QuantizedGraph, net: BuiltNetwork, quantized: Set<Int>,
-        inputs: [[Float]], progress: (Int, Int) -> Void
+        inputs: [[Float]], meanErrors wantErrors: Bool = false, progress: (Int, Int) -> Void
     ) throws -> Fidelity {
         let nodes = net.builder.nodes
         let convs = net.convolutionNodes
@@ -49,7 +49,7 @@ enum FidelityMeter {
         var stored: [Int: [Float]] = [:]
         var signal: [Int: Double] = [:], noise: [Int: Double] = [:], localNoise: [Int: Double] = [:]
         var isolate = false
-        let outputs = Set(quantized.map { $0 + 1 })
+        let outputs = wantErrors ? Set(quantized.map { $0 + 1 }) : []
         var errorSums: [Int: [Double]] = [:]
         reference.observer = { o in
             guard !o.preActivation, interest.contains(o.value), let f = o.floats else { return }

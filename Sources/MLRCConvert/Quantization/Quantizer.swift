@@ -59,6 +59,7 @@ public enum Quantizer {
         var round = 0
         var corrected = false
         /// The int8 model for the current choice of layers, and its fidelity on the calibration images.
+        let correct = options.biasCorrection && options.measuredBiasCorrection
         func buildAndMeasure(_ label: String) throws -> ([UInt8], Fidelity) {
             let graph = try QuantizedGraphBuilder.build(
                 net, quantized: quantized, calibration: calibration,
@@ -68,14 +69,14 @@ public enum Quantizer {
             let int8 = try bytes.withUnsafeBytes { try Model(copying: $0) }
             let fidelity = try FidelityMeter.measure(
                 fp32: fp32, int8: int8, graph: graph, net: net, quantized: quantized,
-                inputs: images
+                inputs: images, meanErrors: correct && !corrected
             ) { progress(label, $0, $1) }
             return (bytes, fidelity)
         }
         while true {
             round += 1
             var (bytes, fidelity) = try buildAndMeasure("measuring (round \(round))")
-            if options.biasCorrection && options.measuredBiasCorrection && !corrected && !fidelity.meanErrors.isEmpty {
+            if correct && !corrected && !fidelity.meanErrors.isEmpty {
                 // Once: take back the mean error each int8 layer was measured to add, then measure that model. (Its
                 // logit cosine on the calibration images moves by a few 1e-4 either way; on held-out photos it
                 // agreed with fp32 more often: docs/QUANTIZATION.md.)
