@@ -131,6 +131,23 @@ final class QuantizationTests: XCTestCase {
             XCTAssertTrue((error as? MLRCError)?.message.contains("non-finite") ?? false, "\(error)")
         }
     }
+
+    /// quantize writes int8 weights in [-127, 127]; a file holding -128 (checksum recomputed) is refused, since the
+    /// NEON kernels sum two 8-bit products in int16. The untouched file opens.
+    func testWeightMinus128IsRefused() throws {
+        var options = QuantizeOptions()
+        options.autoFallback = false
+        var bytes = try Self.quantize("mlrc_k7_safetensors_bf16", options).0.bytes
+        XCTAssertNoThrow(try Fixtures.model(bytes))
+        let d = try ModelFileReader.read(bytes.withUnsafeBytes { $0 })
+        let conv = try XCTUnwrap(d.nodes.first { $0.op == .quantizedConv })
+        bytes[d.tensors[conv.weights[0]].offset + 1] = 0x80
+        let crc = bytes.withUnsafeBytes { ModelFileReader.checksum($0) }
+        for i in 0..<4 { bytes[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        XCTAssertThrowsError(try Fixtures.model(bytes)) { error in
+            XCTAssertTrue((error as? MLRCError)?.message.contains("-128") ?? false, "\(error)")
+        }
+    }
 }
 
 extension UInt32 {

@@ -24,9 +24,10 @@ static uint8_t *bytes_u8(size_t n) {
 }
 
 /* Full-range int8 weights, -128 included: the kernels must not rely on a reduced range. */
+/* int8 weights as the format stores them: [-127, 127] (the ARM kernels sum two 8-bit products in int16). */
 static int8_t *bytes_s8(size_t n) {
     int8_t *p = malloc(n ? n : 1);
-    for (size_t i = 0; i < n; i++) p[i] = (int8_t)(uint8_t)next();
+    for (size_t i = 0; i < n; i++) p[i] = (int8_t)((int32_t)(next() % 255) - 127);
     return p;
 }
 
@@ -115,6 +116,10 @@ static void test_gemm(void) {
         int32_t *bias = ints((size_t)N, 3000);
         float *scale = scales((size_t)N, K);
         const int32_t zero = (int32_t)(next() % 256);
+        if (s % 5 == 4) { /* the extremes: |a - 128| = 128 against |w| = 127 in every pair the int16 sums see */
+            for (size_t i = 0; i < (size_t)K * N; i++) W[i] = i % 3 ? -127 : 127;
+            memset(A, 0, (size_t)M * K);
+        }
         mlrc_q8_pack_weights(N, K, W, P);
         void *scratch = aligned_alloc(64, (mlrc_q8_gemm_scratch_bytes(K, 2) + 63) / 64 * 64);
         /* The reference against a plain loop over the unpacked weights (checks the packing too). */
@@ -155,6 +160,16 @@ static void test_gemm(void) {
                     snprintf(what, sizeof what, "%s %dx%dx%d %s act %d threads %d", mlrc_q8_gemm_variants[r].name, M, N,
                              K, cases[c].name, out->act, threads);
                     expect(status == MLRC_KERNEL_OK && same_output(out, ref, opt, (size_t)M * N), what);
+                    /* as a session runs it: (zero - input_zero) folded into the bias, the row's input_zero passed */
+                    const int32_t z0 = mlrc_q8_gemm_variants[r].input_zero;
+                    int32_t *folded = malloc((size_t)N * 4);
+                    mlrc_q8_fold_zero_point(N, K, P, c % 2 ? bias : NULL, zero - z0, folded);
+                    memset(opt, 0, bytes);
+                    mlrc_q8_gemm_run(&plan, M, N, K, A, K, z0, P, folded, scale, out, opt, N, scratch, threads);
+                    snprintf(what, sizeof what, "%s %dx%dx%d %s folded to zero %d", mlrc_q8_gemm_variants[r].name, M, N,
+                             K, cases[c].name, z0);
+                    expect(same_output(out, ref, opt, (size_t)M * N), what);
+                    free(folded);
                     if (mlrc_q8_gemm_variants[r].needs_scratch && c == 0 && threads == 1) /* no silent fallback */
                         expect(mlrc_q8_gemm_run(&plan, M, N, K, A, K, zero, P, NULL, scale, out, opt, N, NULL, 1) ==
                                    MLRC_KERNEL_ERR_SCRATCH,

@@ -220,6 +220,10 @@ size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads);
  * run with zero 0: the same results, without a pass over the weights per call. */
 void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const int32_t *bias, int32_t zero,
                              int32_t *folded);
+/* The input zero point the plan's GEMM kernel runs fastest with (0 on x86, 128 on ARM, where activations are
+ * flipped to int8), or -1 when the plan is not one GEMM on the input. Fold (zero - this) with
+ * mlrc_q8_fold_zero_point and run with this zero point. */
+int32_t mlrc_q8_conv_gemm_input_zero(const mlrc_kernel_plan *plan);
 int mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
                  int32_t threads);

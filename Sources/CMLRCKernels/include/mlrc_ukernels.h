@@ -49,6 +49,9 @@ typedef struct mlrc_q8_gemm_variant {
     int32_t panel_step;    /* a column split's boundaries are multiples of this many panels */
     int32_t needs_scratch; /* mlrc_q8_gemm_scratch_bytes(K, threads): activation rows widened per thread */
     mlrc_q8_gemm_range_fn range;
+    /* The input zero point the row is fastest with: a session folds (model zero - input_zero) * column sums into
+     * the bias once and passes this one (0 for the x86 rows; 128 where activations are flipped to int8). */
+    int32_t input_zero;
 } mlrc_q8_gemm_variant;
 
 typedef void (*mlrc_f32_gemm_fn)(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B,
@@ -196,10 +199,10 @@ void mlrc_q8_gemm_range_6x16c4_avx512vnni(const mlrc_q8_gemm_args *a, int32_t rb
                                           int32_t nb1, int t);
 void mlrc_q8_gemm_range_6x32c4_avx512vnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
                                           int32_t nb1, int t);
-void mlrc_q8_gemm_range_6x8c4_neon(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+void mlrc_q8_gemm_range_2x8c4_neon(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                    int t);
-void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                      int t);
+void mlrc_q8_gemm_range_4x16c4_dotprod(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                       int t);
 /* The plain reference GEMM (one loop over rows): what the kernel tests compare every row of the table with. */
 void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
                       const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,

@@ -67,6 +67,11 @@ void mlrc_q8_fold_zero_point(int32_t N, int32_t K, const int8_t *packed, const i
     }
 }
 
+int32_t mlrc_q8_conv_gemm_input_zero(const mlrc_kernel_plan *plan) {
+    if (plan->arrangement != MLRC_CONV_GEMM || plan->gemm < 0 || plan->gemm >= mlrc_q8_gemm_variant_count) return -1;
+    return mlrc_q8_gemm_variants[plan->gemm].input_zero;
+}
+
 /* The K the GEMM runs over: the whole padded im2col row when ungrouped, one group's taps x channels otherwise. */
 static int32_t gemm_k(const mlrc_conv_geometry *g) {
     return g->groups == 1 ? row_bytes(g) : g->kernel_h * g->kernel_w * (g->in_c / g->groups);

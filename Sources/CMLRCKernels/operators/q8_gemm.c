@@ -15,8 +15,8 @@ const mlrc_q8_gemm_variant mlrc_q8_gemm_variants[] = {
     {"q8_gemm_6x8c4_avx2", MLRC_CPU_X86_AVX2, 1, 1, mlrc_q8_gemm_range_6x8c4_avx2},
 #endif
 #if defined(__aarch64__)
-    {"q8_gemm_6x8c4_dotprod", MLRC_CPU_NEON | MLRC_CPU_DOTPROD, 1, 1, mlrc_q8_gemm_range_6x8c4_dotprod},
-    {"q8_gemm_6x8c4_neon", MLRC_CPU_NEON, 1, 1, mlrc_q8_gemm_range_6x8c4_neon},
+    {"q8_gemm_4x16c4_dotprod", MLRC_CPU_NEON | MLRC_CPU_DOTPROD, 2, 0, mlrc_q8_gemm_range_4x16c4_dotprod, 128},
+    {"q8_gemm_2x8c4_neon", MLRC_CPU_NEON, 1, 0, mlrc_q8_gemm_range_2x8c4_neon, 128},
 #endif
     {"q8_gemm_ref", 0, 1, 0, mlrc_q8_gemm_range_ref},
 };

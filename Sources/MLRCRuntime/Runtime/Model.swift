@@ -27,6 +27,15 @@ public final class Model: @unchecked Sendable {
             for i in 0..<description.tensors[t].elementCount where !p[i].isFinite {
                 throw MLRCError.format("graph: tensor \(t) holds a non-finite scale")
             }
+            // int8 weights are symmetric, [-127, 127]: the ARM kernels sum two 8-bit products in int16, which
+            // -128 x -128 twice would overflow.
+            let w = step.node.weights[0]
+            guard let raw = data(w) else { throw MLRCError.format("graph: missing weights") }
+            let values = UnsafeBufferPointer(
+                start: raw.assumingMemoryBound(to: Int8.self), count: description.tensors[w].elementCount)
+            if values.contains(-128) {
+                throw MLRCError.format("graph: tensor \(w) holds the int8 weight -128 (weights lie in [-127, 127])")
+            }
         }
     }
 

@@ -13,6 +13,8 @@ public final class Session {
     private let foldedStorage: AlignedFloatBuffer
     private let foldedBias: UnsafeMutablePointer<Int32>
     private let foldedOffset: [Int]
+    /// The zero point the folded steps pass to their GEMM kernel.
+    private let foldedZero: [Int32]
 
     /// Each step's kernels, chosen once here from the kernel tables for the ISA level in force.
     private var plans: [mlrc_kernel_plan]
@@ -61,23 +63,30 @@ public final class Session {
         scratch = try AlignedFloatBuffer(count: scratchFloats)
 
         // Folding the zero point once saves every call a pass over the weights (the classifier reads them twice):
-        // for the int8 convolutions the plan runs as one GEMM on their input.
+        // for the int8 convolutions the plan runs as one GEMM on their input. The GEMM kernel then gets the zero
+        // point it is fastest with (0 on x86, 128 on ARM) and the bias the rest: bias - (zero - that) * sums.
         var offsets = Array(repeating: -1, count: model.graph.steps.count)
+        var zeros = Array(repeating: Int32(0), count: model.graph.steps.count)
         var total = 0
-        for (i, step) in model.graph.steps.enumerated() where step.node.op == .quantizedConv && step.inputZero != 0 {
-            guard model.data(step.node.weights[0]) != nil, plans[i].arrangement == Int32(MLRC_CONV_GEMM) else { continue }
+        for (i, step) in model.graph.steps.enumerated() where step.node.op == .quantizedConv {
+            let kernelZero = mlrc_q8_conv_gemm_input_zero(&plans[i])
+            guard kernelZero >= 0, step.inputZero != kernelZero, model.data(step.node.weights[0]) != nil else {
+                continue
+            }
             offsets[i] = total
+            zeros[i] = kernelZero
             total += Int(step.geometry.out_c)
         }
         foldedStorage = try AlignedFloatBuffer(count: total)  // int32 values in float-sized slots
         foldedBias = UnsafeMutableRawPointer(foldedStorage.pointer).assumingMemoryBound(to: Int32.self)
         foldedOffset = offsets
+        foldedZero = zeros
         for (i, step) in model.graph.steps.enumerated() where offsets[i] >= 0 {
             let node = step.node
             let w = model.data(node.weights[0])?.assumingMemoryBound(to: Int8.self)
             let bias = node.weights.count > 1 ? model.data(node.weights[1])?.assumingMemoryBound(to: Int32.self) : nil
             mlrc_q8_fold_zero_point(
-                step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero, foldedBias + offsets[i])
+                step.geometry.out_c, step.geometry.in_c, w, bias, step.inputZero - zeros[i], foldedBias + offsets[i])
         }
     }
 
@@ -299,7 +308,8 @@ public final class Session {
                 if node.op == .quantizedConv && foldedOffset[index] >= 0 {
                     check(
                         mlrc_q8_conv_run(
-                            &plans[index], &g, bytes(node.inputs[0]), 0, w, foldedBias + foldedOffset[index],
+                            &plans[index], &g, bytes(node.inputs[0]), foldedZero[index], w,
+                            foldedBias + foldedOffset[index],
                             scale, &out, y, scratch.pointer, t), index)
                 } else if node.op == .quantizedConv {
                     check(

@@ -7,7 +7,8 @@
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
 #include "x86/q8_output_avx512.h"
-#include "q8_gemm_ranges.h"
+#include "activation.h"
+#include "q8_requantize.h"
 #include "window.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))

@@ -5,7 +5,8 @@
 #include <string.h>
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
-#include "q8_gemm_ranges.h"
+#include "activation.h"
+#include "q8_requantize.h"
 #include "window.h"
 
 #define VNNI_TARGET __attribute__((target("avx2,fma,avxvnni")))

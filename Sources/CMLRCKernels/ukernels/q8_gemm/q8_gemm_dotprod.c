@@ -1,89 +1,102 @@
-/* int8 GEMM for NEON with the dot-product extension (ARMv8.2 dotprod, e.g. Cortex-A76): sdot multiplies 4
- * int8 pairs and adds them to an int32 lane, 16 products per instruction. sdot is int8 x int8, so activations are
- * packed as a - 128 (exact in int8) and the difference is restored per column:
- *   sum (a - z) w = sum (a - 128) w + (128 - z) * sum w.
- * The packed weight quads are already sdot's layout: 16 bytes = 4 columns x 4 consecutive k.
+/* int8 GEMM for NEON with the dot-product extension (ARMv8.2 dotprod, e.g. the Cortex-A76 of a Raspberry Pi 5):
+ * sdot multiplies 4 int8 pairs into each int32 lane, 16 products per instruction, on either vector pipe. A packed
+ * weight quad vector is sdot's operand as stored (4 columns x 4 consecutive k); the lane-indexed form takes the
+ * row's matching quad straight from a 16-byte row load, so no broadcast is spent. Tile: 4 rows x 16 columns (two
+ * 8-column panels), 16 accumulators; rows from A itself, flipped to int8 in the register, input_zero 128
+ * (q8_gemm_neon_rows.h).
  * Built with -march=armv8.2-a+dotprod by the Makefile's gcc (GCC cannot inline vdotq under a per-function
  * target); clang (SwiftPM) gets the feature through a target attribute on every function here. Only called when
  * the CPU reports dotprod (HWCAP_ASIMDDP). A compiler offering neither falls back to the plain NEON kernel. */
 #if defined(__aarch64__) && (defined(__ARM_FEATURE_DOTPROD) || defined(__clang__))
-#include "arm/q8_output_neon.h"
-#include "q8_gemm_ranges.h"
+#include "q8_gemm_neon_rows.h"
 #if !defined(__ARM_FEATURE_DOTPROD)
 #pragma clang attribute push(__attribute__((target("dotprod"))), apply_to = function)
 #define MLRC_DOTPROD_ATTRIBUTE_PUSHED
 #endif
 
-#define MR 6
-#define MC_BLOCKS (MLRC_Q8_CHUNK_ROWS / MR)
+#define MR 4
 
-/* int8 rows (a - 128), [MR][kp] bytes (the scratch's int16 rows hold twice that). */
-static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8_t *A, int32_t lda, int8_t *dst) {
+/* Accumulators aRV: row R, vector V (panel V / 2, columns 4 (V % 2) .. + 3); xR: row R's 16 bytes of K, flipped.
+ * Named variables, not arrays: the accumulators stay in registers. */
+#define ROW_QUAD(R, J)                                                                                                 \
+    a##R##0 = vdotq_laneq_s32(a##R##0, w00, x##R, J);                                                                  \
+    a##R##1 = vdotq_laneq_s32(a##R##1, w01, x##R, J);                                                                  \
+    if (NP == 2) {                                                                                                     \
+        a##R##2 = vdotq_laneq_s32(a##R##2, w10, x##R, J);                                                              \
+        a##R##3 = vdotq_laneq_s32(a##R##3, w11, x##R, J);                                                              \
+    }
+
+/* Quad J of the 16 k in x0..x3, both panels' weights for it loaded once. */
+#define QUAD(J)                                                                                                        \
+    do {                                                                                                               \
+        const int8x16_t w00 = vld1q_s8(b0 + (J)*32), w01 = vld1q_s8(b0 + (J)*32 + 16);                                 \
+        const int8x16_t w10 = vld1q_s8(b1 + (J)*32), w11 = vld1q_s8(b1 + (J)*32 + 16);                                 \
+        ROW_QUAD(0, J) ROW_QUAD(1, J) ROW_QUAD(2, J) ROW_QUAD(3, J)                                                    \
+    } while (0)
+
+/* NP panels (1 or 2) of one tile; inlined with NP constant. */
+static MLRC_NEON_INLINE void tile_np(const mlrc_q8_gemm_args *g, int32_t m, int32_t rows, int32_t nb, const int NP,
+                                     const mlrc_q8_neon_stage *stages) {
+    const int32_t K = g->K, kq = (K + 3) / 4;
+    const int32_t steps = K / 16;
     const uint8x16_t flip = vdupq_n_u8(0x80);
-    for (int r = 0; r < MR; r++) {
-        const uint8_t *src = A + (size_t)(r < rows ? r : rows - 1) * lda;
-        int8_t *d = dst + (size_t)r * kp;
-        int32_t k = 0;
-        for (; k + 16 <= K; k += 16) vst1q_s8(d + k, vreinterpretq_s8_u8(veorq_u8(vld1q_u8(src + k), flip)));
-        for (; k < K; k++) d[k] = (int8_t)(src[k] ^ 0x80);
-        for (; k < kp; k++) d[k] = 0;
+    const uint8_t *row[MR];
+    mlrc_q8_neon_row_pointers(g->A + (size_t)m * g->lda, g->lda, rows, MR, row);
+    const uint8_t *p0 = row[0], *p1 = row[1], *p2 = row[2], *p3 = row[3];
+    const int8_t *b0 = g->B + (size_t)nb * kq * 32, *b1 = NP == 2 ? b0 + (size_t)kq * 32 : b0;
+    int32x4_t a00 = stages[0].bias0, a01 = stages[0].bias1, a02 = stages[NP - 1].bias0, a03 = stages[NP - 1].bias1;
+    int32x4_t a10 = a00, a11 = a01, a12 = a02, a13 = a03, a20 = a00, a21 = a01, a22 = a02, a23 = a03;
+    int32x4_t a30 = a00, a31 = a01, a32 = a02, a33 = a03;
+    for (int32_t i = 0; i < steps; i++, p0 += 16, p1 += 16, p2 += 16, p3 += 16, b0 += 128, b1 += 128) {
+        const int8x16_t x0 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p0), flip));
+        const int8x16_t x1 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p1), flip));
+        const int8x16_t x2 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p2), flip));
+        const int8x16_t x3 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p3), flip));
+        QUAD(0);
+        QUAD(1);
+        QUAD(2);
+        QUAD(3);
     }
+    const int32_t left = kq - 4 * steps;
+    if (left > 0) { /* the last 1-4 quads (K % 16 bytes): the rows' ends copied */
+        uint8_t tail[MR][16];
+        const int32_t rest = K - 16 * steps;
+        const int8x16_t x0 = mlrc_q8_neon_load16(p0, 0, rest, tail[0]), x1 = mlrc_q8_neon_load16(p1, 0, rest, tail[1]);
+        const int8x16_t x2 = mlrc_q8_neon_load16(p2, 0, rest, tail[2]), x3 = mlrc_q8_neon_load16(p3, 0, rest, tail[3]);
+        QUAD(0);
+        if (left > 1) QUAD(1);
+        if (left > 2) QUAD(2);
+        if (left > 3) QUAD(3);
+    }
+    const size_t elem = g->out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
+    char *c = (char *)g->C + (size_t)m * g->row_bytes + (size_t)nb * 8 * elem;
+#define STORE_ROW(R)                                                                                                   \
+    if (rows > R) {                                                                                                    \
+        if (NP == 2)                                                                                                   \
+            mlrc_q8_neon_stage_store16(stages, a##R##0, a##R##1, a##R##2, a##R##3, g->out, elem,                       \
+                                       c + (size_t)R * g->row_bytes);                                                  \
+        else                                                                                                           \
+            mlrc_q8_neon_stage_store(&stages[0], a##R##0, a##R##1, g->out, c + (size_t)R * g->row_bytes);              \
+    }
+    STORE_ROW(0)
+    STORE_ROW(1)
+    STORE_ROW(2)
+    STORE_ROW(3)
+#undef STORE_ROW
 }
 
-static void tile(int32_t rows, int32_t cols, int32_t kq, int32_t kp, const int8_t *ap, const int8_t *bp, int32_t n0,
-                 int32x4_t corr0, int32x4_t corr1, const int32_t *bias, const float *scale, const mlrc_q8_output *out,
-                 void *C, size_t row_bytes) {
-    int32x4_t lo[MR], hi[MR];
-    for (int r = 0; r < MR; r++) lo[r] = corr0, hi[r] = corr1;
-    for (int32_t q = 0; q < kq; q++) {
-        const int8x16_t w0 = vld1q_s8(bp + (size_t)q * 32), w1 = vld1q_s8(bp + (size_t)q * 32 + 16);
-        for (int r = 0; r < MR; r++) {
-            const int8x16_t a =
-                vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(ap + (size_t)r * kp + 4 * (size_t)q)));
-            lo[r] = vdotq_s32(lo[r], w0, a);
-            hi[r] = vdotq_s32(hi[r], w1, a);
-        }
-    }
-    for (int r = 0; r < rows; r++)
-        mlrc_q8_store8_neon(lo[r], hi[r], n0, cols, bias, scale, out, (char *)C + (size_t)r * row_bytes);
+static MLRC_NEON_INLINE void tile(const mlrc_q8_gemm_args *g, int32_t m, int32_t rows, int32_t nb, int32_t panels,
+                                  const mlrc_q8_neon_stage *stages) {
+    if (panels == 2)
+        tile_np(g, m, rows, nb, 2, stages);
+    else
+        tile_np(g, m, rows, nb, 1, stages);
 }
 
-/* (128 - zero) * (sum over k of each of the panel's 8 columns). */
-static void correction(const int8_t *bp, int32_t kq, int32_t zero, int32x4_t *c0, int32x4_t *c1) {
-    int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
-    const int8x16_t ones = vdupq_n_s8(1);
-    for (int32_t q = 0; q < kq; q++) {
-        s0 = vdotq_s32(s0, vld1q_s8(bp + (size_t)q * 32), ones);
-        s1 = vdotq_s32(s1, vld1q_s8(bp + (size_t)q * 32 + 16), ones);
-    }
-    *c0 = vmulq_n_s32(s0, 128 - zero);
-    *c1 = vmulq_n_s32(s1, 128 - zero);
-}
-
-void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                      int thread) {
-    const int32_t M = g->M, N = g->N, K = g->K, lda = g->lda, zero = g->zero;
-    const uint8_t *A = g->A;
-    int8_t *pack = (int8_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
-    const int32_t kq = (K + 3) / 4, kp = kq * 4;
-    for (int32_t chunk = rb0; chunk < rb1; chunk += MC_BLOCKS) {
-        const int32_t chunk_end = chunk + MC_BLOCKS < rb1 ? chunk + MC_BLOCKS : rb1;
-        for (int32_t rb = chunk; rb < chunk_end; rb++) {
-            const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-            pack_rows(rows, K, kp, A + (size_t)m * lda, lda, pack + (size_t)(rb - chunk) * MR * kp);
-        }
-        for (int32_t nb = nb0; nb < nb1; nb++) {
-            const int32_t n0 = nb * 8, cols = N - n0 < 8 ? N - n0 : 8;
-            const int8_t *panel = g->B + (size_t)nb * kq * 32;
-            int32x4_t c0, c1;
-            correction(panel, kq, zero, &c0, &c1);
-            for (int32_t rb = chunk; rb < chunk_end; rb++) {
-                const int32_t m = rb * MR, rows = M - m < MR ? M - m : MR;
-                tile(rows, cols, kq, kp, pack + (size_t)(rb - chunk) * MR * kp, panel, n0, c0, c1, g->bias, g->scale,
-                     g->out, (char *)g->C + (size_t)m * g->row_bytes, g->row_bytes);
-            }
-        }
-    }
+void mlrc_q8_gemm_range_4x16c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                       int thread) {
+    (void)thread;
+    mlrc_q8_neon_range(g, rb0, rb1, nb0, nb1, MR, 2, tile);
 }
 
 #ifdef MLRC_DOTPROD_ATTRIBUTE_PUSHED
@@ -93,8 +106,8 @@ void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, i
 #include "mlrc_ukernels.h"
 
 /* A compiler without the dotprod extension: the row is the plain NEON kernel under this name. */
-void mlrc_q8_gemm_range_6x8c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
-                                      int thread) {
-    mlrc_q8_gemm_range_6x8c4_neon(g, rb0, rb1, nb0, nb1, thread);
+void mlrc_q8_gemm_range_4x16c4_dotprod(const mlrc_q8_gemm_args *g, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
+                                       int thread) {
+    mlrc_q8_gemm_range_2x8c4_neon(g, rb0, rb1, nb0, nb1, thread);
 }
 #endif
