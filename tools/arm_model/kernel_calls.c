@@ -3,7 +3,8 @@
  * llvm-mca's pipeline models. Operands hold pseudo-random values; timing does not depend on them.
  *   kernel_calls gemm VARIANT M N K          (VARIANT: a row name of the int8 GEMM table, e.g. q8_gemm_2x8c4_neon)
  *   kernel_calls dwconv VARIANT H W C KH KW   (stride 1, "same" padding; a row of the int8 depthwise table)
- *   kernel_calls f32gemm VARIANT M N K */
+ *   kernel_calls f32gemm VARIANT M N K        (a row of the fp32 GEMM table)
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +57,63 @@ static int gemm(const char *name, int M, int N, int K) {
     return 0;
 }
 
+/* fp32 GEMM (a pointwise fp32 convolution), through the row's own entry point on one thread. */
+static int f32gemm(const char *name, int M, int N, int K) {
+    int v = -1;
+    for (int i = 0; i < mlrc_f32_gemm_variant_count; i++)
+        if (!strcmp(mlrc_f32_gemm_variants[i].name, name)) v = i;
+    if (v < 0) return fprintf(stderr, "no fp32 GEMM row %s\n", name), 2;
+    float *A = aligned_alloc(64, (size_t)M * K * 4 + 64), *B = aligned_alloc(64, (size_t)K * N * 4 + 64);
+    float *bias = aligned_alloc(64, (size_t)N * 4 + 64), *C = aligned_alloc(64, (size_t)M * N * 4 + 64);
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(next() % 100) * 0.01f;
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(next() % 100) * 0.01f - 0.5f;
+    for (int n = 0; n < N; n++) bias[n] = 0.1f;
+    mlrc_f32_gemm_variants[v].run(M, N, K, A, K, B, N, bias, C, N, 0, 1);
+    mlrc_model_begin();
+    mlrc_f32_gemm_variants[v].run(M, N, K, A, K, B, N, bias, C, N, 0, 1);
+    mlrc_model_end();
+    printf("%g\n", C[M * N / 2]);
+    return 0;
+}
+
+static int find_dwconv(const char *name) {
+    for (int i = 0; i < mlrc_q8_dwconv_variant_count; i++)
+        if (!strcmp(mlrc_q8_dwconv_variants[i].name, name)) return i;
+    return -1;
+}
+
+/* A stride-1 "same" depthwise layer on an H x W x C map. */
+static int dwconv(const char *name, int H, int W, int C, int kh, int kw) {
+    const int v = find_dwconv(name);
+    if (v < 0) return fprintf(stderr, "no int8 depthwise row %s\n", name), 2;
+    const mlrc_q8_dwconv_variant *row = &mlrc_q8_dwconv_variants[v];
+    const mlrc_conv_geometry g = {H, W, C, H, W, C, kh, kw, 1, 1, kh / 2, kw / 2, C};
+    int8_t *w = filled((size_t)kh * kw * C);
+    for (size_t i = 0; i < (size_t)kh * kw * C; i++) w[i] = (int8_t)(w[i] % 128);
+    int32_t *bias = filled((size_t)C * 4);
+    float *scale = aligned_alloc(64, (size_t)C * 4 + 64);
+    for (int c = 0; c < C; c++) bias[c] %= 4096, scale[c] = 1e-3f;
+    const uint8_t *x = filled((size_t)H * W * C);
+    uint8_t *y = aligned_alloc(64, (size_t)H * W * C + 64);
+    const mlrc_q8_output out = {MLRC_Q8_OUT_U8, 3, 0, 255, 0, NULL};
+    void *scratch = row->scratch_bytes ? aligned_alloc(64, (row->scratch_bytes(&g) + 127) & ~(size_t)63) : NULL;
+    const int32_t units = row->unit_channels ? (C + row->unit_channels - 1) / row->unit_channels : 1;
+    row->run(&g, x, 7, w, bias, scale, &out, y, 0, H, 0, units, scratch); /* warm */
+    mlrc_model_begin();
+    row->run(&g, x, 7, w, bias, scale, &out, y, 0, H, 0, units, scratch);
+    mlrc_model_end();
+    printf("%d\n", y[H * W * C / 2]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 6 && !strcmp(argv[1], "f32gemm")) return f32gemm(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    if (argc >= 8 && !strcmp(argv[1], "dwconv"))
+        return dwconv(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
     if (argc >= 6 && !strcmp(argv[1], "gemm")) return gemm(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 #if defined(EXTRA_CALLS)
     if (argc >= 2 && !strncmp(argv[1], "xnn", 3)) return extra_call(argc, argv);
 #endif
-    fprintf(stderr, "usage: kernel_calls gemm VARIANT M N K\n");
+    fprintf(stderr, "usage: kernel_calls gemm|f32gemm VARIANT M N K | dwconv VARIANT H W C KH KW\n");
     return 2;
 }

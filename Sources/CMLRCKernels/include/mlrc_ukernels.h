@@ -309,9 +309,11 @@ void mlrc_q8_dwconv_64c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *
                                     const int8_t *weights, const int32_t *bias, const float *scale,
                                     const mlrc_q8_output *out, void *output, int32_t oy0, int32_t oy1, int32_t u0,
                                     int32_t u1, void *scratch);
-void mlrc_q8_dwconv_8c_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
-                            const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
-                            int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
+/* Taps in pairs on 8-bit lanes, padding from a zero-point row (mlrc_q8_dwconv_16c2_neon_scratch bytes per thread). */
+size_t mlrc_q8_dwconv_16c2_neon_scratch(const mlrc_conv_geometry *g);
+void mlrc_q8_dwconv_16c2_neon(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
+                              const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output,
+                              int32_t oy0, int32_t oy1, int32_t u0, int32_t u1, void *scratch);
 
 /* ---- LayerNorm rows (the reference's 8-lane sums; the AVX2 rows compile the same code) ---- */
 void mlrc_f32_layernorm_rows_ref(int32_t p0, int32_t p1, int32_t channels, const float *input, const float *gamma,

@@ -17,7 +17,7 @@ const mlrc_q8_dwconv_variant mlrc_q8_dwconv_variants[] = {
     {"q8_dwconv_16c_avx2", MLRC_CPU_X86_AVX2, NULL, 0, NULL, mlrc_q8_dwconv_16c_avx2},
 #endif
 #if defined(__aarch64__)
-    {"q8_dwconv_8c_neon", MLRC_CPU_NEON, NULL, 0, NULL, mlrc_q8_dwconv_8c_neon},
+    {"q8_dwconv_16c2_neon", MLRC_CPU_NEON, NULL, 16, mlrc_q8_dwconv_16c2_neon_scratch, mlrc_q8_dwconv_16c2_neon},
 #endif
     {"q8_dwconv_ref", 0, NULL, 0, NULL, mlrc_q8_dwconv_ref},
 };

@@ -12,7 +12,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <string.h>
-#include "arm/f32_vmath_neon.h"
+#include "arm/q8_output_neon.h"
 #include "mlrc_ukernels.h"
 #include "q8_requantize.h"
 
@@ -35,12 +35,11 @@ static MLRC_NEON_INLINE int8x16_t mlrc_q8_neon_load16(const uint8_t *row, int32_
 }
 
 /* One 8-column panel's output stage, loaded once per chunk of rows: the bias (+ the zero-point correction), which
- * the tiles add to their accumulators (int32 adds wrap alike in any order), and the requantization. */
+ * the tiles add to their accumulators (int32 adds wrap alike in any order), the scales and the clamp. */
 typedef struct mlrc_q8_neon_stage {
     int32x4_t bias0, bias1; /* columns 0-3, 4-7 */
     float32x4_t scale0, scale1;
-    int16x8_t zero;
-    uint8x8_t lo, hi;
+    mlrc_q8_neon_clamp k;
     int32_t cols;
 } mlrc_q8_neon_stage;
 
@@ -67,48 +66,18 @@ static MLRC_NEON_INLINE void mlrc_q8_neon_stage_load(mlrc_q8_neon_stage *s, cons
         s->bias1 = vmlaq_n_s32(s->bias1, s1, 128 - g->zero);
     }
     s->scale0 = vld1q_f32(sc), s->scale1 = vld1q_f32(sc + 4);
-    s->zero = vdupq_n_s16((int16_t)g->out->zero);
-    s->lo = vdup_n_u8((uint8_t)g->out->lo), s->hi = vdup_n_u8((uint8_t)g->out->hi);
+    s->k = mlrc_q8_neon_clamp_of(g->out);
     s->cols = cols;
 }
 
-/* Float outputs (the classifier, an fp32 consumer), out of line: the activation's code would otherwise take the
- * tile's registers. */
-static __attribute__((noinline)) void mlrc_q8_neon_store_f32(float32x4_t v0, float32x4_t v1, int32_t act, int32_t cols,
-                                                             float *dst) {
-    float y[8];
-    vst1q_f32(y, mlrc_neon_activate(v0, act));
-    vst1q_f32(y + 4, mlrc_neon_activate(v1, act));
-    for (int32_t j = 0; j < cols; j++) dst[j] = y[j];
-}
-
-/* The mlrc_q8_output stage on one row's 8 accumulators (bias included): the scalar stage's float multiply, then
- * fcvtns (round half to even), the zero point added and the clamp to [lo, hi] on integers. The scalar stage
- * clamps before rounding; with integer bounds both orders give the same value, and the saturating narrowings keep
- * out-of-range values at the bounds. Stored without a library call. */
+/* One row's 8 accumulators (bias included) through the panel's stage. */
 static MLRC_NEON_INLINE void mlrc_q8_neon_stage_store(const mlrc_q8_neon_stage *s, int32x4_t a0, int32x4_t a1,
                                                       const mlrc_q8_output *out, void *dst) {
-    const float32x4_t v0 = vmulq_f32(vcvtq_f32_s32(a0), s->scale0);
-    const float32x4_t v1 = vmulq_f32(vcvtq_f32_s32(a1), s->scale1);
-    if (out->kind == MLRC_Q8_OUT_F32) {
-        mlrc_q8_neon_store_f32(v0, v1, out->act, s->cols, (float *)dst);
-        return;
-    }
-    const int16x8_t q16 =
-        vqaddq_s16(vcombine_s16(vqmovn_s32(vcvtnq_s32_f32(v0)), vqmovn_s32(vcvtnq_s32_f32(v1))), s->zero);
-    const uint8x8_t q = vmin_u8(vmax_u8(vqmovun_s16(q16), s->lo), s->hi);
-    uint8_t *y = (uint8_t *)dst;
-    if (s->cols == 8 && !out->lut) {
-        vst1_u8(y, q);
-        return;
-    }
-    uint8_t bytes[8];
-    vst1_u8(bytes, q);
-    for (int32_t j = 0; j < s->cols; j++) y[j] = out->lut ? out->lut[bytes[j]] : bytes[j];
+    mlrc_q8_neon_store8(a0, a1, s->scale0, s->scale1, &s->k, out, s->cols, dst);
 }
 
-/* Two adjacent panels' stages on one row's 16 accumulators: uint8 outputs of full panels without a table are narrowed
- * and clamped 16 at a time, the rest as two 8-column stores. */
+/* Two adjacent panels' stages on one row's 16 accumulators: uint8 outputs of full panels without a table are
+ * narrowed and clamped 16 at a time, the rest as two 8-column stores. */
 static MLRC_NEON_INLINE void mlrc_q8_neon_stage_store16(const mlrc_q8_neon_stage *s, int32x4_t a0, int32x4_t a1,
                                                         int32x4_t a2, int32x4_t a3, const mlrc_q8_output *out,
                                                         size_t elem, void *dst) {
@@ -117,14 +86,8 @@ static MLRC_NEON_INLINE void mlrc_q8_neon_stage_store16(const mlrc_q8_neon_stage
         mlrc_q8_neon_stage_store(&s[1], a2, a3, out, (char *)dst + 8 * elem);
         return;
     }
-    const int32x4_t i0 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a0), s[0].scale0));
-    const int32x4_t i1 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a1), s[0].scale1));
-    const int32x4_t i2 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a2), s[1].scale0));
-    const int32x4_t i3 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a3), s[1].scale1));
-    const int16x8_t q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(i0), i1), s[0].zero);
-    const int16x8_t q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(i2), i3), s[0].zero);
-    const uint8x16_t q = vqmovun_high_s16(vqmovun_s16(q0), q1);
-    vst1q_u8((uint8_t *)dst, vminq_u8(vmaxq_u8(q, vcombine_u8(s[0].lo, s[0].lo)), vcombine_u8(s[0].hi, s[0].hi)));
+    vst1q_u8((uint8_t *)dst,
+             mlrc_q8_neon_requant16(a0, a1, a2, a3, s[0].scale0, s[0].scale1, s[1].scale0, s[1].scale1, &s[0].k));
 }
 
 /* The range loop: rows [6 rb0, 6 rb1) in tiles of mr rows, a chunk of about 16 KB of rows at a time (read in place,
