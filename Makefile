@@ -36,10 +36,13 @@ KERNEL_FLAGS = $(KERNEL_OPT) -fopenmp -I$(KERNELS)/include -I$(KERNELS)/common
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 # The sdot kernels: compiled for ARMv8.2 + dotprod, called only when the CPU reports it.
 DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
+# GCC inlines vdotq only into a file built for dotprod, so on an AArch64 board that one file gets the flag (its
+# kernel runs only when the CPU reports dotprod: the same objects serve a Pi 4 and a Pi 5).
+DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a+dotprod)
 CLANG ?= clang
 
 .PHONY: all build model install check test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build \
-        fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers \
+        fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
 all: build model
@@ -164,7 +167,9 @@ test-valgrind: test-c
 # The C kernels alone (no Swift), optimized against reference, built natively with gcc.
 test-kernels:
 	mkdir -p $(TEST_DIR)
-	gcc $(KERNEL_FLAGS) $(KERNEL_SOURCES) Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm -o $(TEST_DIR)/test_kernels
+	gcc $(KERNEL_FLAGS) $(DOTPROD_CFLAGS) -c $(DOTPROD_SOURCES) -o $(TEST_DIR)/q8_gemm_dotprod.o
+	gcc $(KERNEL_FLAGS) $(filter-out $(DOTPROD_SOURCES),$(KERNEL_SOURCES)) $(TEST_DIR)/q8_gemm_dotprod.o \
+	  Tests/kernels/test_kernels.c Tests/kernels/test_q8_kernels.c -lm -o $(TEST_DIR)/test_kernels
 	$(TEST_DIR)/test_kernels
 
 # Includes and calls in the kernel layer point down only (operators -> micro-kernels -> common).
@@ -175,7 +180,9 @@ kernel-layers:
 kernels-c: test-kernels
 	mkdir -p $(TEST_DIR)/kernels-c
 	cd $(TEST_DIR)/kernels-c && $(CC) $(addprefix -I$(abspath $(KERNELS))/,include common) $(KERNEL_OPT) -fopenmp -c \
-	  $(abspath $(KERNEL_SOURCES))
+	  $(abspath $(filter-out $(DOTPROD_SOURCES),$(KERNEL_SOURCES))) && \
+	  $(CC) $(addprefix -I$(abspath $(KERNELS))/,include common) $(KERNEL_OPT) $(DOTPROD_CFLAGS) -fopenmp -c \
+	  $(abspath $(DOTPROD_SOURCES))
 	$(AR) rcs $(TEST_DIR)/libmlrc_kernels.a $(TEST_DIR)/kernels-c/*.o
 	@echo "built $(TEST_DIR)/libmlrc_kernels.a"
 
@@ -191,6 +198,18 @@ check-aarch64:
 	  -o $(TEST_DIR)/test_kernels_aarch64 2>&1 | grep -v -e "dlopen" -e "goacc_profiling" || true
 	qemu-aarch64 -cpu cortex-a72 $(TEST_DIR)/test_kernels_aarch64
 	qemu-aarch64 -cpu max $(TEST_DIR)/test_kernels_aarch64
+
+# The AArch64 kernels on the Cortex-A72 and Cortex-A76 (Neoverse N1) pipeline models of llvm-mca (docs/ARM.md):
+# MAC/cycle of each kernel call, beside XNNPACK's kernels when XNNPACK names a checkout of its sources, then the
+# per-network estimate for Raspberry Pi 4 and 5 of ARM_MODELS (default: the default model and the models
+# `make bench` wrote). A model, not a board: minutes, not part of `make test`.
+XNNPACK ?=
+ARM_MODELS ?= $(DEFAULT_MODEL) $(wildcard $(BENCH_DIR)/*.mlrc)
+arm-model: model
+	@command -v $(AARCH64_CC) >/dev/null && command -v qemu-aarch64 >/dev/null && command -v llvm-mca-19 >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user llvm-19; }
+	$(PYTHON) tools/arm_model/cycle_model.py $(if $(XNNPACK),--xnnpack $(XNNPACK))
+	$(PYTHON) tools/arm_model/network_model.py $(ARM_MODELS)
 
 # Peers and PyTorch (for export only) in their own virtual environment. torch is installed without its CUDA
 # dependencies (--no-deps, then the few it needs on CPU).

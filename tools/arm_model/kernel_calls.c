@@ -2,7 +2,9 @@
  * it runs this program under qemu, keeps the instructions executed between the markers and schedules them on
  * llvm-mca's pipeline models. Operands hold pseudo-random values; timing does not depend on them.
  *   kernel_calls gemm VARIANT M N K          (VARIANT: a row name of the int8 GEMM table, e.g. q8_gemm_2x8c4_neon)
- *   kernel_calls dwconv VARIANT H W C KH KW   (stride 1, "same" padding; a row of the int8 depthwise table)
+ *   kernel_calls dwconv VARIANT H W C KH KW [S PT PL PB PR ROWS]   (a row of the int8 depthwise table; stride 1
+ *                                             and "same" padding unless given; ROWS: output rows run, 0 all)
+ *   kernel_calls f32dwconv VARIANT ...        (the same for a row of the fp32 depthwise table)
  *   kernel_calls f32gemm VARIANT M N K        (a row of the fp32 GEMM table)
  */
 #include <stdint.h>
@@ -82,38 +84,67 @@ static int find_dwconv(const char *name) {
     return -1;
 }
 
-/* A stride-1 "same" depthwise layer on an H x W x C map. */
-static int dwconv(const char *name, int H, int W, int C, int kh, int kw) {
-    const int v = find_dwconv(name);
-    if (v < 0) return fprintf(stderr, "no int8 depthwise row %s\n", name), 2;
-    const mlrc_q8_dwconv_variant *row = &mlrc_q8_dwconv_variants[v];
-    const mlrc_conv_geometry g = {H, W, C, H, W, C, kh, kw, 1, 1, kh / 2, kw / 2, C};
+/* A depthwise layer on an H x W x C map (stride s, padding pt/pl/pb/pr; "same" at stride 1 when not given), its
+ * output rows [0, rows) (0: all). */
+static int dwconv(int f32, const char *name, int H, int W, int C, int kh, int kw, int s, int pt, int pl, int pb, int pr,
+                  int rows) {
+    const int OH = (H + pt + pb - kh) / s + 1, OW = (W + pl + pr - kw) / s + 1;
+    const mlrc_conv_geometry g = {H, W, C, OH, OW, C, kh, kw, s, s, pt, pl, C};
+    const int R = rows > 0 && rows < OH ? rows : OH;
     int8_t *w = filled((size_t)kh * kw * C);
     for (size_t i = 0; i < (size_t)kh * kw * C; i++) w[i] = (int8_t)(w[i] % 128);
     int32_t *bias = filled((size_t)C * 4);
-    float *scale = aligned_alloc(64, (size_t)C * 4 + 64);
+    float *scale = aligned_alloc(64, (size_t)C * 4 + 64), *fw = aligned_alloc(64, (size_t)kh * kw * C * 4 + 64);
     for (int c = 0; c < C; c++) bias[c] %= 4096, scale[c] = 1e-3f;
+    for (size_t i = 0; i < (size_t)kh * kw * C; i++) fw[i] = 0.01f * (float)w[i];
     const uint8_t *x = filled((size_t)H * W * C);
-    uint8_t *y = aligned_alloc(64, (size_t)H * W * C + 64);
+    float *fx = aligned_alloc(64, (size_t)H * W * C * 4 + 64), *fy = aligned_alloc(64, (size_t)OH * OW * C * 4 + 64);
+    for (size_t i = 0; i < (size_t)H * W * C; i++) fx[i] = 0.01f * (float)x[i];
+    uint8_t *y = aligned_alloc(64, (size_t)OH * OW * C + 64);
+    if (f32) {
+        int v = -1;
+        for (int i = 0; i < mlrc_f32_dwconv_variant_count; i++)
+            if (!strcmp(mlrc_f32_dwconv_variants[i].name, name)) v = i;
+        if (v < 0) return fprintf(stderr, "no fp32 depthwise row %s\n", name), 2;
+        const mlrc_f32_dwconv_variant *row = &mlrc_f32_dwconv_variants[v];
+        const int32_t units = row->unit_channels ? (C + row->unit_channels - 1) / row->unit_channels : 1;
+        row->run(&g, fx, fw, (const float *)scale, fy, 0, 0, R, 0, units);
+        mlrc_model_begin();
+        row->run(&g, fx, fw, (const float *)scale, fy, 0, 0, R, 0, units);
+        mlrc_model_end();
+        printf("%g\n", fy[0]);
+        return 0;
+    }
+    const int v = find_dwconv(name);
+    if (v < 0) return fprintf(stderr, "no int8 depthwise row %s\n", name), 2;
+    const mlrc_q8_dwconv_variant *row = &mlrc_q8_dwconv_variants[v];
     const mlrc_q8_output out = {MLRC_Q8_OUT_U8, 3, 0, 255, 0, NULL};
     void *scratch = row->scratch_bytes ? aligned_alloc(64, (row->scratch_bytes(&g) + 127) & ~(size_t)63) : NULL;
     const int32_t units = row->unit_channels ? (C + row->unit_channels - 1) / row->unit_channels : 1;
-    row->run(&g, x, 7, w, bias, scale, &out, y, 0, H, 0, units, scratch); /* warm */
+    row->run(&g, x, 7, w, bias, scale, &out, y, 0, R, 0, units, scratch); /* warm */
     mlrc_model_begin();
-    row->run(&g, x, 7, w, bias, scale, &out, y, 0, H, 0, units, scratch);
+    row->run(&g, x, 7, w, bias, scale, &out, y, 0, R, 0, units, scratch);
     mlrc_model_end();
-    printf("%d\n", y[H * W * C / 2]);
+    printf("%d\n", y[0]);
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc >= 6 && !strcmp(argv[1], "f32gemm")) return f32gemm(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
-    if (argc >= 8 && !strcmp(argv[1], "dwconv"))
-        return dwconv(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
+    if (argc >= 8 && (!strcmp(argv[1], "dwconv") || !strcmp(argv[1], "f32dwconv"))) {
+        const int kh = atoi(argv[6]), kw = atoi(argv[7]);
+        const int s = argc >= 14 ? atoi(argv[8]) : 1, pt = argc >= 14 ? atoi(argv[9]) : kh / 2;
+        const int pl = argc >= 14 ? atoi(argv[10]) : kw / 2, pb = argc >= 14 ? atoi(argv[11]) : kh / 2;
+        const int pr = argc >= 14 ? atoi(argv[12]) : kw / 2, rows = argc >= 14 ? atoi(argv[13]) : 0;
+        return dwconv(argv[1][0] == 'f', argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), kh, kw, s, pt, pl, pb,
+                      pr, rows);
+    }
     if (argc >= 6 && !strcmp(argv[1], "gemm")) return gemm(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 #if defined(EXTRA_CALLS)
     if (argc >= 2 && !strncmp(argv[1], "xnn", 3)) return extra_call(argc, argv);
 #endif
-    fprintf(stderr, "usage: kernel_calls gemm|f32gemm VARIANT M N K | dwconv VARIANT H W C KH KW\n");
+    fprintf(
+        stderr,
+        "usage: kernel_calls gemm|f32gemm VARIANT M N K | dwconv|f32dwconv VARIANT H W C KH KW [S PT PL PB PR ROWS]\n");
     return 2;
 }
