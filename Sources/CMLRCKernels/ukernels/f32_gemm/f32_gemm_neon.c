@@ -10,29 +10,34 @@
 #define NR 8
 #define MC_BLOCKS 12
 
+/* Accumulators lR / hR: row R, columns 0-3 / 4-7. Named variables, not arrays: gcc keeps arrays of vectors in
+ * memory across the k loop. */
+#define ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define ACC(R) float32x4_t l##R = b0, h##R = b1;
+#define FMA(R)                                                                                                         \
+    {                                                                                                                  \
+        const float32x4_t x = vld1q_dup_f32(a##R + k);                                                                 \
+        l##R = vfmaq_f32(l##R, x, w0);                                                                                 \
+        h##R = vfmaq_f32(h##R, x, w1);                                                                                 \
+    }
+#define STORE(R)                                                                                                       \
+    if (rows > R) {                                                                                                    \
+        vst1q_f32(C + (size_t)R * ldc, mlrc_neon_activate(l##R, act));                                                 \
+        vst1q_f32(C + (size_t)R * ldc + 4, mlrc_neon_activate(h##R, act));                                             \
+    }
+#define ROW_POINTER(R) const float *a##R = A + (size_t)(R < rows ? R : rows - 1) * lda;
+
 static void tile(int32_t rows, int32_t K, const float *A, int32_t lda, const float *B, int32_t ldb, const float *bias,
                  float *C, int32_t ldc, int32_t act) {
-    const float *a[MR];
-    for (int r = 0; r < MR; r++) a[r] = A + (size_t)(r < rows ? r : rows - 1) * lda;
+    ROWS8(ROW_POINTER)
     const float32x4_t b0 = bias ? vld1q_f32(bias) : vdupq_n_f32(0.0f),
                       b1 = bias ? vld1q_f32(bias + 4) : vdupq_n_f32(0.0f);
-    float32x4_t lo[MR], hi[MR];
-    for (int r = 0; r < MR; r++) {
-        lo[r] = b0;
-        hi[r] = b1;
-    }
+    ROWS8(ACC)
     for (int32_t k = 0; k < K; k++) {
         const float32x4_t w0 = vld1q_f32(B + (size_t)k * ldb), w1 = vld1q_f32(B + (size_t)k * ldb + 4);
-        for (int r = 0; r < MR; r++) {
-            const float32x4_t x = vld1q_dup_f32(a[r] + k);
-            lo[r] = vfmaq_f32(lo[r], x, w0);
-            hi[r] = vfmaq_f32(hi[r], x, w1);
-        }
+        ROWS8(FMA)
     }
-    for (int r = 0; r < rows; r++) {
-        vst1q_f32(C + (size_t)r * ldc, mlrc_neon_activate(lo[r], act));
-        vst1q_f32(C + (size_t)r * ldc + 4, mlrc_neon_activate(hi[r], act));
-    }
+    ROWS8(STORE)
 }
 
 static void row_range(int32_t rb_begin, int32_t rb_end, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
