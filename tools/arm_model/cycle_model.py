@@ -70,7 +70,7 @@ def compilers(which, work):
     """(C compiler command prefix for the kernels, linker) for AArch64."""
     if which == "gcc":
         return ["aarch64-linux-gnu-gcc"], "aarch64-linux-gnu-gcc"
-    clang = shutil.which("clang-19") or "/opt/swift/usr/bin/clang"
+    clang = shutil.which("clang-19")
     for c in ("/opt/swift/usr/bin/clang", shutil.which("clang")):  # SwiftPM's compiler first: what a board build uses
         if c and os.path.exists(c):
             clang = c
