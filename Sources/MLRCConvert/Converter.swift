@@ -21,8 +21,28 @@ public struct Converter {
         public var bytes: [UInt8]
         public var origin: String
         public var labelSource: String
-        /// Parameters and buffers read from the checkpoint.
+        /// Parameters and buffers read from the checkpoint (initializers of an ONNX model).
         public var checkpointTensors: Int
+        /// What the user should know about the import (ONNX: ops dropped or approximated).
+        public var notes: [String] = []
+        /// A quantized ONNX (QDQ) model's activation and weight scales.
+        public var imported: ONNXImport?
+    }
+
+    /// Reads the checkpoint or ONNX model and builds the fp32 network.
+    public func network(path: String) throws -> (BuiltNetwork, origin: String, tensors: Int, onnx: ONNXImport?) {
+        let head = try FileBytes.readPrefix(path, count: 4)
+        if ONNXImporter.looksLikeONNX(path: path, bytes: head) {
+            let imported = try ONNXImporter.load(path: path, options: options, maxTensorBytes: maxTensorBytes)
+            var net = imported.network
+            net.preprocessing = options.apply(to: net.preprocessing)
+            let origin = "ONNX" + (imported.producer.isEmpty ? "" : " (\(imported.producer), opset \(imported.opset))")
+            return (net, origin, net.builder.tensors.count, imported)
+        }
+        let sd = try StateDict.load(path: path, maxTensorBytes: maxTensorBytes)
+        var net = try ArchitectureRecognizer.build(sd, options: options)
+        net.preprocessing = options.apply(to: net.preprocessing)
+        return (net, sd.origin, sd.tensors.count, nil)
     }
 
     /// Reads the checkpoint and builds the fp32 network. `finish` turns it into file bytes: the fp32 writer
@@ -31,13 +51,20 @@ public struct Converter {
         checkpoint path: String,
         finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil
     ) throws -> Result {
-        let sd = try StateDict.load(path: path, maxTensorBytes: maxTensorBytes)
-        let net = try ArchitectureRecognizer.build(sd, options: options)
-        let (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
+        let (net, origin, count, imported) = try network(path: path)
+        let p = net.preprocessing
+        guard p.resizeShorterSide >= max(p.cropHeight, p.cropWidth) else {
+            throw MLRCError.argument(
+                "--resize \(p.resizeShorterSide) is smaller than the \(p.cropHeight)x\(p.cropWidth) crop")
+        }
+        var (labels, source) = try Self.labels(count: net.numClasses, file: labelsFile)
+        if labelsFile == nil, let names = imported?.labels {
+            (labels, source) = (names, "the ONNX model's metadata")
+        }
         let bytes = try finish?(net, labels) ?? ModelWriter.serialize(net, labels: labels)
         return Result(
-            network: net, bytes: bytes, origin: sd.origin, labelSource: source,
-            checkpointTensors: sd.tensors.count)
+            network: net, bytes: bytes, origin: origin, labelSource: source, checkpointTensors: count,
+            notes: imported?.notes ?? [], imported: imported)
     }
 
     /// --labels FILE (one per line), else ImageNet-1k names for 1000 classes, else class_N.

@@ -11,18 +11,23 @@ import MLRCRuntime
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Convert a PyTorch (.pth/.pt) or safetensors checkpoint into an .mlrc model file (int8 by default).",
+        abstract:
+            "Convert a PyTorch (.pth/.pt), safetensors or ONNX (.onnx) model into an .mlrc model file (int8 by default).",
         discussion: """
             The architecture (MLRC-ConvNeXt, ConvNeXt, HSNet, EfficientNet-Lite, and torchvision's and timm's \
             ResNet, ResNeXt, SE-ResNet, DenseNet, MobileNet v1/v2/v3, ShuffleNetV2, GhostNet, EfficientNet, MnasNet, \
             RegNet, SqueezeNet, VGG; `--list-archs` prints them all) and its size are recognised from the parameter \
             names and shapes, with any number of classes; BatchNorm and layer scales are folded into the weights. \
             int8: weights per output channel, activations calibrated on real photos (--calib DIR, or the photos \
-            bundled with mlrc); layers whose quantization noise is too high stay in fp32.
+            bundled with mlrc); layers whose quantization noise is too high stay in fp32. An ONNX file is read as \
+            its graph (any CNN classifier built from the ops docs/ONNX.md lists); ONNX carries no preprocessing, so \
+            give --mean/--std/--resize when the model was not trained on ImageNet-normalised crops.
             """)
 
     @Argument(
-        help: "The checkpoint: a state_dict, or a training checkpoint holding one under model/model_ema/state_dict.")
+        help:
+            "The checkpoint (a state_dict, or a training checkpoint holding one under model/model_ema/state_dict) or ONNX model."
+    )
     var checkpoint: String?
 
     @Flag(name: .customLong("list-archs"), help: "Print every family and size --arch accepts, and exit.")
@@ -79,6 +84,18 @@ struct Quantize: ParsableCommand {
     @Option(name: .customLong("input-size"), help: "Square input size (default: the net's own, 224 for most).")
     var inputSize: Int?
 
+    @Option(help: "Per-channel mean subtracted from RGB in [0, 1], as R,G,B (default ImageNet's 0.485,0.456,0.406).")
+    var mean: String?
+
+    @Option(help: "Per-channel standard deviation, as R,G,B (default ImageNet's 0.229,0.224,0.225).")
+    var std: String?
+
+    @Option(help: "Resize the shorter side of a photo to this before the centre crop (default: crop / 0.875).")
+    var resize: Int?
+
+    @Option(help: "Centre-crop size: the network's input (the same as --input-size).")
+    var crop: Int?
+
     @Option(
         name: .customLong("max-tensor-memory"),
         help: "GiB the checkpoint's tensors may take as fp32 (default 1; never more than four times the file).")
@@ -102,6 +119,19 @@ struct Quantize: ParsableCommand {
         guard maxTensorMemory.isFinite, maxTensorMemory > 0, maxTensorMemory <= 1024 else {
             throw ValidationError("--max-tensor-memory must be in (0, 1024] GiB")
         }
+        for (name, value) in [("--mean", mean), ("--std", std)] {
+            guard let value else { continue }
+            guard let v = Self.triple(value), name == "--mean" || v.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("\(name) takes three numbers R,G,B\(name == "--std" ? " above 0" : ""), e.g. 0.5,0.5,0.5")
+            }
+        }
+        if let c = crop {
+            guard c >= 32 && c <= 2048 else { throw ValidationError("--crop must be in 32...2048") }
+            if let n = inputSize, n != c { throw ValidationError("--crop \(c) and --input-size \(n) differ") }
+        }
+        if let r = resize, r < 32 || r > 8192 || r < (crop ?? inputSize ?? 32) {
+            throw ValidationError("--resize must be in 32...8192 and at least the crop size")
+        }
         guard calibLimit >= 1 else { throw ValidationError("--calib-limit must be at least 1") }
         guard sqnrThreshold.isFinite else { throw ValidationError("--sqnr-threshold must be a number") }
         guard targetCosine.isFinite, targetCosine >= -1, targetCosine <= 1.000001 else {
@@ -117,7 +147,11 @@ struct Quantize: ParsableCommand {
             return
         }
         guard let checkpoint else { return }
-        let options = BuildOptions(arch: arch, inputSize: inputSize, stageShortcut: stageShortcut.map { $0 == "on" })
+        var options = BuildOptions(
+            arch: arch, inputSize: inputSize ?? crop, stageShortcut: stageShortcut.map { $0 == "on" })
+        options.mean = mean.flatMap(Self.triple)
+        options.std = std.flatMap(Self.triple)
+        options.resizeShorterSide = resize
         let int8 = precision == "int8"
         var converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
         converter.maxTensorBytes = Int(maxTensorMemory * Double(1 << 30))
@@ -134,6 +168,7 @@ struct Quantize: ParsableCommand {
             try FileBytes.write(out, result.bytes)
             print("read \(result.checkpointTensors) tensors from \(result.origin) of \(checkpoint)")
             print("recognised \(result.network.summary)")
+            for n in result.notes { print("note: \(n)") }
             print("labels: \(result.labelSource)")
             if let o = outcome { printSummary(o) }
             print("wrote \(out) (\(precision), \(result.bytes.count) bytes)")
@@ -191,6 +226,12 @@ struct Quantize: ParsableCommand {
         print(
             "fidelity on the \(f.images) calibration images: top-1 agreement \(fixed(100 * f.top1Agreement))%, "
                 + "logit cosine mean \(fixed(f.meanCosine, 4)) (min \(fixed(f.minCosine, 4)))")
+    }
+
+    /// "a,b,c" as three finite numbers.
+    static func triple(_ s: String) -> [Float]? {
+        let v = s.split(separator: ",").compactMap { Float($0.filter { $0 != " " }) }
+        return v.count == 3 && v.allSatisfy(\.isFinite) && s.split(separator: ",").count == 3 ? v : nil
     }
 
     static func defaultOutput(for path: String) -> String {

@@ -7,11 +7,24 @@ public struct BuildOptions {
     public var inputSize: Int?
     /// --stage-shortcut on|off for ConvNeXt-style nets; nil = on for MLRC, off for ConvNeXt.
     public var stageShortcut: Bool?
+    /// --mean/--std/--resize: preprocessing the network was trained with, when not ImageNet's.
+    public var mean: [Float]?
+    public var std: [Float]?
+    public var resizeShorterSide: Int?
 
     public init(arch: String? = nil, inputSize: Int? = nil, stageShortcut: Bool? = nil) {
         self.arch = arch
         self.inputSize = inputSize
         self.stageShortcut = stageShortcut
+    }
+
+    /// The recognised network's preprocessing with the user's choices in place of the defaults.
+    func apply(to p: Preprocessing) -> Preprocessing {
+        var p = p
+        if let mean { p.mean = mean }
+        if let std { p.std = std }
+        if let resizeShorterSide { p.resizeShorterSide = resizeShorterSide }
+        return p
     }
 }
 

@@ -188,6 +188,22 @@ public final class GraphBuilder {
             Node(isMax ? .maxPool(window) : .avgPool(window, countIncludePad: countIncludePad), inputs: [x]), out)
     }
 
+    /// Max or average pooling over an explicit window (any kernel, stride and the four paddings).
+    public func pool(_ x: Int, max isMax: Bool, window w: Window, countIncludePad: Bool) throws -> Int {
+        let s = shapes[x]
+        let (kh, kw) = (Int(w.kernelH), Int(w.kernelW)), (sh, sw) = (Int(w.strideH), Int(w.strideW))
+        let padH = Int(w.padTop) + Int(w.padBottom), padW = Int(w.padLeft) + Int(w.padRight)
+        guard kh >= 1, kw >= 1, sh >= 1, sw >= 1, s.height + padH >= kh, s.width + padW >= kw,
+            w.padTop >= 0, w.padLeft >= 0, w.padBottom >= 0, w.padRight >= 0,
+            Int(w.padTop) < kh, Int(w.padLeft) < kw
+        else {
+            throw MLRCError.format("pooling window \(kh)x\(kw) stride \(sh)x\(sw) pads \(w.ints[4...]) on \(s)")
+        }
+        let out = Shape(
+            height: (s.height + padH - kh) / sh + 1, width: (s.width + padW - kw) / sw + 1, channels: s.channels)
+        return add(Node(isMax ? .maxPool(w) : .avgPool(w, countIncludePad: countIncludePad), inputs: [x]), out)
+    }
+
     public func globalAvgPool(_ x: Int) -> Int {
         add(Node(.globalAvgPool, inputs: [x]), Shape(height: 1, width: 1, channels: shapes[x].channels))
     }

@@ -12,6 +12,16 @@ public enum FileBytes {
         try RegularFile.readAll(path, limit: limit)
     }
 
+    /// The first `count` bytes of a regular file (fewer when it is shorter).
+    public static func readPrefix(_ path: String, count: Int) throws -> [UInt8] {
+        let (fd, size) = try RegularFile.openForReading(path)
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: min(count, size))
+        let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n >= 0 else { throw MLRCError(.io, "cannot read \(path)") }
+        return Array(bytes.prefix(n))
+    }
+
     /// Writes through a temporary file in the same folder, then renames it over `path`: a reader never sees a
     /// half-written file, and an input named like the output is read whole before it is replaced.
     public static func write(_ path: String, _ bytes: [UInt8]) throws {
