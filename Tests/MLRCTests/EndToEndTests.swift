@@ -5,7 +5,7 @@ import XCTest
 /// checkpoint -> quantize (fp32) -> .mlrc bytes -> runtime: logits match PyTorch's on real photos.
 final class EndToEndTests: XCTestCase {
     func testEveryFixtureMatchesPyTorch() throws {
-        let entries = try Fixtures.entries()
+        let entries = try Fixtures.entries(onnx: true)
         XCTAssertGreaterThanOrEqual(entries.count, 5)
         for e in entries {
             let result = try Converter(options: BuildOptions(arch: e.arch), precision: .fp32, labelsFile: nil).convert(

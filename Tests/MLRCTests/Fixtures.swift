@@ -18,14 +18,15 @@ enum Fixtures {
         var arch: String?
     }
 
-    /// The manifest's entries with a committed checkpoint.
-    static func entries() throws -> [Entry] {
+    /// The manifest's entries with a committed checkpoint (and with `onnx`, the committed ONNX models too).
+    static func entries(onnx: Bool = false) throws -> [Entry] {
         let bytes = try FileBytes.read(root + "/manifest.json")
         guard case .array(let items) = try JSON.parse(bytes[...]) else { throw MLRCError.format("manifest") }
         return items.compactMap { item in
             guard case .string(let name)? = item["name"], case .string(let ckpt)? = item["checkpoint"],
                 case .number(let classes)? = item["classes"], !ckpt.hasPrefix("download:")
             else { return nil }
+            if case .bool(true)? = item["onnx_fixture"], !onnx { return nil }
             var arch: String? = nil
             if case .string(let a)? = item["arch"] { arch = a }
             return Entry(name: name, checkpoint: root + "/" + ckpt, classes: Int(classes), arch: arch)
