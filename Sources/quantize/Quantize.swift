@@ -205,6 +205,16 @@ struct Quantize: ParsableCommand {
         q.targetCosine = targetCosine
         q.autoFallback = !noFallback
         q.biasCorrection = !noBiasCorrection
+        if !net.importedActivations.isEmpty || !net.importedWeightScales.isEmpty {
+            // A model quantized elsewhere (QDQ): its own scales, and none of the corrections ONNX Runtime does not make.
+            q.importedActivations = net.importedActivations
+            q.importedWeightScales = net.importedWeightScales
+            q.biasCorrection = false
+            q.autoFallback = false
+            print(
+                "QDQ model: using its \(net.importedActivations.count) activation scales and the weight scales of "
+                    + "\(net.importedWeightScales.count) convolutions; calibration only covers values it does not quantize")
+        }
         return try Quantizer.quantize(net, labels: labels, images: set.inputs, options: q) { bar.show($0, $1, $2) }
     }
 

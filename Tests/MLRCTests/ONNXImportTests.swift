@@ -181,4 +181,31 @@ final class ONNXImportTests: XCTestCase {
             XCTAssertEqual(conv.activation, expected.rawValue)
         }
     }
+
+    /// ONNX Runtime's quantize_static output: its scales are used as they are, and mlrc's int8 logits agree with
+    /// ONNX Runtime's own int8 execution of the file.
+    func testQDQModelKeepsItsScalesAndAgreesWithONNXRuntime() throws {
+        let dir = Fixtures.root + "/onnx"
+        let r = try ONNXImporter.load(path: dir + "/qdq_resnet_uint8.onnx", options: BuildOptions(), maxTensorBytes: 1 << 28)
+        let net = r.network
+        XCTAssertEqual(net.importedWeightScales.count, net.convolutionNodes.count)
+        XCTAssertGreaterThanOrEqual(net.importedActivations.count, net.convolutionNodes.count)
+        var options = QuantizeOptions()
+        options.importedActivations = net.importedActivations
+        options.importedWeightScales = net.importedWeightScales
+        options.biasCorrection = false
+        options.autoFallback = false
+        let labels = (0..<net.numClasses).map { "c\($0)" }
+        let outcome = try Quantizer.quantize(net, labels: labels, images: QuantizationTests.photos, options: options) {
+            _, _, _ in
+        }
+        XCTAssertEqual(outcome.quantizedLayers, net.convolutionNodes.count)
+        let model = try Fixtures.model(outcome.bytes)
+        for photo in ["chelsea", "coffee"] {
+            let y = try Fixtures.run(model, threads: 2, nchw: try Fixtures.input(photo))
+            let ort = try Fixtures.floats(dir + "/qdq_resnet_uint8.\(photo).ort_int8.f32")
+            XCTAssertGreaterThanOrEqual(QuantizationTests.cosine(y, ort), 0.999, photo)
+            XCTAssertEqual(y.indices.max { y[$0] < y[$1] }, ort.indices.max { ort[$0] < ort[$1] }, photo)
+        }
+    }
 }

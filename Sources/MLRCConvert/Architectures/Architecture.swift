@@ -38,6 +38,9 @@ public struct BuiltNetwork {
     public var output: Int
     public var numClasses: Int
     public var preprocessing: Preprocessing
+    /// A quantized (QDQ) ONNX model's scales: activations by graph value, weights by convolution node.
+    public var importedActivations: [Int: QuantParams] = [:]
+    public var importedWeightScales: [Int: [Float]] = [:]
 
     /// Indices of the graph's convolution nodes (general and depthwise) that int8 quantization works on (all but
     /// the squeeze-and-excitation gates', which stay fp32).

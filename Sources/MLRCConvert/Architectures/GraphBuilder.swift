@@ -252,6 +252,30 @@ public final class GraphBuilder {
         return add(Node(.channelShuffle(groups: Int32(groups)), inputs: [x]), shapes[x])
     }
 
+    /// Gives the op that produced value v a fused activation, when it is a convolution, add or channel affine
+    /// without one; false otherwise (the caller adds an activation node instead).
+    func fuseActivation(_ v: Int, _ act: Activation) -> Bool {
+        guard v >= 1, let p = try? nodes[v - 1].params(), p.activation == Activation.none.rawValue else { return false }
+        let fused: OpParams
+        switch p {
+        case let .conv(w, g, o, _): fused = .conv(w, groups: g, outChannels: o, activation: act.rawValue)
+        case let .depthwiseConv(w, _): fused = .depthwiseConv(w, activation: act.rawValue)
+        case .add: fused = .add(activation: act.rawValue)
+        case .channelAffine: fused = .channelAffine(activation: act.rawValue)
+        default: return false
+        }
+        let old = nodes[v - 1]
+        nodes[v - 1] = Node(fused, inputs: old.inputs, weights: old.weights)
+        return true
+    }
+
+    /// The activation fused into the op that produced value v (none for the input and ops without one).
+    func activation(of v: Int) -> Activation {
+        guard v >= 1, let p = try? nodes[v - 1].params() else { return .none }
+        if nodes[v - 1].op == .activation { return Activation(rawValue: p.activation) ?? .none }
+        return Activation(rawValue: p.activation) ?? .none
+    }
+
     /// Marks the node that produced value v as one quantization leaves in fp32.
     func keepFloat(_ v: Int) { if v >= 1 { floatOnly.insert(v - 1) } }
 

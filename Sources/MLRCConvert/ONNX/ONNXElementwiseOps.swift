@@ -272,9 +272,19 @@ extension ONNXGraphImporter {
             let unsigned = zero?.elementType == .uint8
             let zeroPoint = Int32(z) + (unsigned ? 0 : 128)
             guard (0...255).contains(zeroPoint) else { throw error(node, "zero point \(z)") }
-            if activationQuantization[x] == nil {
-                activationQuantization[x] = QuantParams(scale: scale.floats[0], zero: zeroPoint)
+            var v = x
+            // A range that starts at 0 clips negatives: quantizers drop a ReLU before it (ONNX Runtime removes
+            // Relu and Clip a Q node makes redundant), so the float graph has to clip there too.
+            let nonNegative = [.relu, .relu6, .sigmoid, .hardsigmoid].contains(builder.activation(of: x))
+            if zeroPoint == 0 && !nonNegative {
+                let onlyReader = consumers[node.inputs[0]]?.count == 1 && !graphOutputs.contains(node.inputs[0])
+                if !(onlyReader && builder.fuseActivation(x, .relu)) { v = builder.activation(x, .relu) }
             }
+            if activationQuantization[v] == nil {
+                activationQuantization[v] = QuantParams(scale: scale.floats[0], zero: zeroPoint)
+            }
+            values[node.outputs[0]] = .feature(v, layout)
+            return
         }
         values[node.outputs[0]] = .feature(x, layout)
     }

@@ -192,11 +192,13 @@ final class ONNXGraphImporter {
         let name = model.graph.name.isEmpty ? "onnx" : "onnx:\(model.graph.name)"
         let convs = builder.nodes.filter { $0.op == .conv || $0.op == .depthwiseConv }.count
         let producer = model.producer.isEmpty ? "" : " from \(model.producer)"
-        let net = BuiltNetwork(
+        var net = BuiltNetwork(
             architecture: name,
             summary: "ONNX graph\(producer) (opset \(opset)): \(nodes.count) nodes -> \(builder.nodes.count) mlrc ops, "
                 + "\(convs) convolutions, input \(shape.channels)x\(shape.height)x\(shape.width), \(classes) classes",
             builder: builder, output: output, numClasses: classes, preprocessing: pre)
+        net.importedActivations = activationQuantization
+        net.importedWeightScales = weightScales
         return ONNXImport(
             network: net, labels: labels(classes), activationQuantization: activationQuantization,
             weightScales: weightScales, notes: notes, opset: opset, producer: model.producer)

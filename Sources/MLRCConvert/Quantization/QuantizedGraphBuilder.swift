@@ -11,6 +11,8 @@ struct CalibrationResult {
     var channelMeans: [Int: [Float]]
     /// Per-channel mean error each int8 convolution output (fp32 value) showed, measured (empirical bias correction).
     var measuredShift: [Int: [Float]] = [:]
+    /// Per-output-channel weight scales a quantized (QDQ) model gives, by convolution node: used as they are.
+    var weightScales: [Int: [Float]] = [:]
 }
 
 /// A mixed int8/fp32 graph made from the fp32 one, and how its values relate to the fp32 values.
@@ -156,7 +158,10 @@ enum QuantizedGraphBuilder {
         let coG = outC / groups, k = w.count / max(groups * coG, 1), cinG = k / max(kh * kw, 1)
         // The fp32 layouts: depthwise [kh][kw][C] (coG = C, k = taps); general [group][k = (ky, kx, ci)][co of the group].
         let (layoutCoG, layoutK) = depthwise ? (outC, kh * kw) : (coG, k)
-        let qw = WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch)
+        let qw =
+            calibration.weightScales[v - 1].flatMap {
+                WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, scales: $0)
+            } ?? WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch)
 
         var bias =
             n.weights.count > 1 && n.weights[1] != Node.absent

@@ -19,6 +19,10 @@ public struct QuantizeOptions: Sendable {
     public var weightSearch = true
     /// Rounds of measure-and-fall-back.
     public var maxRounds = 3
+    /// A quantized (QDQ) model's own activation quantization, by graph value, and weight scales, by convolution
+    /// node: used instead of calibrated ones.
+    public var importedActivations: [Int: QuantParams] = [:]
+    public var importedWeightScales: [Int: [Float]] = [:]
 
     public init() {}
 }
@@ -55,6 +59,8 @@ public enum Quantizer {
         var calibration = try calibrate(
             fp32, net: net, convs: convs, images: images, method: options.method,
             progress: progress)
+        for (v, p) in options.importedActivations where calibration.params[v] != nil { calibration.params[v] = p }
+        calibration.weightScales = options.importedWeightScales
         var quantized = Set(convs).subtracting(keep)
         var round = 0
         var corrected = false

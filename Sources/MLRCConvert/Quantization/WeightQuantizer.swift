@@ -24,4 +24,18 @@ enum WeightQuantizer {
             &scales, &errors, &values)
         return ChannelQuantizedWeights(values: values, scales: scales)
     }
+
+    /// Quantization with given scales (a QDQ model's), or nil when they do not fit: codes round to nearest and
+    /// clamp to [-127, 127].
+    static func quantize(_ w: [Float], channels: Int, coG: Int, k: Int, scales: [Float]) -> ChannelQuantizedWeights? {
+        guard scales.count == channels, coG >= 1, scales.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
+        var values = [Int8](repeating: 0, count: w.count)
+        let block = max(k, 1) * coG
+        for i in w.indices {
+            let c = (i / block) * coG + i % coG
+            guard c < channels else { return nil }
+            values[i] = Int8(max(-127, min(127, (w[i] / scales[c]).rounded(.toNearestOrEven))))
+        }
+        return ChannelQuantizedWeights(values: values, scales: scales)
+    }
 }
