@@ -25,7 +25,7 @@ FIXTURES = Tests/Fixtures
 
 FUZZ_SECONDS ?= 60
 FUZZ_DIR = .build-fuzz
-FUZZ_TARGETS = model checkpoint jpeg
+FUZZ_TARGETS = model checkpoint jpeg onnx
 
 ASAN_DIR = .build-asan
 KERNELS = Sources/CMLRCKernels
@@ -117,11 +117,12 @@ fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_DIR) -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 	  -Xcc -fsanitize=fuzzer-no-link,address --product mlrc-fuzz
 
-# Seeds: the committed tiny checkpoints and JPEGs, and .mlrc models made from the checkpoints by quantize.
+# Seeds: the committed tiny checkpoints, JPEGs and ONNX files, and .mlrc models made from the checkpoints by quantize.
 fuzz-seeds: build
 	for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_DIR)/seeds/$$t $(FUZZ_DIR)/corpus/$$t; done
 	cp $(FIXTURES)/fuzz/checkpoint/* $(FUZZ_DIR)/seeds/checkpoint/
 	cp $(FIXTURES)/fuzz/jpeg/* $(FUZZ_DIR)/seeds/jpeg/
+	cp $(FIXTURES)/fuzz/onnx/* $(FUZZ_DIR)/seeds/onnx/
 	for f in $(FIXTURES)/fuzz/checkpoint/*_zip.pth; do \
 	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; \
 	  $(BIN)/quantize $$f --input-size 32 --calib-limit 4 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).int8.mlrc \

@@ -51,7 +51,68 @@ def ort_run(path, xs):
     return [sess.run(None, {name: x[None].astype(np.float32)})[0].reshape(-1) for x in xs]
 
 
+class FuzzSeed(torch.nn.Module):
+    """A few kilobytes of most of what the importer reads: conv + BatchNorm + ReLU, a depthwise conv with an SE gate
+    and hardswish, a channel shuffle, a LayerNorm over channels through permutes, concat, a ceil-mode max pool, GELU,
+    a classifier; 16x16 input."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
+        self.dw = nn.Sequential(nn.Conv2d(4, 4, 3, 1, 1, groups=4), nn.Hardswish())
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 2, 1), nn.ReLU(), nn.Conv2d(2, 4, 1), nn.Sigmoid())
+        self.norm = nn.LayerNorm(8)
+        self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dw(x)
+        y = y * self.se(y)
+        x = torch.cat([x, y], 1)
+        b, c, h, w = x.shape
+        x = x.view(b, 2, c // 2, h, w).transpose(1, 2).reshape(b, c, h, w)
+        x = self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        x = torch.nn.functional.gelu(self.pool(x))
+        return self.fc(x.mean((2, 3)))
+
+
+def fuzz_seeds():
+    """Small ONNX files for the onnx fuzz target's seeds (Tests/Fixtures/fuzz/onnx)."""
+    seeds = FIX / "fuzz" / "onnx"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for old in seeds.glob("*"):
+        old.unlink()
+    torch.manual_seed(3)
+    model = FuzzSeed().eval()
+    x = torch.randn(1, 3, 16, 16)
+    for opset, exporter in [(13, "torchscript"), (17, "torchscript"), (18, "dynamo")]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (x,), str(seeds / f"seed_op{opset}_{exporter}.onnx"), opset_version=opset,
+                              dynamo=exporter == "dynamo", external_data=False)
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    class Random(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"input": np.random.RandomState(i).randn(1, 3, 16, 16).astype(np.float32)}
+                               for i in range(4)])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), "/tmp/mlrc-fuzz-seed.onnx", opset_version=13, input_names=["input"])
+    quantize_static("/tmp/mlrc-fuzz-seed.onnx", str(seeds / "seed_qdq.onnx"), Random(), quant_format=QuantFormat.QDQ,
+                    per_channel=True)
+    for f in sorted(seeds.glob("*")):
+        print(f"{f.name}: {f.stat().st_size} bytes")
+
+
 def main():
+    fuzz_seeds()
     OUT.mkdir(exist_ok=True)
     for old in OUT.glob("*"):
         old.unlink()

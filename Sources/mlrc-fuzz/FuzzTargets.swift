@@ -13,7 +13,7 @@ import MLRCRuntime
 /// a target (CI uses it as a regression test); with `-DFUZZING -sanitize=fuzzer,address`, the libFuzzer
 /// entry point, the target chosen by $MLRC_FUZZ_TARGET (`make fuzz`).
 enum FuzzTargets {
-    static let names = ["model", "checkpoint", "jpeg"]
+    static let names = ["model", "checkpoint", "jpeg", "onnx"]
 
     static func run(_ target: String, _ bytes: UnsafeRawBufferPointer) {
         switch target {
@@ -33,6 +33,21 @@ enum FuzzTargets {
             // zip / legacy pickle / safetensors, then architecture recognition on whatever was found.
             if let sd = try? StateDict.parse(Array(bytes)) {
                 _ = try? ArchitectureRecognizer.build(sd, options: BuildOptions())
+            }
+        case "onnx":
+            // The protobuf reader and graph import; a graph that imports is written out, read back and run.
+            guard let imported = try? ONNXImporter.parse(
+                Array(bytes), directory: "/nonexistent", options: BuildOptions(), maxTensorBytes: 64 << 20)
+            else { return }
+            let net = imported.network
+            guard let file = try? ModelWriter.serialize(net, labels: (0..<net.numClasses).map { "c\($0)" }),
+                let model = file.withUnsafeBytes({ try? Model(copying: $0) }),
+                model.inputShape.count <= 3 * 64 * 64, let session = try? Session(model: model, threads: 1)
+            else { return }
+            var input = [Float](repeating: 0.5, count: model.inputShape.count)
+            var logits = [Float](repeating: 0, count: model.numClasses)
+            input.withUnsafeMutableBufferPointer { i in
+                logits.withUnsafeMutableBufferPointer { session.run(nchw: i.baseAddress!, logits: $0.baseAddress!) }
             }
         case "jpeg":
             // libjpeg through the shim, then preprocessing, as mlrc_classify_jpeg does.

@@ -12,8 +12,11 @@ import MLRCRuntime
 struct ONNXActivationMatcher {
     static let elementwise: Set<String> = [
         "Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sigmoid", "Relu", "Clip", "HardSigmoid", "HardSwish", "Neg",
-        "Sqrt", "Gelu", "Min", "Max", "Identity", "Softplus",
+        "Sqrt", "Gelu", "Min", "Max", "Identity", "Softplus", "QuantizeLinear", "DequantizeLinear",
     ]
+
+    /// Q and DQ nodes inside an activation (never at its end: a QDQ pair after an op carries its output's scale).
+    static let quantization: Set<String> = ["QuantizeLinear", "DequantizeLinear"]
 
     struct Match {
         var activation: Activation
@@ -56,7 +59,7 @@ struct ONNXActivationMatcher {
         guard !region.isEmpty else { return nil }
         region.sort()
         // Try exits from the last node back: the first sub-region that is closed and matches wins.
-        for exitNode in region.reversed() {
+        for exitNode in region.reversed() where !Self.quantization.contains(nodes[exitNode].opType) {
             var sub = Set<Int>()
             var stack = [exitNode]
             while let n = stack.popLast() {
@@ -76,18 +79,26 @@ struct ONNXActivationMatcher {
                 guard !graphOutputs.contains(x), (consumers[x] ?? []).allSatisfy({ sub.contains($0) }) else { continue }
             }
             let order = sub.sorted()
-            guard let f = evaluate(order, x: x) else { continue }
-            if let (act, err) = Self.classify(f) { return Match(activation: act, exit: exit, nodes: order, error: err) }
+            // a coarse grid rules most candidates out before the fine one
+            guard let coarse = evaluate(order, x: x, on: Self.coarseGrid), Self.classify(coarse, on: Self.coarseGrid) != nil,
+                let f = evaluate(order, x: x, on: Self.grid)
+            else { continue }
+            if let (act, err) = Self.classify(f, on: Self.grid),
+                act != .none || !order.contains(where: { Self.quantization.contains(nodes[$0].opType) })
+            {
+                return Match(activation: act, exit: exit, nodes: order, error: err)
+            }
         }
         return nil
     }
 
     static let grid: [Double] = stride(from: -12.0, through: 12.0, by: 0.01).map { $0 }
+    static let coarseGrid: [Double] = stride(from: -12.0, through: 12.0, by: 0.37).map { $0 }
 
     /// The region's function on the grid, or nil when a node cannot be evaluated.
-    private func evaluate(_ order: [Int], x: String) -> [Double]? {
-        var out = [Double](repeating: 0, count: Self.grid.count)
-        for (k, t) in Self.grid.enumerated() {
+    private func evaluate(_ order: [Int], x: String, on grid: [Double]) -> [Double]? {
+        var out = [Double](repeating: 0, count: grid.count)
+        for (k, t) in grid.enumerated() {
             var v: [String: Double] = [x: t]
             func value(_ name: String) -> Double? { v[name] ?? scalar(name) }
             for n in order {
@@ -110,7 +121,8 @@ struct ONNXActivationMatcher {
                 case "Relu": r = max(a, 0)
                 case "Neg": r = -a
                 case "Sqrt": r = a.squareRoot()
-                case "Identity": r = a
+                // quantization inside an activation (QDQ models): the activation is what mlrc computes
+                case "Identity", "QuantizeLinear", "DequantizeLinear": r = a
                 case "Clip":
                     let lo = node.input(1).flatMap(value) ?? node.float("min").map(Double.init) ?? -.infinity
                     let hi = node.input(2).flatMap(value) ?? node.float("max").map(Double.init) ?? .infinity
@@ -152,7 +164,7 @@ struct ONNXActivationMatcher {
 
     /// The activation the function is, with its largest difference. GELU's tanh form is within 5e-4 of the erf form
     /// mlrc computes; everything else must agree to float rounding.
-    static func classify(_ f: [Double]) -> (Activation, Double)? {
+    static func classify(_ f: [Double], on grid: [Double]) -> (Activation, Double)? {
         for a in [Activation.relu, .relu6, .sigmoid, .hardswish, .hardsigmoid, .silu, .gelu, .none] {
             var worst = 0.0
             for (k, x) in grid.enumerated() {

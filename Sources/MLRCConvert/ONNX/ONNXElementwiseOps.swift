@@ -260,6 +260,11 @@ extension ONNXGraphImporter {
     /// its scale and zero point are kept for int8 conversion.
     func fakeQuantization(_ i: Int) throws {
         let node = nodes[i]
+        if case .feature = try value(node.inputs[0], node) {} else {
+            // a view (a channel shuffle's 5-D reshape): quantization there does not change what mlrc computes
+            values[node.outputs[0]] = try value(node.inputs[0], node)
+            return
+        }
         let (x, layout) = try feature(node.inputs[0], node)
         guard let scale = try constant(node.input(1)), scale.count == 1, scale.floats[0] > 0,
             scale.floats[0].isFinite
