@@ -96,54 +96,113 @@ struct ONNXActivationMatcher {
     static let coarseGrid: [Double] = stride(from: -12.0, through: 12.0, by: 0.37).map { $0 }
 
     /// The region's function on the grid, or nil when a node cannot be evaluated.
+    private enum ElementwiseOp: String {
+        case add = "Add"
+        case sub = "Sub"
+        case mul = "Mul"
+        case div = "Div"
+        case pow = "Pow"
+        case min = "Min"
+        case max = "Max"
+        case erf = "Erf"
+        case tanh = "Tanh"
+        case sigmoid = "Sigmoid"
+        case softplus = "Softplus"
+        case relu = "Relu"
+        case neg = "Neg"
+        case sqrt = "Sqrt"
+        case identity = "Identity"
+        case quantizeLinear = "QuantizeLinear"
+        case dequantizeLinear = "DequantizeLinear"
+        case clip = "Clip"
+        case hardSigmoid = "HardSigmoid"
+        case hardSwish = "HardSwish"
+        case gelu = "Gelu"
+    }
+
+    /// Where a region node's operand comes from: x, an earlier node of the region, a scalar constant, or nowhere.
+    private enum Operand {
+        case x, node(Int), constant(Double), absent
+    }
+
+    /// The region's function on the grid, or nil when a node cannot be evaluated. Operands and attributes are
+    /// resolved once, so each grid point is plain arithmetic.
     private func evaluate(_ order: [Int], x: String, on grid: [Double]) -> [Double]? {
+        var position: [String: Int] = [:]
+        for (k, n) in order.enumerated() { position[nodes[n].outputs[0]] = k }
+        let operands: [[Operand]] = order.map { n in
+            nodes[n].inputs.map { name -> Operand in
+                if name.isEmpty { return .absent }
+                if name == x { return .x }
+                if let k = position[name] { return .node(k) }
+                if let c = scalar(name) { return .constant(c) }
+                return .absent
+            }
+        }
+        // Clip bounds given as attributes (opset < 11), HardSigmoid's alpha and beta, Gelu's form
+        let attributes: [(Double, Double, Bool)] = order.map { n in
+            let node = nodes[n]
+            switch node.opType {
+            case "Clip":
+                return (node.float("min").map(Double.init) ?? -.infinity, node.float("max").map(Double.init) ?? .infinity, false)
+            case "HardSigmoid": return (Double(node.float("alpha") ?? 0.2), Double(node.float("beta") ?? 0.5), false)
+            case "Gelu": return (0, 0, node.string("approximate") == "tanh")
+            default: return (0, 0, false)
+            }
+        }
+        let ops = order.map { ElementwiseOp(rawValue: nodes[$0].opType) }
+        var v = [Double](repeating: 0, count: order.count)
         var out = [Double](repeating: 0, count: grid.count)
-        for (k, t) in grid.enumerated() {
-            var v: [String: Double] = [x: t]
-            func value(_ name: String) -> Double? { v[name] ?? scalar(name) }
-            for n in order {
-                let node = nodes[n]
-                guard let a = value(node.inputs[0]) else { return nil }
-                let b = node.inputs.count > 1 ? value(node.inputs[1]) : nil
+        for (g, t) in grid.enumerated() {
+            func value(_ o: Operand) -> Double? {
+                switch o {
+                case .x: return t
+                case .node(let k): return v[k]
+                case .constant(let c): return c
+                case .absent: return nil
+                }
+            }
+            for k in 0..<order.count {
+                let ins = operands[k]
+                guard let a = ins.first.flatMap(value) else { return nil }
+                let b = ins.count > 1 ? value(ins[1]) : nil
                 var r: Double
-                switch node.opType {
-                case "Add": guard let b else { return nil }; r = a + b
-                case "Sub": guard let b else { return nil }; r = a - b
-                case "Mul": guard let b else { return nil }; r = a * b
-                case "Div": guard let b else { return nil }; r = a / b
-                case "Pow": guard let b else { return nil }; r = pow(a, b)
-                case "Min": guard let b else { return nil }; r = min(a, b)
-                case "Max": guard let b else { return nil }; r = max(a, b)
-                case "Erf": r = erf(a)
-                case "Tanh": r = tanh(a)
-                case "Sigmoid": r = 1 / (1 + exp(-a))
-                case "Softplus": r = log1p(exp(a))
-                case "Relu": r = max(a, 0)
-                case "Neg": r = -a
-                case "Sqrt": r = a.squareRoot()
+                guard let op = ops[k] else { return nil }
+                switch op {
+                case .add: guard let b else { return nil }; r = a + b
+                case .sub: guard let b else { return nil }; r = a - b
+                case .mul: guard let b else { return nil }; r = a * b
+                case .div: guard let b else { return nil }; r = a / b
+                case .pow: guard let b else { return nil }; r = pow(a, b)
+                case .min: guard let b else { return nil }; r = min(a, b)
+                case .max: guard let b else { return nil }; r = max(a, b)
+                case .erf: r = erf(a)
+                case .tanh: r = tanh(a)
+                case .sigmoid: r = 1 / (1 + exp(-a))
+                case .softplus: r = log1p(exp(a))
+                case .relu: r = max(a, 0)
+                case .neg: r = -a
+                case .sqrt: r = a.squareRoot()
                 // quantization inside an activation (QDQ models): the activation is what mlrc computes
-                case "Identity", "QuantizeLinear", "DequantizeLinear": r = a
-                case "Clip":
-                    let lo = node.input(1).flatMap(value) ?? node.float("min").map(Double.init) ?? -.infinity
-                    let hi = node.input(2).flatMap(value) ?? node.float("max").map(Double.init) ?? .infinity
+                case .identity, .quantizeLinear, .dequantizeLinear: r = a
+                case .clip:
+                    let lo = ins.count > 1 ? value(ins[1]) ?? attributes[k].0 : attributes[k].0
+                    let hi = ins.count > 2 ? value(ins[2]) ?? attributes[k].1 : attributes[k].1
                     r = min(max(a, lo), hi)
-                case "HardSigmoid":
-                    let alpha = Double(node.float("alpha") ?? 0.2), beta = Double(node.float("beta") ?? 0.5)
-                    r = min(max(alpha * a + beta, 0), 1)
-                case "HardSwish": r = a * min(max(a / 6 + 0.5, 0), 1)
-                case "Gelu":
-                    if node.string("approximate") == "tanh" {
+                case .hardSigmoid: r = min(max(attributes[k].0 * a + attributes[k].1, 0), 1)
+                case .hardSwish: r = a * min(max(a / 6 + 0.5, 0), 1)
+                case .gelu:
+                    if attributes[k].2 {
                         let inner: Double = 0.7978845608028654 * (a + 0.044715 * a * a * a)
                         r = 0.5 * a * (1 + tanh(inner))
                     } else {
                         r = 0.5 * a * (1 + erf(a / 2.0.squareRoot()))
                     }
-                default: return nil
                 }
-                v[node.outputs[0]] = r
+                v[k] = r
             }
-            guard let y = v[nodes[order.last!].outputs[0]], y.isFinite || y.isNaN == false else { return nil }
-            out[k] = y
+            guard let y = v.last, !y.isNaN else { return nil }
+            out[g] = y
         }
         return out
     }
