@@ -13,7 +13,7 @@ enum ONNXConstantFolding {
         "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater", "Where", "Sqrt", "Neg", "Reciprocal",
         "Floor", "Ceil", "Abs", "Cast", "Identity", "Gather", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
         "Slice", "Transpose", "ConstantOfShape", "Range", "Expand", "DequantizeLinear", "QuantizeLinear", "Shape",
-        "Size", "ReduceProd",
+        "Size", "ReduceProd", "Clip",
     ]
 
     static func strides(_ dims: [Int]) -> [Int] {
@@ -130,6 +130,21 @@ enum ONNXConstantFolding {
                 if ints { v.append(pick ? a.ints![ia[i]] : b.ints![ib[i]]) }
             }
             return [ONNXConstant(dims: out, floats: f, ints: ints ? v : nil)]
+        case "Clip":
+            // TensorFlow-style "same" padding computed in the graph: max(total, 0)
+            let x = try input(0)
+            let lo = inputs.count > 1 ? inputs[1]?.floats.first : node.float("min")
+            let hi = inputs.count > 2 ? inputs[2]?.floats.first : node.float("max")
+            let f = x.floats.map { min(max($0, lo ?? -.infinity), hi ?? .infinity) }
+            let ints = x.ints.map { v in
+                v.map { i -> Int64 in
+                    var r = i
+                    if let l = inputs.count > 1 ? inputs[1]?.ints?.first : nil { r = max(r, l) }
+                    if let h = inputs.count > 2 ? inputs[2]?.ints?.first : nil { r = min(r, h) }
+                    return r
+                }
+            }
+            return [ONNXConstant(dims: x.dims, floats: f, ints: ints)]
         case "Sqrt", "Neg", "Reciprocal", "Floor", "Ceil", "Abs":
             let x = try input(0)
             let f: (Float) -> Float
