@@ -96,7 +96,7 @@ enum ONNXConstantFolding {
 
     static func axis(_ a: Int64, rank: Int) throws -> Int {
         let r = Int64(rank)
-        guard a >= -r, a < max(r, 1) else { throw MLRCError.format("axis \(a) for rank \(rank)") }
+        guard r >= 1, a >= -r, a < r else { throw MLRCError.format("axis \(a) for rank \(rank)") }
         return Int(a < 0 ? a + r : a)
     }
 
@@ -118,6 +118,9 @@ enum ONNXConstantFolding {
         case "Where":
             let (c, a, b) = (try input(0), try input(1), try input(2))
             let out = try broadcast(try broadcast(c.dims, a.dims), b.dims)
+            guard try count(out) <= max(c.count, a.count, b.count, 1 << 20) else {
+                throw MLRCError.format("Where of constants grows to \(out)")
+            }
             let (ic, ia, ib) = (
                 try broadcastIndices(c.dims, to: out), try broadcastIndices(a.dims, to: out),
                 try broadcastIndices(b.dims, to: out)
@@ -217,7 +220,7 @@ enum ONNXConstantFolding {
                 var decoder = ONNXTensorDecoder(directory: "", budget: 64)
                 let c = try decoder.decode(v, in: model)
                 fill = c.floats.first ?? 0
-                fillInt = c.ints?.first ?? Int64(fill)
+                fillInt = c.ints?.first ?? (fill.isFinite ? Int64(exactly: fill.rounded(.towardZero)) ?? 0 : 0)
                 integer = c.ints != nil
             }
             return [ONNXConstant(dims: dims, floats: [Float](repeating: fill, count: n),
@@ -227,8 +230,9 @@ enum ONNXConstantFolding {
             guard let start = s.floats.first, let limit = l.floats.first, let delta = d.floats.first, delta != 0 else {
                 throw MLRCError.format("ONNX node '\(node.label)': Range with a zero step")
             }
-            let n = max(Int(((limit - start) / delta).rounded(.up)), 0)
-            guard n <= 1 << 20 else { throw MLRCError.format("Range of \(n) values") }
+            let steps = ((limit - start) / delta).rounded(.up)
+            guard steps.isFinite, steps <= Float(1 << 20) else { throw MLRCError.format("Range of \(steps) values") }
+            let n = max(Int(steps), 0)
             if let a = s.ints?.first, let dd = d.ints?.first {
                 return [ONNXConstant(ints: (0..<n).map { a + Int64($0) * dd })]
             }
@@ -257,7 +261,9 @@ enum ONNXConstantFolding {
     static func binary(_ op: String, _ a: ONNXConstant, _ b: ONNXConstant) throws -> ONNXConstant {
         let out = try broadcast(a.dims, b.dims)
         let n = try count(out)
-        guard n <= max(a.count, b.count, 1) * 64 else { throw MLRCError.format("\(op) of constants grows to \(out)") }
+        guard n <= max(a.count, b.count) || n <= 1 << 20 else {
+            throw MLRCError.format("\(op) of constants grows to \(out)")
+        }
         let ia = try broadcastIndices(a.dims, to: out), ib = try broadcastIndices(b.dims, to: out)
         if let x = a.ints, let y = b.ints, op != "Pow" {
             var v = [Int64](repeating: 0, count: n)
@@ -307,6 +313,9 @@ enum ONNXConstantFolding {
             return Int(j)
         }
         let outer = try count(Array(x.dims[..<ax])), inner = try count(Array(x.dims[(ax + 1)...]))
+        let (total, o1) = outer.multipliedReportingOverflow(by: idx.count)
+        let (total2, o2) = total.multipliedReportingOverflow(by: inner)
+        guard !o1, !o2, total2 <= max(x.count, 1 << 20) else { throw MLRCError.format("Gather grows to \(total2) values") }
         var f: [Float] = [], v: [Int64] = []
         for o in 0..<outer {
             for i in idx {
@@ -465,6 +474,7 @@ enum ONNXConstantFolding {
                 throw MLRCError.format("ONNX node '\(node.label)': \(scale.count) scales along an axis of \(x.dims[ax])")
             }
             let inner = try count(Array(x.dims[(ax + 1)...]))
+            guard inner > 0 else { return ONNXConstant(dims: x.dims, floats: []) }
             perElement = { ($0 / inner) % scale.count }
         }
         var f = [Float](repeating: 0, count: x.count)

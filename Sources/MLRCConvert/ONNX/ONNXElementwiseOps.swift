@@ -162,8 +162,8 @@ extension ONNXGraphImporter {
         let d = nodes[sub].outputs[0]
         guard let dc = consumers[d], dc.count == 2, !graphOutputs.contains(d) else { return false }
         let squareNode = dc.first { nodes[$0].opType == "Pow" || (nodes[$0].opType == "Mul" && nodes[$0].inputs == [d, d]) }
-        guard let sq = squareNode, nodes[sq].opType == "Mul" || scalar(nodes[sq].inputs[1]) == 2,
-            let divNode = dc.first(where: { $0 != sq && nodes[$0].opType == "Div" && nodes[$0].inputs[0] == d }),
+        guard let sq = squareNode, nodes[sq].opType == "Mul" || nodes[sq].input(1).flatMap(scalar) == 2,
+            let divNode = dc.first(where: { $0 != sq && nodes[$0].opType == "Div" && nodes[$0].inputs.count == 2 && nodes[$0].inputs[0] == d }),
             let mean2 = only(nodes[sq].outputs[0], "ReduceMean"),
             let addEps = only(nodes[mean2].outputs[0], "Add"),
             let eps = nodes[addEps].inputs.compactMap({ scalar($0) }).first,
@@ -275,6 +275,7 @@ extension ONNXGraphImporter {
             let z = zero?.floats.first ?? 0
             // int8 codes c + 128 are mlrc's uint8 codes on the same grid
             let unsigned = zero?.elementType == .uint8
+            guard z.isFinite, z >= -128, z <= 255 else { throw error(node, "zero point \(z)") }
             let zeroPoint = Int32(z) + (unsigned ? 0 : 128)
             guard (0...255).contains(zeroPoint) else { throw error(node, "zero point \(z)") }
             var v = x

@@ -77,6 +77,12 @@ final class ONNXGraphImporter {
         self.decoder = decoder
         self.options = options
         nodes = model.graph.nodes
+        for n in nodes {
+            // every op mlrc reads has an output, and all but Constant a first input
+            guard let out = n.outputs.first, !out.isEmpty, n.opType == "Constant" || n.input(0) != nil else {
+                throw MLRCError.format("ONNX node '\(n.label)' (\(n.opType)) has no output or no first input")
+            }
+        }
         for (i, n) in nodes.enumerated() {
             for input in n.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
         }

@@ -238,6 +238,9 @@ extension ONNXGraphImporter {
         let dilation = try pair(node, "dilations", default: 1)
         var weight = HostTensor(shape: w.dims, data: w.floats)
         if dilation != (1, 1) {
+            guard (w.dims[2] - 1) * dilation.0 < 255, (w.dims[3] - 1) * dilation.1 < 255 else {
+                throw error(node, "dilation \(dilation) of a \(w.dims[2])x\(w.dims[3]) kernel spans over 255 pixels")
+            }
             weight = dilate(weight, dilation)
             note("dilated convolutions run as dense kernels with zeros between the taps")
         }
@@ -289,6 +292,7 @@ extension ONNXGraphImporter {
         else { throw error(node, "Conv over a channel sequence other than one filter, stride 1 (ECA)") }
         let k = w.dims[2]
         let pads = node.ints("pads") ?? [0, 0]
+        guard pads.allSatisfy({ $0 >= 0 && $0 <= 4096 }), k <= 4096 else { throw error(node, "pads \(pads)") }
         let autoPad = node.string("auto_pad") ?? "NOTSET"
         var left = pads.count == 2 ? Int(pads[0]) : 0, right = pads.count == 2 ? Int(pads[1]) : 0
         if autoPad.hasPrefix("SAME") { (left, right) = ((k - 1) / 2 + (autoPad == "SAME_LOWER" ? (k - 1) % 2 : 0), 0) }

@@ -28,7 +28,7 @@ extension ONNXGraphImporter {
             let part = (c + n - 1) / n
             sizes = (0..<n).map { min(part, max(c - $0 * part, 0)) }
         }
-        guard sizes.count == node.outputs.count, sizes.allSatisfy({ $0 >= 1 }), sizes.reduce(0, +) == c else {
+        guard sizes.count == node.outputs.count, sizes.allSatisfy({ $0 >= 1 && $0 <= c }), sizes.reduce(0, +) == c else {
             throw error(node, "Split of \(c) channels into \(sizes)")
         }
         var offset = 0
