@@ -36,8 +36,9 @@ enum FuzzTargets {
             }
         case "onnx":
             // The protobuf reader and graph import; a graph that imports is written out, read back and run.
-            guard let imported = try? ONNXImporter.parse(
-                Array(bytes), directory: "/nonexistent", options: BuildOptions(), maxTensorBytes: 64 << 20)
+            guard
+                let imported = try? ONNXImporter.parse(
+                    Array(bytes), directory: "/nonexistent", options: BuildOptions(), maxTensorBytes: 64 << 20)
             else { return }
             let net = imported.network
             guard let file = try? ModelWriter.serialize(net, labels: (0..<net.numClasses).map { "c\($0)" }),

@@ -122,7 +122,8 @@ struct Quantize: ParsableCommand {
         for (name, value) in [("--mean", mean), ("--std", std)] {
             guard let value else { continue }
             guard let v = Self.triple(value), name == "--mean" || v.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("\(name) takes three numbers R,G,B\(name == "--std" ? " above 0" : ""), e.g. 0.5,0.5,0.5")
+                throw ValidationError(
+                    "\(name) takes three numbers R,G,B\(name == "--std" ? " above 0" : ""), e.g. 0.5,0.5,0.5")
             }
         }
         if let c = crop {
@@ -213,7 +214,8 @@ struct Quantize: ParsableCommand {
             q.autoFallback = false
             print(
                 "QDQ model: using its \(net.importedActivations.count) activation scales and the weight scales of "
-                    + "\(net.importedWeightScales.count) convolutions; calibration only covers values it does not quantize")
+                    + "\(net.importedWeightScales.count) convolutions; calibration only covers values it does not quantize"
+            )
         }
         return try Quantizer.quantize(net, labels: labels, images: set.inputs, options: q) { bar.show($0, $1, $2) }
     }

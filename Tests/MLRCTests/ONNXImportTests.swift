@@ -24,13 +24,17 @@ private enum PB {
         let shape = dims.flatMap { bytes(1, int(1, $0)) }
         return string(1, name) + bytes(2, bytes(1, int(1, 1) + bytes(2, shape)))
     }
-    static func node(_ op: String, _ inputs: [String], _ outputs: [String], attributes: [[UInt8]] = [],
-                     domain: String = "") -> [UInt8] {
+    static func node(
+        _ op: String, _ inputs: [String], _ outputs: [String], attributes: [[UInt8]] = [],
+        domain: String = ""
+    ) -> [UInt8] {
         inputs.flatMap { string(1, $0) } + outputs.flatMap { string(2, $0) } + string(3, "n_\(op)") + string(4, op)
             + attributes.flatMap { bytes(5, $0) } + (domain.isEmpty ? [] : string(7, domain))
     }
     /// TensorProto of float data (raw, or external with the given keys).
-    static func tensor(_ name: String, _ dims: [Int64], raw: [Float]? = nil, external: [(String, String)] = [])
+    static func tensor(
+        _ name: String, _ dims: [Int64], raw: [Float]? = nil, external: [(String, String)] = []
+    )
         -> [UInt8]
     {
         var t = dims.flatMap { int(1, $0) } + int(2, 1) + string(8, name)
@@ -39,9 +43,12 @@ private enum PB {
         if !external.isEmpty { t += int(14, 1) }
         return t
     }
-    static func model(nodes: [[UInt8]], initializers: [[UInt8]] = [], input: [Int64] = [1, 3, 8, 8],
-                      output: String = "y", opset: Int64 = 13) -> [UInt8] {
-        let graph = nodes.flatMap { bytes(1, $0) } + string(2, "g") + initializers.flatMap { bytes(5, $0) }
+    static func model(
+        nodes: [[UInt8]], initializers: [[UInt8]] = [], input: [Int64] = [1, 3, 8, 8],
+        output: String = "y", opset: Int64 = 13
+    ) -> [UInt8] {
+        let graph =
+            nodes.flatMap { bytes(1, $0) } + string(2, "g") + initializers.flatMap { bytes(5, $0) }
             + bytes(11, valueInfo("x", input)) + bytes(12, valueInfo(output, []))
         return int(1, 8) + bytes(8, int(2, opset)) + bytes(7, graph)
     }
@@ -94,8 +101,10 @@ final class ONNXImportTests: XCTestCase {
     func testUnsupportedOpsAreNamedWithTheSupportedList() throws {
         let cases: [([UInt8], String)] = [
             (tinyClassifier(extra: [PB.node("Einsum", ["p"], ["e"])], last: "e"), "op 'Einsum' is not supported"),
-            (tinyClassifier(extra: [PB.node("QLinearConv", ["p"], ["e"], domain: "com.microsoft")], last: "e"),
-             "domain 'com.microsoft'"),
+            (
+                tinyClassifier(extra: [PB.node("QLinearConv", ["p"], ["e"], domain: "com.microsoft")], last: "e"),
+                "domain 'com.microsoft'"
+            ),
             (tinyClassifier(extra: [PB.node("Resize", ["p"], ["e"])], last: "e"), "op 'Resize'"),
         ]
         for (bytes, expected) in cases {
@@ -115,15 +124,19 @@ final class ONNXImportTests: XCTestCase {
             PB.int(1, 8) + [0x0b],  // a group (wire type 3)
             Array(repeating: 0xff, count: 20),  // a varint over 10 bytes
             // a tensor claiming 2^33 floats
-            PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"])], initializers: [PB.tensor("w", [1 << 17, 1 << 16, 1, 1])]),
+            PB.model(
+                nodes: [PB.node("Conv", ["x", "w"], ["y"])], initializers: [PB.tensor("w", [1 << 17, 1 << 16, 1, 1])]),
             // negative dimension, data that does not fit the shape
             PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"])], initializers: [PB.tensor("w", [-4, 3, 1, 1])]),
-            PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"])], initializers: [PB.tensor("w", [4, 3, 1, 1], raw: [1, 2])]),
+            PB.model(
+                nodes: [PB.node("Conv", ["x", "w"], ["y"])], initializers: [PB.tensor("w", [4, 3, 1, 1], raw: [1, 2])]),
             // external data outside the model's folder, and past the end of its file
-            PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"])],
-                     initializers: [PB.tensor("w", [4, 3, 1, 1], external: [("location", "../../etc/passwd")])]),
-            PB.model(nodes: [PB.node("Conv", ["x", "w"], ["y"])],
-                     initializers: [PB.tensor("w", [4, 3, 1, 1], external: [("location", "/etc/passwd")])]),
+            PB.model(
+                nodes: [PB.node("Conv", ["x", "w"], ["y"])],
+                initializers: [PB.tensor("w", [4, 3, 1, 1], external: [("location", "../../etc/passwd")])]),
+            PB.model(
+                nodes: [PB.node("Conv", ["x", "w"], ["y"])],
+                initializers: [PB.tensor("w", [4, 3, 1, 1], external: [("location", "/etc/passwd")])]),
             // a node reading a value nothing produced, a graph whose output is a feature map, two inputs
             PB.model(nodes: [PB.node("Relu", ["nothing"], ["y"])]),
             PB.model(nodes: [PB.node("Relu", ["x"], ["y"])]),
@@ -162,12 +175,21 @@ final class ONNXImportTests: XCTestCase {
         let scalar = { (name: String, v: Float) in PB.tensor(name, [], raw: [v]) }
         let spellings: [([[UInt8]], [[UInt8]], Activation)] = [
             ([PB.node("Sigmoid", ["c"], ["s"]), PB.node("Mul", ["c", "s"], ["a"])], [], .silu),
-            ([PB.node("Div", ["c", "sqrt2"], ["d"]), PB.node("Erf", ["d"], ["e"]), PB.node("Add", ["e", "one"], ["f"]),
-              PB.node("Mul", ["c", "f"], ["m"]), PB.node("Mul", ["m", "half"], ["a"])],
-             [scalar("sqrt2", 1.4142135), scalar("one", 1), scalar("half", 0.5)], .gelu),
-            ([PB.node("Add", ["c", "three"], ["t"]), PB.node("Clip", ["t", "zero", "six"], ["k"]),
-              PB.node("Mul", ["c", "k"], ["m"]), PB.node("Div", ["m", "six"], ["a"])],
-             [scalar("three", 3), scalar("zero", 0), scalar("six", 6)], .hardswish),
+            (
+                [
+                    PB.node("Div", ["c", "sqrt2"], ["d"]), PB.node("Erf", ["d"], ["e"]),
+                    PB.node("Add", ["e", "one"], ["f"]),
+                    PB.node("Mul", ["c", "f"], ["m"]), PB.node("Mul", ["m", "half"], ["a"]),
+                ],
+                [scalar("sqrt2", 1.4142135), scalar("one", 1), scalar("half", 0.5)], .gelu
+            ),
+            (
+                [
+                    PB.node("Add", ["c", "three"], ["t"]), PB.node("Clip", ["t", "zero", "six"], ["k"]),
+                    PB.node("Mul", ["c", "k"], ["m"]), PB.node("Div", ["m", "six"], ["a"]),
+                ],
+                [scalar("three", 3), scalar("zero", 0), scalar("six", 6)], .hardswish
+            ),
         ]
         let w: [Float] = (0..<12).map { (i: Int) -> Float in Float(i) * 0.05 - 0.2 }
         for (act, constants, expected) in spellings {
@@ -186,7 +208,8 @@ final class ONNXImportTests: XCTestCase {
     /// ONNX Runtime's own int8 execution of the file.
     func testQDQModelKeepsItsScalesAndAgreesWithONNXRuntime() throws {
         let dir = Fixtures.root + "/onnx"
-        let r = try ONNXImporter.load(path: dir + "/qdq_resnet_uint8.onnx", options: BuildOptions(), maxTensorBytes: 1 << 28)
+        let r = try ONNXImporter.load(
+            path: dir + "/qdq_resnet_uint8.onnx", options: BuildOptions(), maxTensorBytes: 1 << 28)
         let net = r.network
         XCTAssertEqual(net.importedWeightScales.count, net.convolutionNodes.count)
         XCTAssertGreaterThanOrEqual(net.importedActivations.count, net.convolutionNodes.count)

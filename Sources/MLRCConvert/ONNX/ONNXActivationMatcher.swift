@@ -80,7 +80,8 @@ struct ONNXActivationMatcher {
             }
             let order = sub.sorted()
             // a coarse grid rules most candidates out before the fine one
-            guard let coarse = evaluate(order, x: x, on: Self.coarseGrid), Self.classify(coarse, on: Self.coarseGrid) != nil,
+            guard let coarse = evaluate(order, x: x, on: Self.coarseGrid),
+                Self.classify(coarse, on: Self.coarseGrid) != nil,
                 let f = evaluate(order, x: x, on: Self.grid)
             else { continue }
             if let (act, err) = Self.classify(f, on: Self.grid),
@@ -144,7 +145,10 @@ struct ONNXActivationMatcher {
             let node = nodes[n]
             switch node.opType {
             case "Clip":
-                return (node.float("min").map(Double.init) ?? -.infinity, node.float("max").map(Double.init) ?? .infinity, false)
+                return (
+                    node.float("min").map(Double.init) ?? -.infinity, node.float("max").map(Double.init) ?? .infinity,
+                    false
+                )
             case "HardSigmoid": return (Double(node.float("alpha") ?? 0.2), Double(node.float("beta") ?? 0.5), false)
             case "Gelu": return (0, 0, node.string("approximate") == "tanh")
             default: return (0, 0, false)

@@ -157,7 +157,8 @@ struct ONNXTensorDecoder {
         MLRCError.format("\(what) holds \(have) values for a shape of \(want)")
     }
 
-    private static func load(_ p: UnsafeRawBufferPointer, _ i: Int, _ type: ONNXDataType) -> (float: Float, int: Int64) {
+    private static func load(_ p: UnsafeRawBufferPointer, _ i: Int, _ type: ONNXDataType) -> (float: Float, int: Int64)
+    {
         let o = i * type.byteSize
         switch type {
         case .float: return (Float(bitPattern: p.loadUnaligned(fromByteOffset: o, as: UInt32.self)), 0)

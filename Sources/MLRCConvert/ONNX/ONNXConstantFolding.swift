@@ -10,7 +10,8 @@ import MLRCRuntime
 /// small apart from weights, and every result is bounded by the elements its inputs hold.
 enum ONNXConstantFolding {
     static let foldable: Set<String> = [
-        "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater", "Where", "Sqrt", "Neg", "Reciprocal",
+        "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater", "Where", "Sqrt", "Neg",
+        "Reciprocal",
         "Floor", "Ceil", "Abs", "Cast", "Identity", "Gather", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten",
         "Slice", "Transpose", "ConstantOfShape", "Range", "Expand", "DequantizeLinear", "QuantizeLinear", "Shape",
         "Size", "ReduceProd", "Clip",
@@ -101,7 +102,9 @@ enum ONNXConstantFolding {
     }
 
     /// The node's value; `inputs` are its constant inputs (nil where the input is absent).
-    static func fold(_ node: ONNXNode, _ inputs: [ONNXConstant?], opset: Int64, model: ONNXModel) throws
+    static func fold(
+        _ node: ONNXNode, _ inputs: [ONNXConstant?], opset: Int64, model: ONNXModel
+    ) throws
         -> [ONNXConstant]
     {
         func input(_ i: Int) throws -> ONNXConstant {
@@ -191,8 +194,11 @@ enum ONNXConstantFolding {
         case "Unsqueeze", "Squeeze":
             let x = try input(0)
             let axes = try (opset >= 13 ? (inputs.count > 1 ? inputs[1]?.integers : nil) : node.ints("axes"))
-            return [ONNXConstant(dims: try squeezeDims(x.dims, axes: axes, unsqueeze: node.opType == "Unsqueeze"),
-                                 floats: x.floats, ints: x.ints)]
+            return [
+                ONNXConstant(
+                    dims: try squeezeDims(x.dims, axes: axes, unsqueeze: node.opType == "Unsqueeze"),
+                    floats: x.floats, ints: x.ints)
+            ]
         case "Reshape":
             let x = try input(0)
             let dims = try reshape(x.dims, to: try input(1).integers, allowZero: (node.int("allowzero") ?? 0) != 0)
@@ -223,8 +229,11 @@ enum ONNXConstantFolding {
                 fillInt = c.ints?.first ?? (fill.isFinite ? Int64(exactly: fill.rounded(.towardZero)) ?? 0 : 0)
                 integer = c.ints != nil
             }
-            return [ONNXConstant(dims: dims, floats: [Float](repeating: fill, count: n),
-                                 ints: integer && n <= ONNXConstant.exactLimit ? [Int64](repeating: fillInt, count: n) : nil)]
+            return [
+                ONNXConstant(
+                    dims: dims, floats: [Float](repeating: fill, count: n),
+                    ints: integer && n <= ONNXConstant.exactLimit ? [Int64](repeating: fillInt, count: n) : nil)
+            ]
         case "Range":
             let (s, l, d) = (try input(0), try input(1), try input(2))
             guard let start = s.floats.first, let limit = l.floats.first, let delta = d.floats.first, delta != 0 else {
@@ -242,7 +251,9 @@ enum ONNXConstantFolding {
             let out = try broadcast(x.dims, try input(1).integers.map { Int($0) })
             guard try count(out) <= 1 << 24 else { throw MLRCError.format("Expand to \(out)") }
             let idx = try broadcastIndices(x.dims, to: out)
-            return [ONNXConstant(dims: out, floats: idx.map { x.floats[$0] }, ints: x.ints.map { v in idx.map { v[$0] } })]
+            return [
+                ONNXConstant(dims: out, floats: idx.map { x.floats[$0] }, ints: x.ints.map { v in idx.map { v[$0] } })
+            ]
         case "DequantizeLinear", "QuantizeLinear":
             return [try linearQuantization(node, try input(0), try input(1), inputs.count > 2 ? inputs[2] : nil)]
         default:
@@ -300,7 +311,8 @@ enum ONNXConstantFolding {
             }
         }
         let boolean = op == "Equal" || op == "Less" || op == "Greater"
-        return ONNXConstant(dims: out, floats: f, ints: boolean && n <= ONNXConstant.exactLimit ? f.map { Int64($0) } : nil)
+        return ONNXConstant(
+            dims: out, floats: f, ints: boolean && n <= ONNXConstant.exactLimit ? f.map { Int64($0) } : nil)
     }
 
     static func gather(_ x: ONNXConstant, _ indices: ONNXConstant, axis a: Int64) throws -> ONNXConstant {
@@ -315,7 +327,9 @@ enum ONNXConstantFolding {
         let outer = try count(Array(x.dims[..<ax])), inner = try count(Array(x.dims[(ax + 1)...]))
         let (total, o1) = outer.multipliedReportingOverflow(by: idx.count)
         let (total2, o2) = total.multipliedReportingOverflow(by: inner)
-        guard !o1, !o2, total2 <= max(x.count, 1 << 20) else { throw MLRCError.format("Gather grows to \(total2) values") }
+        guard !o1, !o2, total2 <= max(x.count, 1 << 20) else {
+            throw MLRCError.format("Gather grows to \(total2) values")
+        }
         var f: [Float] = [], v: [Int64] = []
         for o in 0..<outer {
             for i in idx {
@@ -394,7 +408,9 @@ enum ONNXConstantFolding {
     }
 
     /// Normalised Slice bounds along each axis of `dims`: (start, end, step) with step != 0.
-    static func sliceBounds(_ node: ONNXNode, _ inputs: [ONNXConstant?], dims: [Int], opset: Int64) throws
+    static func sliceBounds(
+        _ node: ONNXNode, _ inputs: [ONNXConstant?], dims: [Int], opset: Int64
+    ) throws
         -> [(start: Int, end: Int, step: Int)]
     {
         let starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?
@@ -435,7 +451,9 @@ enum ONNXConstantFolding {
         guard let x = inputs.first ?? nil else { throw MLRCError.format("Slice without data") }
         let b = try sliceBounds(node, inputs, dims: x.dims, opset: opset)
         let ranges = b.map { r -> [Int] in
-            r.step > 0 ? Array(stride(from: r.start, to: r.end, by: r.step)) : Array(stride(from: r.start, to: r.end, by: r.step))
+            r.step > 0
+                ? Array(stride(from: r.start, to: r.end, by: r.step))
+                : Array(stride(from: r.start, to: r.end, by: r.step))
         }
         let out = ranges.map(\.count)
         let n = try count(out)
@@ -460,7 +478,9 @@ enum ONNXConstantFolding {
     }
 
     /// (De)QuantizeLinear of a constant: per tensor, or per slice of `axis` (per output channel for weights).
-    static func linearQuantization(_ node: ONNXNode, _ x: ONNXConstant, _ scale: ONNXConstant, _ zero: ONNXConstant?)
+    static func linearQuantization(
+        _ node: ONNXNode, _ x: ONNXConstant, _ scale: ONNXConstant, _ zero: ONNXConstant?
+    )
         throws -> ONNXConstant
     {
         let zeros = zero?.floats ?? [Float](repeating: 0, count: scale.count)
@@ -471,7 +491,8 @@ enum ONNXConstantFolding {
         if scale.count > 1 {
             let ax = try axis(node.int("axis") ?? 1, rank: x.dims.count)
             guard x.dims[ax] == scale.count else {
-                throw MLRCError.format("ONNX node '\(node.label)': \(scale.count) scales along an axis of \(x.dims[ax])")
+                throw MLRCError.format(
+                    "ONNX node '\(node.label)': \(scale.count) scales along an axis of \(x.dims[ax])")
             }
             let inner = try count(Array(x.dims[(ax + 1)...]))
             guard inner > 0 else { return ONNXConstant(dims: x.dims, floats: []) }
@@ -492,4 +513,3 @@ enum ONNXConstantFolding {
         return ONNXConstant(dims: x.dims, floats: f)
     }
 }
-

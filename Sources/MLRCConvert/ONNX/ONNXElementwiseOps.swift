@@ -18,8 +18,10 @@ extension ONNXGraphImporter {
             }
             let c = builder.shape(x).channels
             guard let vec = channelVector(k, layout: lx, channels: c) else {
-                throw error(node, "\(node.opType) by a constant of shape \(k.dims) on a \(lx) map of \(builder.shape(x)) "
-                    + "(mlrc applies constants per channel)")
+                throw error(
+                    node,
+                    "\(node.opType) by a constant of shape \(k.dims) on a \(lx) map of \(builder.shape(x)) "
+                        + "(mlrc applies constants per channel)")
             }
             var scale = [Float](repeating: 1, count: c), shift = [Float](repeating: 0, count: c)
             switch node.opType {
@@ -43,7 +45,9 @@ extension ONNXGraphImporter {
                 }
                 var act = Activation.none
                 var exit = node.outputs[0]
-                if let m = activation(from: exit, exclusive: true, first: i + 1), m.activation == .relu || m.activation == .relu6 || m.activation == .none {
+                if let m = activation(from: exit, exclusive: true, first: i + 1),
+                    m.activation == .relu || m.activation == .relu6 || m.activation == .none
+                {
                     act = m.activation
                     exit = m.exit
                     done.formUnion(m.nodes)
@@ -74,8 +78,10 @@ extension ONNXGraphImporter {
                     return
                 }
             }
-            throw error(node, "\(node.opType) of feature maps \(sx) and \(sy) (mlrc adds maps of one shape and "
-                + "multiplies a map by a per-channel gate)")
+            throw error(
+                node,
+                "\(node.opType) of feature maps \(sx) and \(sy) (mlrc adds maps of one shape and "
+                    + "multiplies a map by a per-channel gate)")
         default:
             throw error(node, "\(node.opType) of these inputs (a flattened or padded view)")
         }
@@ -126,8 +132,10 @@ extension ONNXGraphImporter {
             let r = try affine(builder.activation(x, .relu), 1 - alpha, 0)
             out = try builder.add(try affine(x, alpha, 0), r)
         default:
-            throw error(node, "\(node.opType) on its own (mlrc runs it only as part of an activation it knows: "
-                + "ReLU, ReLU6, sigmoid, swish, hardswish, hardsigmoid, GELU)")
+            throw error(
+                node,
+                "\(node.opType) on its own (mlrc runs it only as part of an activation it knows: "
+                    + "ReLU, ReLU6, sigmoid, swish, hardswish, hardsigmoid, GELU)")
         }
         values[node.outputs[0]] = .feature(out, layout)
     }
@@ -145,8 +153,10 @@ extension ONNXGraphImporter {
             return
         }
         if axes == [layout.channelAxis] && keep, try decomposedLayerNorm(i, x: x, layout: layout) { return }
-        throw error(node, "ReduceMean over axes \(rawAxes.sorted()) of a \(layout) map (mlrc averages over H and W, "
-            + "or normalises over channels as LayerNorm)")
+        throw error(
+            node,
+            "ReduceMean over axes \(rawAxes.sorted()) of a \(layout) map (mlrc averages over H and W, "
+                + "or normalises over channels as LayerNorm)")
     }
 
     /// mean -> x - mean -> (.)^2 -> mean -> + eps -> sqrt -> (x - mean) / sqrt: a LayerNorm over channels, as exporters
@@ -161,9 +171,13 @@ extension ONNXGraphImporter {
         guard let sub = only(u, "Sub"), nodes[sub].inputs == [xName, u] else { return false }
         let d = nodes[sub].outputs[0]
         guard let dc = consumers[d], dc.count == 2, !graphOutputs.contains(d) else { return false }
-        let squareNode = dc.first { nodes[$0].opType == "Pow" || (nodes[$0].opType == "Mul" && nodes[$0].inputs == [d, d]) }
+        let squareNode = dc.first {
+            nodes[$0].opType == "Pow" || (nodes[$0].opType == "Mul" && nodes[$0].inputs == [d, d])
+        }
         guard let sq = squareNode, nodes[sq].opType == "Mul" || nodes[sq].input(1).flatMap(scalar) == 2,
-            let divNode = dc.first(where: { $0 != sq && nodes[$0].opType == "Div" && nodes[$0].inputs.count == 2 && nodes[$0].inputs[0] == d }),
+            let divNode = dc.first(where: {
+                $0 != sq && nodes[$0].opType == "Div" && nodes[$0].inputs.count == 2 && nodes[$0].inputs[0] == d
+            }),
             let mean2 = only(nodes[sq].outputs[0], "ReduceMean"),
             let addEps = only(nodes[mean2].outputs[0], "Add"),
             let eps = nodes[addEps].inputs.compactMap({ scalar($0) }).first,
@@ -172,14 +186,16 @@ extension ONNXGraphImporter {
         else { return false }
         let parts = [i, sub, sq, mean2, addEps, sqrtNode, divNode]
         done.formUnion(parts)
-        try emitLayerNorm(after: nodes[divNode].outputs[0], x: x, layout: layout, eps: Float(eps), gamma: nil, beta: nil,
-                          first: i)
+        try emitLayerNorm(
+            after: nodes[divNode].outputs[0], x: x, layout: layout, eps: Float(eps), gamma: nil, beta: nil,
+            first: i)
         return true
     }
 
-    private func emitLayerNorm(after name: String, x: Int, layout: ONNXLayout, eps: Float, gamma: [Float]?,
-                               beta: [Float]?, first: Int) throws
-    {
+    private func emitLayerNorm(
+        after name: String, x: Int, layout: ONNXLayout, eps: Float, gamma: [Float]?,
+        beta: [Float]?, first: Int
+    ) throws {
         let c = builder.shape(x).channels
         let e = try epilogue(after: name, channels: c, layout: layout, first: first)
         let g = gamma ?? [Float](repeating: 1, count: c), b = beta ?? [Float](repeating: 0, count: c)
@@ -202,8 +218,9 @@ extension ONNXGraphImporter {
         guard gamma?.count ?? s.channels == s.channels, beta?.count ?? s.channels == s.channels else {
             throw error(node, "LayerNormalization scale and bias must be constants of \(s.channels) values")
         }
-        try emitLayerNorm(after: node.outputs[0], x: x, layout: layout, eps: node.float("epsilon") ?? 1e-5,
-                          gamma: gamma?.floats, beta: beta?.floats, first: i + 1)
+        try emitLayerNorm(
+            after: node.outputs[0], x: x, layout: layout, eps: node.float("epsilon") ?? 1e-5,
+            gamma: gamma?.floats, beta: beta?.floats, first: i + 1)
     }
 
     func pool(_ i: Int) throws {
@@ -249,7 +266,9 @@ extension ONNXGraphImporter {
         let fill = opset >= 11 ? (try constant(node.input(2)))?.floats.first ?? 0 : node.float("value") ?? 0
         guard let p = pads, p.count == 8, p[0] == 0, p[1] == 0, p[4] == 0, p[5] == 0, fill == 0,
             p.allSatisfy({ $0 >= 0 && $0 <= 1024 })
-        else { throw error(node, "Pad \(pads ?? []) with value \(fill) (mlrc folds zero padding of H and W into a Conv)") }
+        else {
+            throw error(node, "Pad \(pads ?? []) with value \(fill) (mlrc folds zero padding of H and W into a Conv)")
+        }
         guard let consumer = soleConsumer(node.outputs[0]), nodes[consumer].opType == "Conv" else {
             throw error(node, "Pad that no Conv reads (mlrc folds zero padding into the Conv after it)")
         }
@@ -260,7 +279,8 @@ extension ONNXGraphImporter {
     /// its scale and zero point are kept for int8 conversion.
     func fakeQuantization(_ i: Int) throws {
         let node = nodes[i]
-        if case .feature = try value(node.inputs[0], node) {} else {
+        if case .feature = try value(node.inputs[0], node) {
+        } else {
             // a view (a channel shuffle's 5-D reshape): quantization there does not change what mlrc computes
             values[node.outputs[0]] = try value(node.inputs[0], node)
             return

@@ -34,7 +34,9 @@ public enum ONNXImporter {
         return try parse(bytes, directory: directory, options: options, maxTensorBytes: maxTensorBytes)
     }
 
-    public static func parse(_ bytes: [UInt8], directory: String, options: BuildOptions, maxTensorBytes: Int)
+    public static func parse(
+        _ bytes: [UInt8], directory: String, options: BuildOptions, maxTensorBytes: Int
+    )
         throws -> ONNXImport
     {
         let model = try ONNXModel(bytes: bytes)
@@ -109,7 +111,8 @@ final class ONNXGraphImporter {
 
     func value(_ name: String, _ node: ONNXNode) throws -> ONNXValue {
         guard let v = try lookup(name) else {
-            throw error(node, "reads '\(name)', which no earlier node produces (the graph must be topologically sorted)")
+            throw error(
+                node, "reads '\(name)', which no earlier node produces (the graph must be topologically sorted)")
         }
         return v
     }
@@ -219,7 +222,8 @@ final class ONNXGraphImporter {
         }
         guard let dims = input.dims, dims.count == 4 else {
             throw MLRCError.format(
-                "ONNX input '\(input.name)' has shape \(input.dims.map { "\($0)" } ?? "unknown"); mlrc needs [N, 3, H, W]")
+                "ONNX input '\(input.name)' has shape \(input.dims.map { "\($0)" } ?? "unknown"); mlrc needs [N, 3, H, W]"
+            )
         }
         func size(_ d: ONNXDimension) -> Int? {
             if case .value(let v) = d, v > 0, v <= 4096 { return Int(v) }
@@ -229,7 +233,8 @@ final class ONNXGraphImporter {
         let channelsLast = size(dims[1]) != 3 && size(dims[3]) == 3
         let c = size(channelsLast ? dims[3] : dims[1])
         guard c == 3 else {
-            throw MLRCError.format("ONNX input '\(input.name)' has \(c.map(String.init) ?? "unknown") channels; mlrc reads RGB images (3)")
+            throw MLRCError.format(
+                "ONNX input '\(input.name)' has \(c.map(String.init) ?? "unknown") channels; mlrc reads RGB images (3)")
         }
         let hw = channelsLast ? (dims[1], dims[2]) : (dims[2], dims[3])
         var h = size(hw.0), w = size(hw.1)
@@ -299,8 +304,11 @@ final class ONNXGraphImporter {
                 var afterColon = false
                 for ch in t {
                     if let q = inQuote {
-                        if ch == q { inQuote = nil; if afterColon { names.append(current) }; current = "" }
-                        else { current.append(ch) }
+                        if ch == q {
+                            inQuote = nil; if afterColon { names.append(current) }; current = ""
+                        } else {
+                            current.append(ch)
+                        }
                     } else if ch == "'" || ch == "\"" {
                         inQuote = ch
                     } else if ch == ":" {

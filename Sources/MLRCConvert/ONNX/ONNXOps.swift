@@ -16,8 +16,10 @@ extension ONNXGraphImporter {
     func emit(_ i: Int) throws {
         let node = nodes[i]
         guard node.domain.isEmpty else {
-            throw error(node, "op '\(node.opType)' of domain '\(node.domain)' is not supported; mlrc imports the "
-                + "default ONNX domain's ops: \(ONNXImporter.supportedOps.joined(separator: ", "))")
+            throw error(
+                node,
+                "op '\(node.opType)' of domain '\(node.domain)' is not supported; mlrc imports the "
+                    + "default ONNX domain's ops: \(ONNXImporter.supportedOps.joined(separator: ", "))")
         }
         let inputs = try node.inputs.map { $0.isEmpty ? nil : try value($0, node) }
         // Constant subexpressions are evaluated here, whatever they compute.
@@ -61,16 +63,20 @@ extension ONNXGraphImporter {
             let out =
                 node.opType == "GlobalAveragePool"
                 ? builder.globalAvgPool(x)
-                : try builder.pool(x, max: true, window: Window(
-                    kernelH: Int32(s.height), kernelW: Int32(s.width), strideH: 1, strideW: 1, padTop: 0, padLeft: 0,
-                    padBottom: 0, padRight: 0), countIncludePad: false)
+                : try builder.pool(
+                    x, max: true,
+                    window: Window(
+                        kernelH: Int32(s.height), kernelW: Int32(s.width), strideH: 1, strideW: 1, padTop: 0,
+                        padLeft: 0,
+                        padBottom: 0, padRight: 0), countIncludePad: false)
             values[node.outputs[0]] = .feature(out, .nchw)
         case "ReduceMean": try reduceMean(i)
         case "MaxPool", "AveragePool": try pool(i)
         case "LayerNormalization": try layerNormalization(i)
         case "Softmax", "LogSoftmax":
             guard graphOutputs.contains(node.outputs[0]) else {
-                throw error(node, "\(node.opType) inside the network (mlrc drops it only at the output, returning logits)")
+                throw error(
+                    node, "\(node.opType) inside the network (mlrc drops it only at the output, returning logits)")
             }
             values[node.outputs[0]] = try value(node.inputs[0], node)
             note("\(node.opType) at the output dropped: the model returns logits (same top-5 order)")
@@ -96,8 +102,10 @@ extension ONNXGraphImporter {
         case "Gather": try gatherChannels(i)
         case "QuantizeLinear", "DequantizeLinear": try fakeQuantization(i)
         default:
-            throw error(node, "op '\(node.opType)' is not supported. mlrc imports: "
-                + ONNXImporter.supportedOps.joined(separator: ", "))
+            throw error(
+                node,
+                "op '\(node.opType)' is not supported. mlrc imports: "
+                    + ONNXImporter.supportedOps.joined(separator: ", "))
         }
     }
 
@@ -122,7 +130,8 @@ extension ONNXGraphImporter {
             let other = n.inputs.first { $0 != e.exit && !$0.isEmpty }
             switch n.opType {
             case "BatchNormalization":
-                guard n.inputs.count >= 5, n.inputs[0] == e.exit, n.outputs.count == 1 || n.outputs[1...].allSatisfy({ consumers[$0] == nil }),
+                guard n.inputs.count >= 5, n.inputs[0] == e.exit,
+                    n.outputs.count == 1 || n.outputs[1...].allSatisfy({ consumers[$0] == nil }),
                     let g = try constant(n.inputs[1]), let b = try constant(n.inputs[2]),
                     let m = try constant(n.inputs[3]), let v = try constant(n.inputs[4]),
                     [g, b, m, v].allSatisfy({ $0.count == channels }), e.layout == .nchw || e.layout == .vector
@@ -181,9 +190,10 @@ extension ONNXGraphImporter {
         return e
     }
 
-    func paddingAttributes(_ node: ONNXNode, input s: Shape, kernel: (Int, Int), stride: (Int, Int),
-                           dilation: (Int, Int) = (1, 1)) throws -> (Int, Int, Int, Int)
-    {
+    func paddingAttributes(
+        _ node: ONNXNode, input s: Shape, kernel: (Int, Int), stride: (Int, Int),
+        dilation: (Int, Int) = (1, 1)
+    ) throws -> (Int, Int, Int, Int) {
         let autoPad = node.string("auto_pad") ?? "NOTSET"
         switch autoPad {
         case "NOTSET", "":
@@ -374,8 +384,10 @@ extension ONNXGraphImporter {
         case .nhwc where node.opType == "MatMul": break
         default:
             guard s.pixels == 1 else {
-                throw error(node, "\(node.opType) over a \(layout == .nchw ? "NCHW" : "NHWC") map of \(s); mlrc reads "
-                    + "fully connected layers on vectors and channels-last maps")
+                throw error(
+                    node,
+                    "\(node.opType) over a \(layout == .nchw ? "NCHW" : "NHWC") map of \(s); mlrc reads "
+                        + "fully connected layers on vectors and channels-last maps")
             }
         }
         guard s.channels == inFeatures else {

@@ -28,7 +28,8 @@ extension ONNXGraphImporter {
             let part = (c + n - 1) / n
             sizes = (0..<n).map { min(part, max(c - $0 * part, 0)) }
         }
-        guard sizes.count == node.outputs.count, sizes.allSatisfy({ $0 >= 1 && $0 <= c }), sizes.reduce(0, +) == c else {
+        guard sizes.count == node.outputs.count, sizes.allSatisfy({ $0 >= 1 && $0 <= c }), sizes.reduce(0, +) == c
+        else {
             throw error(node, "Split of \(c) channels into \(sizes)")
         }
         var offset = 0
@@ -94,11 +95,14 @@ extension ONNXGraphImporter {
         switch node.opType {
         case "Reshape":
             guard let target = try constant(node.input(1)) else {
-                throw error(node, "Reshape to a shape that is not constant (mlrc evaluates shape subgraphs; this one "
-                    + "depends on something else)")
+                throw error(
+                    node,
+                    "Reshape to a shape that is not constant (mlrc evaluates shape subgraphs; this one "
+                        + "depends on something else)")
             }
-            outDims = try ONNXConstantFolding.reshape(inDims, to: target.integers,
-                                                       allowZero: (node.int("allowzero") ?? 0) != 0)
+            outDims = try ONNXConstantFolding.reshape(
+                inDims, to: target.integers,
+                allowZero: (node.int("allowzero") ?? 0) != 0)
         case "Flatten":
             let a = try ONNXConstantFolding.axis(node.int("axis") ?? 1, rank: inDims.count + 1)
             let outer = inDims[..<a].reduce(1, *)
@@ -134,7 +138,9 @@ extension ONNXGraphImporter {
             }
             values[out] = .feature(try builder.channelShuffle(x, groups: g), .nchw)
         case .grouped, .flattened:
-            guard outDims == inDims else { throw error(node, "\(node.opType) of a 5-D or flattened view to \(outDims)") }
+            guard outDims == inDims else {
+                throw error(node, "\(node.opType) of a 5-D or flattened view to \(outDims)")
+            }
             values[out] = v
         default:
             throw error(node, "\(node.opType) of this value")

@@ -44,7 +44,8 @@ struct ProtobufReader {
         let key = try varint()
         let number = key >> 3
         guard number >= 1, let type = WireType(rawValue: UInt8(key & 7)) else {
-            throw MLRCError.format("ONNX file corrupt: field key \(key) at byte \(position) (groups are not used by ONNX)")
+            throw MLRCError.format(
+                "ONNX file corrupt: field key \(key) at byte \(position) (groups are not used by ONNX)")
         }
         return (number, type)
     }
@@ -102,7 +103,9 @@ struct ProtobufReader {
             out.append(try int64())
             return
         }
-        guard type == .lengthDelimited else { throw MLRCError.format("ONNX file corrupt: integer list of wire type \(type)") }
+        guard type == .lengthDelimited else {
+            throw MLRCError.format("ONNX file corrupt: integer list of wire type \(type)")
+        }
         var packed = ProtobufReader(bytes, range: try lengthDelimited())
         while !packed.atEnd {
             guard out.count < limit else { throw MLRCError.format("ONNX file: more than \(limit) integers in a field") }
@@ -117,7 +120,9 @@ struct ProtobufReader {
             out.append(try float())
             return
         }
-        guard type == .lengthDelimited else { throw MLRCError.format("ONNX file corrupt: float list of wire type \(type)") }
+        guard type == .lengthDelimited else {
+            throw MLRCError.format("ONNX file corrupt: float list of wire type \(type)")
+        }
         let r = try lengthDelimited()
         guard r.count % 4 == 0 else { throw MLRCError.format("ONNX file corrupt: packed floats of \(r.count) bytes") }
         guard out.count + r.count / 4 <= limit else {
@@ -135,7 +140,9 @@ struct ProtobufReader {
             out.append(Double(bitPattern: try fixed64()))
             return
         }
-        guard type == .lengthDelimited else { throw MLRCError.format("ONNX file corrupt: double list of wire type \(type)") }
+        guard type == .lengthDelimited else {
+            throw MLRCError.format("ONNX file corrupt: double list of wire type \(type)")
+        }
         let r = try lengthDelimited()
         guard r.count % 8 == 0, out.count + r.count / 8 <= limit else {
             throw MLRCError.format("ONNX file corrupt: packed doubles of \(r.count) bytes")
