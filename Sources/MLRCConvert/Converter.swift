@@ -32,14 +32,21 @@ public struct Converter {
     /// Reads the checkpoint or ONNX model and builds the fp32 network.
     public func network(path: String) throws -> (BuiltNetwork, origin: String, tensors: Int, onnx: ONNXImport?) {
         let head = try FileBytes.readPrefix(path, count: 4)
-        if ONNXImporter.looksLikeONNX(path: path, bytes: head) {
+        func onnx() throws -> (BuiltNetwork, origin: String, tensors: Int, onnx: ONNXImport?) {
             let imported = try ONNXImporter.load(path: path, options: options, maxTensorBytes: maxTensorBytes)
             var net = imported.network
             net.preprocessing = options.apply(to: net.preprocessing)
             let origin = "ONNX" + (imported.producer.isEmpty ? "" : " (\(imported.producer), opset \(imported.opset))")
             return (net, origin, net.builder.tensors.count, imported)
         }
-        let sd = try StateDict.load(path: path, maxTensorBytes: maxTensorBytes)
+        if path.lowercased().hasSuffix(".onnx") { return try onnx() }
+        let sd: StateDict
+        do {
+            sd = try StateDict.load(path: path, maxTensorBytes: maxTensorBytes)
+        } catch let e as MLRCError where e.kind == .format && ONNXImporter.looksLikeONNX(path: path, bytes: head) {
+            // not a checkpoint, but it starts like a ModelProto: an ONNX file under another name
+            do { return try onnx() } catch { throw e }
+        }
         var net = try ArchitectureRecognizer.build(sd, options: options)
         net.preprocessing = options.apply(to: net.preprocessing)
         return (net, sd.origin, sd.tensors.count, nil)

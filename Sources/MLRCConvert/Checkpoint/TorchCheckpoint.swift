@@ -10,7 +10,8 @@ public enum TorchCheckpoint {
     public static func load(_ bytes: [UInt8]) throws -> Checkpoint {
         if ZipArchive.isZip(bytes) { return try loadZip(bytes) }
         if bytes.first == 0x80 { return try loadLegacy(bytes) }
-        throw MLRCError.format("not a PyTorch checkpoint (neither a zip archive nor a pickle)")
+        throw MLRCError.format(
+            "not a PyTorch checkpoint (neither a zip archive nor a pickle), a safetensors file or an ONNX model")
     }
 
     /// ('storage', StorageType, key, location, numel[, view]) -> StorageRef.

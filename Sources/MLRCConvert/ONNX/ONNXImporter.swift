@@ -20,7 +20,8 @@ public struct ONNXImport {
 /// transposes, flattens, squeezes) become views of one value, and shape subgraphs are evaluated. An op mlrc
 /// cannot run is refused by name; nothing is skipped silently.
 public enum ONNXImporter {
-    /// Whether a file should be read as ONNX: its name, or its first bytes (a ModelProto starts with ir_version).
+    /// Whether a file may be ONNX: its name, or its first bytes (a ModelProto starts with ir_version). quantize
+    /// tries the bytes only after the checkpoint readers refused the file.
     public static func looksLikeONNX(path: String, bytes: [UInt8]) -> Bool {
         if path.lowercased().hasSuffix(".onnx") { return true }
         // zip and pickle checkpoints start with 'PK' or 0x80; a ModelProto with field 1 (varint) starts with 0x08
