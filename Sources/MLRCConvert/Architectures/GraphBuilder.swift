@@ -272,7 +272,6 @@ public final class GraphBuilder {
     /// The activation fused into the op that produced value v (none for the input and ops without one).
     func activation(of v: Int) -> Activation {
         guard v >= 1, let p = try? nodes[v - 1].params() else { return .none }
-        if nodes[v - 1].op == .activation { return Activation(rawValue: p.activation) ?? .none }
         return Activation(rawValue: p.activation) ?? .none
     }
 
