@@ -69,16 +69,18 @@ def make(name, pretrained=False, classes=1000):
     return getattr(tvm, name)(weights="DEFAULT" if pretrained else None, num_classes=classes)
 
 
-def photo_input(path, size):
-    """Resize the shorter side to size / 0.875 (bilinear), centre-crop size, ImageNet normalisation: as mlrc."""
+def photo_input(path, size, width=None):
+    """Resize the shorter side to max(size, width) / 0.875 (bilinear), centre-crop size x width (width defaults to
+    size), ImageNet normalisation: as mlrc."""
     from PIL import Image
+    width = width or size
     img = Image.open(path).convert("RGB")
     w, h = img.size
-    r = int(round(size / 0.875))
+    r = int(round(max(size, width) / 0.875))
     nw, nh = (r, int(r * h / w)) if w <= h else (int(r * w / h), r)
     img = img.resize((nw, nh), Image.BILINEAR)
-    left, top = int(round((nw - size) / 2.0)), int(round((nh - size) / 2.0))
-    x = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.float32) / 255.0
+    left, top = int(round((nw - width) / 2.0)), int(round((nh - size) / 2.0))
+    x = np.asarray(img.crop((left, top, left + width, top + size)), dtype=np.float32) / 255.0
     x = (x - np.array([0.485, 0.456, 0.406], dtype=np.float32)) / np.array([0.229, 0.224, 0.225], dtype=np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 

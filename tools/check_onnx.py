@@ -95,20 +95,8 @@ def build(name):
 
 
 def crop(photo, hw):
-    """photo_input for a rectangular input: resize the shorter side to max(hw) / 0.875, centre-crop hw."""
-    h, w = hw
-    if h == w:
-        return photo_input(photo, h)
-    from PIL import Image
-    img = Image.open(photo).convert("RGB")
-    iw, ih = img.size
-    r = int(round(max(h, w) / 0.875))
-    nw, nh = (r, int(r * ih / iw)) if iw <= ih else (int(r * iw / ih), r)
-    img = img.resize((nw, nh), Image.BILINEAR)
-    left, top = int(round((nw - w) / 2.0)), int(round((nh - h) / 2.0))
-    x = np.asarray(img.crop((left, top, left + w, top + h)), dtype=np.float32) / 255.0
-    x = (x - np.array([0.485, 0.456, 0.406], dtype=np.float32)) / np.array([0.229, 0.224, 0.225], dtype=np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
+    """photo_input for an H x W input: resize the shorter side to max(hw) / 0.875, centre-crop hw."""
+    return photo_input(photo, hw[0], hw[1])
 
 
 def export(model, hw, path, opset, exporter):

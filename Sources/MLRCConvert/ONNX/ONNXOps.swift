@@ -81,19 +81,7 @@ extension ONNXGraphImporter {
             values[node.outputs[0]] = try value(node.inputs[0], node)
             note("\(node.opType) at the output dropped: the model returns logits (same top-5 order)")
         case "Shape", "Size":
-            let v = try value(node.inputs[0], node)
-            let dims: [Int]
-            switch v {
-            case .feature(let x, let l): dims = l.dims(builder.shape(x))
-            case .flattened(let x): dims = [1, builder.shape(x).count]
-            case .grouped(let x, let g, let t):
-                let s = builder.shape(x)
-                dims = [1, t ? s.channels / g : g, t ? g : s.channels / g, s.height, s.width]
-            case .padded(let x, let t, let l, let b, let r):
-                let s = builder.shape(x)
-                dims = [1, s.channels, s.height + t + b, s.width + l + r]
-            case .constant(let c): dims = c.dims
-            }
+            let dims = onnxDims(try value(node.inputs[0], node))
             values[node.outputs[0]] = .constant(
                 node.opType == "Size"
                     ? ONNXConstant(ints: [Int64(dims.reduce(1, *))], dims: [])
@@ -106,6 +94,21 @@ extension ONNXGraphImporter {
                 node,
                 "op '\(node.opType)' is not supported. mlrc imports: "
                     + ONNXImporter.supportedOps.joined(separator: ", "))
+        }
+    }
+
+    /// The dims ONNX sees for a value.
+    func onnxDims(_ v: ONNXValue) -> [Int] {
+        switch v {
+        case .feature(let x, let l): return l.dims(builder.shape(x))
+        case .flattened(let x): return [1, builder.shape(x).count]
+        case .grouped(let x, let g, let t):
+            let s = builder.shape(x)
+            return [1, t ? s.channels / g : g, t ? g : s.channels / g, s.height, s.width]
+        case .padded(let x, let t, let l, let b, let r):
+            let s = builder.shape(x)
+            return [1, s.channels, s.height + t + b, s.width + l + r]
+        case .constant(let c): return c.dims
         }
     }
 

@@ -82,15 +82,11 @@ extension ONNXGraphImporter {
     func reshape(_ i: Int) throws {
         let node = nodes[i]
         let v = try value(node.inputs[0], node)
-        let inDims: [Int]
         switch v {
-        case .feature(let x, let l): inDims = l.dims(builder.shape(x))
-        case .flattened(let x): inDims = [1, builder.shape(x).count]
-        case .grouped(let x, let g, let t):
-            let s = builder.shape(x)
-            inDims = [1, t ? s.channels / g : g, t ? g : s.channels / g, s.height, s.width]
+        case .feature, .flattened, .grouped: break
         default: throw error(node, "\(node.opType) of this value")
         }
+        let inDims = onnxDims(v)
         let outDims: [Int]
         switch node.opType {
         case "Reshape":
