@@ -12,7 +12,9 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 PYTHON ?= python3
 CC_TEST ?= gcc
-VERSION = 0.1.0
+# The one version number, from include/mlrc.h (MLRC_VERSION): library, SONAME, tools, CMake, pkg-config, packages.
+VERSION := $(shell sed -n 's/^\#define MLRC_VERSION "\(.*\)"/\1/p' include/mlrc.h)
+MAJOR := $(firstword $(subst ., ,$(VERSION)))
 # -static-stdlib: libmlrc.so carries the Swift runtime, so a board needs no Swift toolchain to run it.
 SWIFT_FLAGS = -c release -Xswiftc -static-stdlib
 BIN = .build/release
@@ -41,7 +43,7 @@ DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a+dotprod)
 CLANG ?= clang
 
-.PHONY: all build model install check test test-swift test-c test-cli fixture-models bench clean fuzz fuzz-build \
+.PHONY: all build model install check test test-swift test-c test-cli test-examples fixture-models bench clean fuzz fuzz-build \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -67,19 +69,24 @@ $(DEFAULT_MODEL): $(LITE0_PTH) $(BIN)/quantize | build
 $(BIN)/quantize: | build
 
 install: build model
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mlrc
-	install -m 755 $(BIN)/libmlrc.so $(DESTDIR)$(PREFIX)/lib/libmlrc.so
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/mlrc $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mlrc/calibration
+	install -m 755 $(BIN)/libmlrc.so $(DESTDIR)$(PREFIX)/lib/libmlrc.so.$(VERSION)
+	ln -sf libmlrc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmlrc.so.$(MAJOR)
+	ln -sf libmlrc.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libmlrc.so
 	install -m 644 include/mlrc.h $(DESTDIR)$(PREFIX)/include/mlrc.h
 	install -m 755 $(BIN)/mlrc-infer $(BIN)/quantize $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(PREFIX)/share/mlrc/default.mlrc
-	install -d $(DESTDIR)$(PREFIX)/share/mlrc/calibration
 	install -m 644 tools/calibration-photos/*.jpg tools/calibration-photos/LICENSE $(DESTDIR)$(PREFIX)/share/mlrc/calibration/
 	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' tools/mlrc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mlrc.pc
+	for f in mlrcConfig mlrcConfigVersion; do \
+	  sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' tools/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/mlrc/$$f.cmake; \
+	done
 
 check: build test-kernels kernel-layers test-swift
 
 test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
-      test-valgrind test-c
+      test-valgrind test-c test-examples
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -111,6 +118,23 @@ test-c: fixture-models test-cli
 	  $$(PKG_CONFIG_PATH=$(TEST_DIR)/prefix/lib/pkgconfig pkg-config --cflags --libs mlrc) -lm -lpthread
 	ldd $(TEST_DIR)/prefix/lib/libmlrc.so | grep -q libswift && { echo "FAIL: libmlrc.so depends on libswift*"; exit 1; } || true
 	$(TEST_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(DEFAULT_MODEL)
+
+# The installed ABI (SONAME, exports), then examples/ built against the installed prefix as users build them: the C
+# example through pkg-config and through CMake's find_package(mlrc), each run on the cat photo and on a missing file.
+test-examples: test-cli
+	tools/check_abi.sh $(TEST_DIR)/prefix
+	$(CC_TEST) -std=c11 -Wall -Wextra -Werror -O2 examples/classify.c -o $(TEST_DIR)/classify \
+	  $$(PKG_CONFIG_PATH=$(TEST_DIR)/prefix/lib/pkgconfig pkg-config --cflags --libs mlrc)
+	rm -rf $(TEST_DIR)/cmake-example
+	cmake -S examples/cmake -B $(TEST_DIR)/cmake-example -DCMAKE_PREFIX_PATH=$(abspath $(TEST_DIR)/prefix) > /dev/null
+	cmake --build $(TEST_DIR)/cmake-example > /dev/null
+	set -e; for exe in $(TEST_DIR)/classify $(TEST_DIR)/cmake-example/classify; do \
+	  $$exe $(TEST_DIR)/prefix/share/mlrc/default.mlrc $(FIXTURES)/images/chelsea.jpg | tee $(TEST_DIR)/example.txt; \
+	  sed -n 2p $(TEST_DIR)/example.txt | grep -Eq ' (28[1-5]) ' || { echo "FAIL: $$exe: chelsea.jpg is not a cat"; exit 1; }; \
+	  status=0; $$exe $(TEST_DIR)/prefix/share/mlrc/default.mlrc $(TEST_DIR)/missing.jpg 2> $(TEST_DIR)/example.err || status=$$?; \
+	  [ $$status -eq 1 ] && grep -q "missing.jpg" $(TEST_DIR)/example.err || { echo "FAIL: $$exe on a missing file: $$status"; exit 1; }; \
+	done
+	@echo "examples: pkg-config and CMake builds classify the photo and report the missing file"
 
 # Fuzzing (libFuzzer + AddressSanitizer, the Swift readers instrumented): each target for FUZZ_SECONDS.
 fuzz-build:

@@ -9,10 +9,46 @@ let kernelFlags =
     ((try? String(contentsOfFile: Context.packageDirectory + "/tools/kernel-flags", encoding: .utf8)) ?? "-O3")
     .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
 
-// OpenMP comes from Debian's libomp-dev (LLVM 14's runtime). Kernels use static schedules only,
-// because clang 21 emits __kmpc_dispatch_deinit for dynamic ones, which libomp 14 lacks.
-let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
-let ompLib = "/usr/lib/llvm-14/lib"
+// OpenMP: the headers and runtime of whatever LLVM the distribution's libomp-dev installed (LLVM 14 on Debian 12,
+// 19 on Debian 13, 18 on Ubuntu 24.04), the newest when there are several; MLRC_OMP_INCLUDE and MLRC_OMP_LIB
+// override. Kernels use static schedules only, because clang 21 emits __kmpc_dispatch_deinit for dynamic ones,
+// which libomp before 19 lacks.
+func openMP() -> (include: String, lib: String) {
+    let env = ProcessInfo.processInfo.environment
+    if let include = env["MLRC_OMP_INCLUDE"], let lib = env["MLRC_OMP_LIB"] { return (include, lib) }
+    let files = FileManager.default
+    let llvms = ((try? files.contentsOfDirectory(atPath: "/usr/lib")) ?? [])
+        .filter { $0.hasPrefix("llvm-") }
+        .compactMap { name -> (Int, String)? in Int(name.dropFirst(5)).map { ($0, "/usr/lib/" + name) } }
+        .sorted { $0.0 > $1.0 }
+    for (_, root) in llvms where files.fileExists(atPath: root + "/lib/libomp.so") {
+        let clang = root + "/lib/clang"
+        for version in (try? files.contentsOfDirectory(atPath: clang)) ?? []
+        where files.fileExists(atPath: "\(clang)/\(version)/include/omp.h") {
+            return ("\(clang)/\(version)/include", root + "/lib")
+        }
+    }
+    for multiarch in ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+    where files.fileExists(atPath: "/usr/include/omp.h") && files.fileExists(atPath: "/usr/lib/\(multiarch)/libomp.so") {
+        return ("/usr/include", "/usr/lib/" + multiarch)
+    }
+    // Not found: the build then fails on omp.h, and `make setup` installs libomp-dev.
+    return ("/usr/include", "/usr/lib")
+}
+let (ompInclude, ompLib) = openMP()
+
+// libmlrc.so's ABI: SONAME libmlrc.so.MAJOR (the major of MLRC_VERSION in include/mlrc.h) and only the header's
+// functions exported (Sources/MLRCCAPI/exports.map).
+let abiMajor: String = {
+    let header = (try? String(contentsOfFile: Context.packageDirectory + "/include/mlrc.h", encoding: .utf8)) ?? ""
+    let line = header.split(separator: "\n").first { $0.hasPrefix("#define MLRC_VERSION_MAJOR ") }
+    return line.map { String($0.split(separator: " ").last!) } ?? "0"
+}()
+let abiFlags = [
+    "-use-ld=lld",
+    "-Xlinker", "-soname=libmlrc.so.\(abiMajor)",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MLRCCAPI/exports.map",
+]
 
 let package = Package(
     name: "mlrc",
@@ -52,7 +88,9 @@ let package = Package(
         // Checkpoint readers, architecture recognition, graph building, the .mlrc writer (used by quantize).
         .target(name: "MLRCConvert", dependencies: ["MLRCRuntime", "CMLRCKernels"]),
         // The C ABI (include/mlrc.h), exported with @_cdecl.
-        .target(name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI", "CMLRCKernels"]),
+        .target(
+            name: "MLRCCAPI", dependencies: ["MLRCRuntime", "CMLRCABI", "CMLRCKernels"],
+            exclude: ["exports.map"], linkerSettings: [.unsafeFlags(abiFlags)]),
         .executableTarget(
             name: "mlrc-infer",
             dependencies: [

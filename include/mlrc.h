@@ -22,6 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The one version number of the library, the tools, the file's ABI (SONAME libmlrc.so.MAJOR) and the packages.
+ * mlrc_version() returns MLRC_VERSION of the library actually loaded. */
+#define MLRC_VERSION_MAJOR 0
+#define MLRC_VERSION_MINOR 1
+#define MLRC_VERSION_PATCH 0
+#define MLRC_VERSION "0.1.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -101,7 +101,8 @@ enum CStrings {
     }
 }
 
-public let mlrcVersion = "0.1.0"
+/// From include/mlrc.h, the one place the version is written.
+public let mlrcVersion = MLRC_VERSION
 
 /// The calling thread's last error message, for mlrc_last_error.
 enum ThreadError {
