@@ -80,6 +80,11 @@ mlrc_status mlrc_classify_jpeg(mlrc_session *session, const void *jpeg, size_t s
 const char *mlrc_last_error(void);
 /* The model's architecture name as quantize recognised it (e.g. "mlrc_convnext_atto"); "" for NULL. */
 const char *mlrc_model_architecture(const mlrc_model *model);
+/* What mlrc_classify_* do to a photo before the network, as one JSON object, e.g. {"resize": 256, "crop": true,
+ * "height": 224, "width": 224, "interpolation": "bilinear", "mean": [0.485, 0.456, 0.406], "std": [...]}: the
+ * shorter side resized to "resize" then the centre height x width crop ("crop": false, "resize": null: the whole
+ * photo resized to height x width), RGB scaled to [0, 1], then (v - mean) / std. "" for NULL. Owned by the model. */
+const char *mlrc_model_preprocessing(const mlrc_model *model);
 /* Images with more pixels than this are refused before decoding allocates (default 64 Mi pixels). Process-wide. */
 void mlrc_set_max_image_pixels(uint64_t max_pixels);
 /* The kernels' ISA level for sessions created after the call (a session keeps the kernels it chose): "auto" (the

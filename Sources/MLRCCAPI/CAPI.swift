@@ -99,6 +99,12 @@ public func mlrc_model_architecture(_ model: OpaquePointer?) -> UnsafePointer<CC
     return UnsafePointer(h.architecture)
 }
 
+@_cdecl("mlrc_model_preprocessing")
+public func mlrc_model_preprocessing(_ model: OpaquePointer?) -> UnsafePointer<CChar> {
+    guard let h = ModelHandle.from(model) else { return UnsafePointer(CStrings.empty) }
+    return UnsafePointer(h.preprocessing)
+}
+
 @_cdecl("mlrc_model_input_shape")
 public func mlrc_model_input_shape(
     _ model: OpaquePointer?, _ channels: UnsafeMutablePointer<Int32>?,

@@ -13,6 +13,7 @@ final class ModelHandle {
     let model: Model
     let labels: [UnsafeMutablePointer<CChar>]
     let architecture: UnsafeMutablePointer<CChar>
+    let preprocessing: UnsafeMutablePointer<CChar>
 
     init(_ model: Model) throws {
         self.model = model
@@ -29,13 +30,20 @@ final class ModelHandle {
             copies.forEach { free($0) }
             throw MLRCError(.memory, "cannot allocate labels")
         }
+        guard let pre = strdup(model.description.preprocessing.json) else {
+            copies.forEach { free($0) }
+            free(arch)
+            throw MLRCError(.memory, "cannot allocate labels")
+        }
         labels = copies
         architecture = arch
+        preprocessing = pre
     }
 
     deinit {
         labels.forEach { free($0) }
         free(architecture)
+        free(preprocessing)
     }
 
     static func from(_ p: OpaquePointer?) -> ModelHandle? {

@@ -96,6 +96,14 @@ struct Quantize: ParsableCommand {
     @Option(help: "Centre-crop size: the network's input (the same as --input-size).")
     var crop: Int?
 
+    @Option(help: "Resize filter: bilinear (the default, torchvision's) or bicubic (timm's usual).")
+    var interpolation: String?
+
+    @Flag(
+        name: .customLong("no-crop"),
+        help: "Resize the whole photo to the input size (aspect ratio not kept) instead of resize + centre crop.")
+    var noCrop = false
+
     @Option(
         name: .customLong("max-tensor-memory"),
         help: "GiB the checkpoint's tensors may take as fp32 (default 1; never more than four times the file).")
@@ -130,6 +138,10 @@ struct Quantize: ParsableCommand {
             guard c >= 32 && c <= 2048 else { throw ValidationError("--crop must be in 32...2048") }
             if let n = inputSize, n != c { throw ValidationError("--crop \(c) and --input-size \(n) differ") }
         }
+        if let i = interpolation, Preprocessing.Interpolation.allCases.allSatisfy({ $0.name != i }) {
+            throw ValidationError("--interpolation must be bilinear or bicubic")
+        }
+        if noCrop && resize != nil { throw ValidationError("--resize has no effect with --no-crop: give one of them") }
         if let r = resize, r < 32 || r > 8192 || r < (crop ?? inputSize ?? 32) {
             throw ValidationError("--resize must be in 32...8192 and at least the crop size")
         }
@@ -153,6 +165,10 @@ struct Quantize: ParsableCommand {
         options.mean = mean.flatMap(Self.triple)
         options.std = std.flatMap(Self.triple)
         options.resizeShorterSide = resize
+        options.interpolation = interpolation.flatMap { i in Preprocessing.Interpolation.allCases.first { $0.name == i } }
+        options.centerCrop = noCrop ? false : nil
+        let out = output ?? Self.defaultOutput(for: checkpoint)
+        do { try FileBytes.checkWritable(out) } catch let e as MLRCError { throw ValidationErrorish(message: e.message) }
         let int8 = precision == "int8"
         var converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
         converter.maxTensorBytes = Int(maxTensorMemory * Double(1 << 30))
@@ -165,7 +181,6 @@ struct Quantize: ParsableCommand {
                 outcome = o
                 return o.bytes
             }
-            let out = output ?? Self.defaultOutput(for: checkpoint)
             try FileBytes.write(out, result.bytes)
             print("read \(result.checkpointTensors) tensors from \(result.origin) of \(checkpoint)")
             print("recognised \(result.network.summary)")
@@ -186,6 +201,12 @@ struct Quantize: ParsableCommand {
         } else if let bundled = BundledPhotos.directory() {
             dir = bundled
             print("calibration: no --calib given, using the real photos bundled with mlrc in \(bundled)")
+            if net.numClasses != 1000 {
+                print(
+                    "warning: this model has \(net.numClasses) classes, not ImageNet's 1000, but is calibrated on "
+                        + "generic photos; int8 ranges fit the images a model sees best: pass --calib DIR with a few "
+                        + "hundred of your own training or validation images (every class, as the camera takes them)")
+            }
         } else {
             throw MLRCError.argument("no --calib DIR given and the bundled calibration photos were not found")
         }

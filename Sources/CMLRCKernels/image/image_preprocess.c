@@ -1,5 +1,5 @@
-/* Image preprocessing: antialiased bilinear resize (a triangle filter widened by the scale factor when
- * shrinking, as PIL's BILINEAR resize that torchvision's Resize uses), center crop, normalisation.
+/* Image preprocessing: antialiased resize (the filter widened by the scale factor when shrinking, as PIL's
+ * BILINEAR and BICUBIC resizes that torchvision's Resize uses), center crop, normalisation.
  * Only the columns and rows inside the crop window are computed. */
 #include <math.h>
 #include <stdlib.h>
@@ -18,11 +18,28 @@ static void taps_free(filter_taps *t) {
     free(t->weights);
 }
 
+static double triangle(double x) {
+    x = fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/* Keys' cubic convolution with a = -0.5, PIL's BICUBIC. */
+static double cubic(double x) {
+    const double a = -0.5;
+    x = fabs(x);
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+
 /* Taps for output indices [out_begin, out_begin + out_n) of an in_size -> out_size resize. */
-static int taps_build(filter_taps *t, int32_t in_size, int32_t out_size, int32_t out_begin, int32_t out_n) {
+static int taps_build(filter_taps *t, int32_t in_size, int32_t out_size, int32_t out_begin, int32_t out_n,
+                      int32_t filter) {
+    double (*kernel)(double) = filter == MLRC_RESIZE_BICUBIC ? cubic : triangle;
+    const double radius = filter == MLRC_RESIZE_BICUBIC ? 2.0 : 1.0;
     const double scale = (double)in_size / (double)out_size;
     const double filterscale = scale > 1.0 ? scale : 1.0;
-    const double support = 1.0 * filterscale; /* the triangle filter's support is 1 */
+    const double support = radius * filterscale;
     t->max_taps = (int32_t)ceil(support) * 2 + 1;
     t->first = malloc(sizeof(int32_t) * (size_t)out_n);
     t->count = malloc(sizeof(int32_t) * (size_t)out_n);
@@ -46,9 +63,7 @@ static int taps_build(filter_taps *t, int32_t in_size, int32_t out_size, int32_t
         double total = 0.0;
         float *w = t->weights + (size_t)i * t->max_taps;
         for (int32_t k = 0; k < n; k++) {
-            double x = ((double)(lo + k) - center + 0.5) / filterscale;
-            double v = 1.0 - fabs(x);
-            if (v < 0.0) v = 0.0;
+            const double v = kernel(((double)(lo + k) - center + 0.5) / filterscale);
             w[k] = (float)v;
             total += v;
         }
@@ -61,12 +76,12 @@ static int taps_build(filter_taps *t, int32_t in_size, int32_t out_size, int32_t
 
 int mlrc_preprocess_rgb(const uint8_t *rgb, int32_t width, int32_t height, int32_t row_stride, int32_t resize_w,
                         int32_t resize_h, int32_t crop_w, int32_t crop_h, const float mean[3], const float std[3],
-                        float *output_nhwc) {
+                        int32_t filter, float *output_nhwc) {
     const int32_t left = (int32_t)lround((resize_w - crop_w) / 2.0);
     const int32_t top = (int32_t)lround((resize_h - crop_h) / 2.0);
     filter_taps tx = {0}, ty = {0};
-    if (taps_build(&tx, width, resize_w, left, crop_w) != 0) return -1;
-    if (taps_build(&ty, height, resize_h, top, crop_h) != 0) {
+    if (taps_build(&tx, width, resize_w, left, crop_w, filter) != 0) return -1;
+    if (taps_build(&ty, height, resize_h, top, crop_h, filter) != 0) {
         taps_free(&tx);
         return -1;
     }
@@ -93,6 +108,12 @@ int mlrc_preprocess_rgb(const uint8_t *rgb, int32_t width, int32_t height, int32
                 r += w[k] * px[0];
                 g += w[k] * px[1];
                 b += w[k] * px[2];
+            }
+            if (filter == MLRC_RESIZE_BICUBIC) {
+                /* PIL stores the horizontal pass as 8 bits, which clips the cubic's overshoot at edges. */
+                r = floorf(fminf(fmaxf(r, 0.0f), 255.0f) + 0.5f);
+                g = floorf(fminf(fmaxf(g, 0.0f), 255.0f) + 0.5f);
+                b = floorf(fminf(fmaxf(b, 0.0f), 255.0f) + 0.5f);
             }
             dst[x * 3 + 0] = r;
             dst[x * 3 + 1] = g;

@@ -11,6 +11,9 @@ public struct BuildOptions {
     public var mean: [Float]?
     public var std: [Float]?
     public var resizeShorterSide: Int?
+    /// --interpolation, --no-crop.
+    public var interpolation: Preprocessing.Interpolation?
+    public var centerCrop: Bool?
 
     public init(arch: String? = nil, inputSize: Int? = nil, stageShortcut: Bool? = nil) {
         self.arch = arch
@@ -24,6 +27,12 @@ public struct BuildOptions {
         if let mean { p.mean = mean }
         if let std { p.std = std }
         if let resizeShorterSide { p.resizeShorterSide = resizeShorterSide }
+        if let interpolation { p.interpolation = interpolation }
+        if let centerCrop, !centerCrop {
+            // Whole photo to the input size; a 1.2 reader, which ignores PREP, still finds a valid resize here.
+            p.centerCrop = false
+            p.resizeShorterSide = max(p.cropHeight, p.cropWidth)
+        }
         return p
     }
 }

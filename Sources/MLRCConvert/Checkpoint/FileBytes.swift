@@ -24,6 +24,21 @@ public enum FileBytes {
 
     /// Writes through a temporary file in the same folder, then renames it over `path`: a reader never sees a
     /// half-written file, and an input named like the output is read whole before it is replaced.
+    /// Fails now, before minutes of calibration, when `write(path, ...)` could not succeed: the folder is missing or
+    /// not writable, or the path is a folder. Creates and removes the same temporary file `write` would.
+    public static func checkWritable(_ path: String) throws {
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw MLRCError(.io, "cannot write \(path): it is a directory")
+        }
+        let temporary = "\(path).tmp-\(getpid())"
+        guard let f = fopen(temporary, "wb") else {
+            throw MLRCError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        fclose(f)
+        unlink(temporary)
+    }
+
     public static func write(_ path: String, _ bytes: [UInt8]) throws {
         let temporary = "\(path).tmp-\(getpid())"
         guard let f = fopen(temporary, "wb") else {

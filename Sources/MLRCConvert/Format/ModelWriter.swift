@@ -41,10 +41,19 @@ public enum ModelWriter {
             graph.u32(UInt32(n.floats.count)); n.floats.forEach { graph.f32($0) }
         }
 
-        // Lay out: header, section table (5 entries), the small sections, then DATA.
-        let sectionCount = 5
-        var offset = ModelFormat.headerSize + sectionCount * ModelFormat.sectionEntrySize
         var small: [(ModelFormat.Tag, [UInt8])] = [(.info, info.bytes), (.labels, lab.bytes), (.graph, graph.bytes)]
+        // PREP only when it says something: a file with the defaults stays readable by 1.2 readers unchanged.
+        let pre = net.preprocessing
+        if pre.interpolation != .bilinear || !pre.centerCrop {
+            var prep = ByteWriter()
+            prep.u32(pre.interpolation.rawValue)
+            prep.u32(pre.centerCrop ? 1 : 0)
+            small.append((.preprocessing, prep.bytes))
+        }
+
+        // Lay out: header, section table (the small sections, TENS and DATA), the small sections, then DATA.
+        let sectionCount = small.count + 2
+        var offset = ModelFormat.headerSize + sectionCount * ModelFormat.sectionEntrySize
         // The tensor table needs data offsets, which need the table's size: its size does not depend on them.
         let tensorTableSize = 4 + m.tensors.reduce(0) { $0 + 4 + 4 + 4 * $1.dims.count + 16 }
         var placed: [(ModelFormat.Tag, Int, Int)] = []

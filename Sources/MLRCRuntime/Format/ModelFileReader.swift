@@ -65,8 +65,18 @@ public enum ModelFileReader {
             mean.allSatisfy({ $0.isFinite })
         else { throw MLRCError.format("INFO section: preprocessing fields inconsistent") }
         let inputShape = Shape(height: h, width: w, channels: c)
-        let preprocessing = Preprocessing(
+        var preprocessing = Preprocessing(
             resizeShorterSide: resize, cropHeight: cropH, cropWidth: cropW, mean: mean, std: std)
+        if sections[ModelFormat.Tag.preprocessing.rawValue] != nil {
+            var prep = try section(.preprocessing)
+            guard let interpolation = Preprocessing.Interpolation(rawValue: try prep.u32()) else {
+                throw MLRCError.format("PREP section: unknown interpolation")
+            }
+            let crop = try prep.u32()
+            guard crop <= 1 else { throw MLRCError.format("PREP section: unknown resize mode \(crop)") }
+            preprocessing.interpolation = interpolation
+            preprocessing.centerCrop = crop == 1
+        }
 
         var lab = try section(.labels)
         let labelCount = try lab.count(max: ModelFormat.maxLabels, "label count")

@@ -7,7 +7,7 @@ public enum ModelFormat {
     public static let magic: [UInt8] = [0x4D, 0x4C, 0x52, 0x43, 0x00, 0x0D, 0x0A, 0x1A]
     /// A reader refuses a major version it does not know; minor versions only add sections it may ignore.
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 2
+    public static let minorVersion: UInt16 = 3
     public static let headerSize = 64
     public static let sectionEntrySize = 24
     public static let crcOffset = 24
@@ -26,6 +26,8 @@ public enum ModelFormat {
         case tensors = 0x534E_4554  // "TENS"
         case graph = 0x4850_5247  // "GRPH"
         case data = 0x4154_4144  // "DATA"
+        /// Since 1.3: the resize filter and whether to crop (absent: bilinear with a centre crop).
+        case preprocessing = 0x5045_5250  // "PREP"
     }
 }
 

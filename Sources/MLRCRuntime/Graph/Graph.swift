@@ -91,20 +91,44 @@ public struct TensorInfo: Sendable, Equatable {
     public var elementCount: Int { dims.reduce(1, *) }
 }
 
-/// How to turn a photo into the network's input: resize the shorter side, center-crop, normalise.
+/// How to turn a photo into the network's input: resize the shorter side, center-crop, normalise (or, without
+/// the crop, resize the whole photo to the input size).
 public struct Preprocessing: Sendable, Equatable {
+    /// The resize filter, antialiased as PIL's (torchvision's Resize on a PIL image).
+    public enum Interpolation: UInt32, Sendable, CaseIterable {
+        case bilinear = 0
+        case bicubic = 1
+        public var name: String { self == .bilinear ? "bilinear" : "bicubic" }
+    }
+
     public var resizeShorterSide: Int
     public var cropHeight: Int
     public var cropWidth: Int
     public var mean: [Float]
     public var std: [Float]
+    public var interpolation: Interpolation
+    /// false: the whole photo is resized to cropWidth x cropHeight (aspect ratio not kept), no crop.
+    public var centerCrop: Bool
 
-    public init(resizeShorterSide: Int, cropHeight: Int, cropWidth: Int, mean: [Float], std: [Float]) {
+    public init(
+        resizeShorterSide: Int, cropHeight: Int, cropWidth: Int, mean: [Float], std: [Float],
+        interpolation: Interpolation = .bilinear, centerCrop: Bool = true
+    ) {
         self.resizeShorterSide = resizeShorterSide
         self.cropHeight = cropHeight
         self.cropWidth = cropWidth
         self.mean = mean
         self.std = std
+        self.interpolation = interpolation
+        self.centerCrop = centerCrop
+    }
+
+    /// The preprocessing as one JSON object (mlrc_model_preprocessing, mlrc-infer --print-preprocessing).
+    public var json: String {
+        func list(_ v: [Float]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        let resize = centerCrop ? "\(resizeShorterSide)" : "null"
+        return "{\"resize\": \(resize), \"crop\": \(centerCrop), \"height\": \(cropHeight), \"width\": \(cropWidth), "
+            + "\"interpolation\": \"\(interpolation.name)\", \"mean\": \(list(mean)), \"std\": \(list(std))}"
     }
 
     public static let imagenet = Preprocessing(

@@ -1,7 +1,8 @@
 import CMLRCKernels
 
-/// Photo -> network input: resize the shorter side (antialiased bilinear, as torchvision's Resize on a
-/// PIL image), center crop, scale to [0, 1], normalise with the model's mean and std. Output is NHWC.
+/// Photo -> network input: resize the shorter side (antialiased bilinear or bicubic, as torchvision's Resize on a
+/// PIL image), center crop (or resize the whole photo to the input size), scale to [0, 1], normalise with the
+/// model's mean and std. Output is NHWC.
 public enum Preprocessor {
     /// Smallest side accepted: anything smaller carries too little to classify.
     public static let minSide = 16
@@ -37,7 +38,10 @@ public enum Preprocessor {
         guard rowStride >= 3 * width, rowStride <= Int(Int32.max) else {
             throw MLRCError.argument("row stride \(rowStride) is less than 3 * width (\(3 * width))")
         }
-        let size = resizedSize(width: width, height: height, shorter: spec.resizeShorterSide)
+        let size =
+            spec.centerCrop
+            ? resizedSize(width: width, height: height, shorter: spec.resizeShorterSide)
+            : (width: spec.cropWidth, height: spec.cropHeight)
         guard size.width >= spec.cropWidth, size.height >= spec.cropHeight else {
             throw MLRCError(.internal, "resize \(size) smaller than the crop")
         }
@@ -46,7 +50,7 @@ public enum Preprocessor {
                 mlrc_preprocess_rgb(
                     rgb, Int32(width), Int32(height), Int32(rowStride), Int32(size.width),
                     Int32(size.height), Int32(spec.cropWidth), Int32(spec.cropHeight),
-                    mean.baseAddress, std.baseAddress, output)
+                    mean.baseAddress, std.baseAddress, Int32(spec.interpolation.rawValue), output)
             }
         }
         if status != 0 { throw MLRCError(.memory, "out of memory while resizing the image") }
