@@ -43,7 +43,7 @@ DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a+dotprod)
 CLANG ?= clang
 
-.PHONY: all build model install check test test-swift test-c test-cli test-examples fixture-models bench clean fuzz fuzz-build \
+.PHONY: all build model install check test test-swift test-c test-cli test-examples test-python fixture-models bench clean fuzz fuzz-build \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -86,7 +86,7 @@ install: build model
 check: build test-kernels kernel-layers test-swift
 
 test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
-      test-valgrind test-c test-examples
+      test-valgrind test-c test-examples test-python
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -135,6 +135,30 @@ test-examples: test-cli
 	  [ $$status -eq 1 ] && grep -q "missing.jpg" $(TEST_DIR)/example.err || { echo "FAIL: $$exe on a missing file: $$status"; exit 1; }; \
 	done
 	@echo "examples: pkg-config and CMake builds classify the photo and report the missing file"
+
+# The Python package (python/), installed with pip into its own virtual environment, and its tests against the
+# installed library: every API, errors, threads, own preprocessing against PyTorch, the batch examples (a thread
+# pool and a Dask local cluster) against mlrc-infer.
+PY_DIR = .build-python
+PY_VENV = $(PY_DIR)/venv/bin/python
+PREPROCESSING_CASES = $(shell $(PYTHON) -c "import json; print(' '.join(json.load(open('$(FIXTURES)/preprocessing.json'))['cases']))")
+
+$(PY_VENV):
+	$(PYTHON) -m venv $(PY_DIR)/venv
+	$(PY_VENV) -m pip install --quiet --disable-pip-version-check numpy pillow pytest "dask[distributed]"
+
+test-python: test-cli fixture-models $(PY_VENV)
+	$(PY_VENV) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
+	mkdir -p $(TEST_DIR)/models/preprocessing
+	set -e; for case in $(PREPROCESSING_CASES); do \
+	  flags=$$($(PYTHON) -c "import json; print(' '.join(json.load(open('$(FIXTURES)/preprocessing.json'))['cases']['$$case']))"); \
+	  $(BIN)/quantize $(FIXTURES)/checkpoints/preprocessing_hsnet.pth --precision fp32 $$flags \
+	    -o $(TEST_DIR)/models/preprocessing/$$case.mlrc > /dev/null; \
+	done
+	cd $(TEST_DIR) && MLRC_LIBRARY=$(abspath $(TEST_DIR)/prefix/lib/libmlrc.so.$(MAJOR)) \
+	  MLRC_TEST_MODEL=$(abspath $(TEST_DIR)/prefix/share/mlrc/default.mlrc) MLRC_TEST_FIXTURES=$(abspath $(FIXTURES)) \
+	  MLRC_TEST_MODELS=$(abspath $(TEST_DIR)/models) MLRC_TEST_INFER=$(abspath $(TEST_DIR)/prefix/bin/mlrc-infer) \
+	  $(abspath $(PY_VENV)) -m pytest -q -p no:cacheprovider $(abspath python/tests)
 
 # Fuzzing (libFuzzer + AddressSanitizer, the Swift readers instrumented): each target for FUZZ_SECONDS.
 fuzz-build:

@@ -94,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "mlrc-infer",
             dependencies: [
-                "MLRCRuntime", "CMLRCKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MLRCRuntime", "CMLRCKernels", "CMLRCABI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

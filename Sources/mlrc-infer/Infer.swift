@@ -4,6 +4,7 @@
     import Musl
 #endif
 import ArgumentParser
+import CMLRCABI
 import CMLRCKernels
 import MLRCRuntime
 
@@ -12,9 +13,12 @@ struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlrc-infer",
         abstract: "Classify JPEG images with an .mlrc model and print the top-K labels.",
-        discussion:
-            "Without --model: $MLRC_MODEL, else the installed share/mlrc/default.mlrc, else the checkout's .build-model/default.mlrc."
-    )
+        discussion: """
+            IMAGE is a JPEG file, a directory (searched recursively for .jpg/.jpeg files, in sorted order) or - for \
+            one JPEG on standard input. Output is in input order whatever --jobs is. Without --model: $MLRC_MODEL, \
+            else the installed share/mlrc/default.mlrc, else the checkout's .build-model/default.mlrc.
+            """,
+        version: MLRC_VERSION)
 
     @Option(help: "The .mlrc model file.")
     var model: String?
@@ -22,22 +26,38 @@ struct Infer: ParsableCommand {
     @Option(help: "How many predictions to print per image.")
     var top: Int = 5
 
-    @Option(help: "Threads (0 = all cores).")
+    @Option(help: "Kernel threads per session (0 = the cores divided among the --jobs sessions).")
     var threads: Int = 0
 
-    @Flag(help: "One JSON object per image and line.")
+    @Option(help: "Images classified at once, each by its own session sharing the one mapped model.")
+    var jobs: Int = 1
+
+    @Flag(help: "One JSON object per image and line; a failed image gets {\"image\": ..., \"error\": ...}.")
     var json = false
+
+    @Flag(help: "Print images/s at the end (on by default when standard error is a terminal).")
+    var throughput = false
+
+    @Flag(
+        name: .customLong("print-preprocessing"),
+        help: "Print what the model file says about its input and preprocessing, as JSON, and exit.")
+    var printPreprocessing = false
 
     @Option(help: "Run the first image N more times and print the time per operation kind.")
     var profile: Int = 0
 
-    @Argument(help: "JPEG files.")
-    var images: [String]
+    @Argument(help: "JPEG files, directories, or - for standard input.")
+    var images: [String] = []
 
     func validate() throws {
-        guard !images.isEmpty else { throw ValidationError("give at least one JPEG file") }
+        guard !images.isEmpty || printPreprocessing else { throw ValidationError("give at least one JPEG file") }
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         guard threads >= 0, threads <= 1024 else { throw ValidationError("--threads must be in 0...1024") }
+        guard jobs >= 1, jobs <= 256 else { throw ValidationError("--jobs must be in 1...256") }
+        guard images.filter({ $0 == ImageList.stdinName }).count <= 1 else {
+            throw ValidationError("standard input (-) can be read once")
+        }
+        guard profile == 0 || jobs == 1 else { throw ValidationError("--profile runs with --jobs 1") }
     }
 
     func run() throws {
@@ -47,44 +67,99 @@ struct Infer: ParsableCommand {
             )
             throw ExitCode(2)
         }
-        let session: Session
+        let shared: Model
         do {
-            session = try Session(model: try Model(path: path), threads: threads)
+            shared = try Model(path: path)
         } catch {
             fail("\(path): \(error)")
             throw ExitCode(2)
         }
-        let labels = session.model.labels
-        var logits = [Float](repeating: 0, count: session.model.numClasses)
+        if printPreprocessing {
+            let d = shared.description
+            let s = d.inputShape
+            print(
+                "{\"model\": \(jsonString(path)), \"architecture\": \(jsonString(d.architecture)), \"classes\": "
+                    + "\(d.labels.count), \"input\": [\(s.channels), \(s.height), \(s.width)], \"preprocessing\": "
+                    + "\(d.preprocessing.json)}")
+            if images.isEmpty { return }
+        }
+        let (list, listErrors) = ImageList.expand(images)
         var failures = 0
-        for image in images {
-            do {
-                let bytes = try readFile(image)
-                let rgb = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
-                try logits.withUnsafeMutableBufferPointer {
-                    try session.run(
-                        rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
-                        logits: $0.baseAddress!)
-                }
-                if profile > 0 { printProfile(session, logits: &logits) }
-                let best = logits.withUnsafeBufferPointer { Classification.top(top, logits: $0) }
+        for (dir, message) in listErrors {
+            failures += 1
+            report(dir, message)
+        }
+        let jobs = max(1, min(self.jobs, list.count))
+        let cores = Int(mlrc_max_threads())
+        let perSession = threads > 0 ? threads : max(1, cores / jobs)
+        var sessions: [Session] = []
+        do {
+            for _ in 0..<jobs { sessions.append(try Session(model: shared, threads: perSession)) }
+        } catch {
+            fail("\(path): \(error)")
+            throw ExitCode(2)
+        }
+        let labels = shared.labels
+        let started = Double(Clock.nanoseconds()) * 1e-9
+        let top = min(self.top, shared.numClasses)
+        let work = OrderedWork<Session, Result<[Prediction], Error>>(count: list.count) { session, i in
+            Result { try classify(list[i], session, top: top) }
+        }
+        try work.run(states: sessions) { i, result in
+            switch result {
+            case .success(let best):
                 if json {
                     let items = best.map {
                         "{\"index\":\($0.index),\"label\":\(jsonString(labels[$0.index])),\"probability\":\($0.probability)}"
                     }
-                    print("{\"image\":\(jsonString(image)),\"top\":[\(items.joined(separator: ","))]}")
+                    print("{\"image\":\(jsonString(list[i])),\"top\":[\(items.joined(separator: ","))]}")
                 } else {
-                    print(image)
+                    print(list[i])
                     for p in best {
                         print("  \(pad(percent(p.probability), 6))%  \(pad(String(p.index), 4))  \(labels[p.index])")
                     }
                 }
-            } catch {
+            case .failure(let error):
                 failures += 1
-                fail("\(image): \(error)")
+                report(list[i], "\(error)")
             }
+            fflush(stdout)
+        }
+        if throughput || isatty(2) != 0, !list.isEmpty {
+            let seconds = max(Double(Clock.nanoseconds()) * 1e-9 - started, 1e-9)
+            fail(
+                "\(list.count) images in \(fixed(seconds, 2)) s: \(fixed(Double(list.count) / seconds, 1)) images/s "
+                    + "(\(jobs) job\(jobs == 1 ? "" : "s") x \(perSession) thread\(perSession == 1 ? "" : "s"))")
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// One image: read, decode, preprocess as the model says, run; the top predictions.
+    func classify(_ image: String, _ session: Session, top: Int) throws -> [Prediction] {
+        let bytes = try ImageList.read(image, limit: 512 << 20)
+        let rgb = try bytes.withUnsafeBytes { try RGBImage(jpeg: $0) }
+        var logits = [Float](repeating: 0, count: session.model.numClasses)
+        try logits.withUnsafeMutableBufferPointer {
+            try session.run(
+                rgb: rgb.pixels, width: rgb.width, height: rgb.height, rowStride: 3 * rgb.width,
+                logits: $0.baseAddress!)
+        }
+        if profile > 0 { printProfile(session, logits: &logits) }
+        return logits.withUnsafeBufferPointer { Classification.top(top, logits: $0) }
+    }
+
+    /// A failed image: one line on stderr, and with --json also its JSON line in the output.
+    func report(_ image: String, _ message: String) {
+        if json { print("{\"image\":\(jsonString(image)),\"error\":\(jsonString(message))}") }
+        fail("\(image): \(message)")
+    }
+
+    func fixed(_ v: Double, _ digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let n = Int((v * scale).rounded())
+        let frac = String(n % Int(scale))
+        return "\(n / Int(scale))" + (digits > 0 ? "." + String(repeating: "0", count: digits - frac.count) + frac : "")
     }
 
     func printProfile(_ session: Session, logits: inout [Float]) {
@@ -127,11 +202,6 @@ struct Infer: ParsableCommand {
 
     func fail(_ message: String) {
         fputs("mlrc-infer: \(message)\n", stderr)
-    }
-
-    /// A regular file of at most 512 MB (a FIFO or device is refused without blocking).
-    func readFile(_ path: String) throws -> [UInt8] {
-        try RegularFile.readAll(path, limit: 512 << 20)
     }
 
     /// 0.32949 -> "32.95" (no Foundation formatting in this tool).

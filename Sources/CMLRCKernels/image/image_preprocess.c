@@ -109,12 +109,10 @@ int mlrc_preprocess_rgb(const uint8_t *rgb, int32_t width, int32_t height, int32
                 g += w[k] * px[1];
                 b += w[k] * px[2];
             }
-            if (filter == MLRC_RESIZE_BICUBIC) {
-                /* PIL stores the horizontal pass as 8 bits, which clips the cubic's overshoot at edges. */
-                r = floorf(fminf(fmaxf(r, 0.0f), 255.0f) + 0.5f);
-                g = floorf(fminf(fmaxf(g, 0.0f), 255.0f) + 0.5f);
-                b = floorf(fminf(fmaxf(b, 0.0f), 255.0f) + 0.5f);
-            }
+            /* PIL stores the horizontal pass as 8 bits (which also clips the cubic's overshoot): so do we. */
+            r = floorf(fminf(fmaxf(r, 0.0f), 255.0f) + 0.5f);
+            g = floorf(fminf(fmaxf(g, 0.0f), 255.0f) + 0.5f);
+            b = floorf(fminf(fmaxf(b, 0.0f), 255.0f) + 0.5f);
             dst[x * 3 + 0] = r;
             dst[x * 3 + 1] = g;
             dst[x * 3 + 2] = b;
