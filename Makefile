@@ -43,7 +43,7 @@ DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a+dotprod)
 CLANG ?= clang
 
-.PHONY: all build model install check test test-swift test-c test-cli test-examples test-python fixture-models bench clean fuzz fuzz-build \
+.PHONY: all build model install deb test-deb check test test-swift test-c test-cli test-examples test-python fixture-models bench clean fuzz fuzz-build \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -82,6 +82,18 @@ install: build model
 	for f in mlrcConfig mlrcConfigVersion; do \
 	  sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' tools/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/mlrc/$$f.cmake; \
 	done
+
+# Debian packages for this machine's architecture (tools/make_deb.sh): libmlrc0, libmlrc-dev, mlrc-tools,
+# python3-mlrc in .build-deb/. make test-deb installs them with apt into a scratch Debian root (debootstrap, as
+# root) and uses them there: mlrc-infer, the C example through pkg-config, import mlrc.
+DEB_DIR = .build-deb
+deb: build model
+	rm -rf $(DEB_DIR)/stage $(DEB_DIR)/*.deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_DIR)/stage) PREFIX=/usr > /dev/null
+	tools/make_deb.sh $(DEB_DIR)/stage $(DEB_DIR)
+
+test-deb: deb
+	tools/test_deb.sh $(DEB_DIR)
 
 check: build test-kernels kernel-layers test-swift
 

@@ -55,4 +55,55 @@ final class ModelFormatTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("not an earlier value"), "\($0)")
         }
     }
+
+    /// The section table's entries: (tag, offset, size).
+    func sections(_ bytes: [UInt8]) throws -> [(UInt32, Int, Int)] {
+        try bytes.withUnsafeBytes { raw in
+            var h = ByteReader(raw, position: 28, context: "t")
+            let count = Int(try h.u32())
+            var r = ByteReader(raw, position: 64, context: "t")
+            return try (0..<count).map { _ in
+                let tag = try r.u32()
+                _ = try r.u32()
+                return (tag, try r.offset("o"), try r.offset("s"))
+            }
+        }
+    }
+
+    /// --interpolation and --no-crop live in the optional PREP section: absent with the defaults (the file reads as
+    /// before), read back when written, refused when it holds values this library does not know.
+    func testPreprocessingSection() throws {
+        let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == "hsnet_small_zip" })
+        let plain = try smallModelBytes()
+        XCTAssertFalse(try sections(plain).contains { $0.0 == ModelFormat.Tag.preprocessing.rawValue })
+        let d0 = try plain.withUnsafeBytes { try ModelFileReader.read($0) }
+        XCTAssertEqual(d0.preprocessing.interpolation, .bilinear)
+        XCTAssertTrue(d0.preprocessing.centerCrop)
+
+        var options = BuildOptions()
+        options.interpolation = .bicubic
+        options.centerCrop = false
+        var bytes = try Converter(options: options, precision: .fp32, labelsFile: nil).convert(
+            checkpoint: e.checkpoint
+        ).bytes
+        let d = try bytes.withUnsafeBytes { try ModelFileReader.read($0) }
+        XCTAssertEqual(d.preprocessing.interpolation, .bicubic)
+        XCTAssertFalse(d.preprocessing.centerCrop)
+        XCTAssertEqual(d.preprocessing.resizeShorterSide, 224)  // what a reader without PREP would use
+        XCTAssertTrue(d.preprocessing.json.contains("\"interpolation\": \"bicubic\""), d.preprocessing.json)
+
+        let prep = try XCTUnwrap(try sections(bytes).first { $0.0 == ModelFormat.Tag.preprocessing.rawValue })
+        XCTAssertEqual(prep.2, 8)
+        for (at, value) in [(prep.1, UInt8(7)), (prep.1 + 4, UInt8(2))] {
+            var bad = bytes
+            bad[at] = value
+            let crc = bad.withUnsafeBytes { ModelFileReader.checksum($0) }
+            for i in 0..<4 { bad[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+            XCTAssertThrowsError(try Fixtures.model(bad)) { XCTAssertTrue("\($0)".contains("PREP"), "\($0)") }
+        }
+        bytes[prep.1] = 0  // bilinear, still no crop: valid
+        let crc = bytes.withUnsafeBytes { ModelFileReader.checksum($0) }
+        for i in 0..<4 { bytes[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        XCTAssertEqual(try bytes.withUnsafeBytes { try ModelFileReader.read($0) }.preprocessing.interpolation, .bilinear)
+    }
 }

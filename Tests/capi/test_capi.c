@@ -325,7 +325,16 @@ static void test_shared_session_refused(void) {
 /* Every bad input gets its status and a message; nothing crashes. */
 static void test_bad_inputs(void) {
     char path[1024], tmp[1024];
-    CHECK(mlrc_version() && mlrc_version()[0], "version");
+    CHECK(mlrc_version() && strcmp(mlrc_version(), MLRC_VERSION) == 0, "version: the header's MLRC_VERSION");
+    CHECK(mlrc_model_preprocessing(NULL) != NULL && mlrc_model_preprocessing(NULL)[0] == 0, "preprocessing(NULL)");
+    mlrc_model *dm = NULL;
+    CHECK_STATUS(mlrc_model_open(default_model, &dm), MLRC_OK);
+    if (dm) {
+        const char *p = mlrc_model_preprocessing(dm);
+        CHECK(strstr(p, "\"interpolation\": \"bilinear\"") && strstr(p, "\"crop\": true") && strstr(p, "\"height\": 224"),
+              "default model's preprocessing: %s", p);
+        mlrc_model_close(dm);
+    }
     CHECK(strcmp(mlrc_status_string(MLRC_OK), "ok") == 0, "status string");
     CHECK(mlrc_status_string((mlrc_status)12345) != NULL && mlrc_status_string((mlrc_status)-1) != NULL,
           "unknown status");
