@@ -118,11 +118,12 @@ fixture-models: build model
 	  $(PYTHON) tools/fixture_names.py $(FIXTURES)/manifest.json $$name int8 >> $(TEST_DIR)/models/int8/list.txt; \
 	done
 
-# The default model, installed, calls the cat photo a cat.
+# The default model, installed, calls the cat photo a cat; then the tools' batch, JSON, stdin and output checks.
 test-cli: build model
 	$(MAKE) --no-print-directory install PREFIX=$(TEST_DIR)/prefix > /dev/null
 	$(TEST_DIR)/prefix/bin/mlrc-infer $(FIXTURES)/images/chelsea.jpg | tee $(TEST_DIR)/infer.txt
 	sed -n 2p $(TEST_DIR)/infer.txt | grep -Eq ' (28[1-5]) ' || { echo "FAIL: chelsea.jpg is not classified as a cat"; exit 1; }
+	tools/test_cli.sh $(TEST_DIR)/prefix $(FIXTURES) $(TEST_DIR)/cli
 
 # A plain C program compiled with gcc against the installed header and library (through pkg-config).
 test-c: fixture-models test-cli
