@@ -31,6 +31,10 @@ check "the broken file has an error line" grep -q '"image":"[^"]*broken.jpg","er
 check "the .txt file is not taken" bash -c "! grep -q notes.txt '$work/j1.txt'"
 check "cats are cats" bash -c "grep 'cat[0-9]*.JPG' '$work/j1.txt' | grep -c '\"top\":\[{\"index\":28[1-5],' | grep -qx 12"
 check "the throughput line" grep -Eq '25 images in .* images/s \(3 jobs' "$work/j3.err"
+mkdir -p "$work/empty"
+"$infer" "$work/empty" > /dev/null 2> "$work/empty.err"
+status=$?
+check "a directory without JPEGs is an error" bash -c "[ $status = 1 ] && grep -q 'no .jpg or .jpeg files' '$work/empty.err'"
 "$infer" - < "$fixtures/images/coffee.jpg" > "$work/stdin.txt"
 check "- reads a JPEG from stdin" bash -c "sed -n 2p '$work/stdin.txt' | grep -Eq ' (967|968) '"
 "$infer" --print-preprocessing > "$work/pre.json"

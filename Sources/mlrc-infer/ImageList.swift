@@ -17,7 +17,9 @@ enum ImageList {
         for argument in arguments {
             var st = stat()
             if argument != stdinName, stat(argument, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                let before = images.count
                 walk(argument, into: &images, errors: &errors, seen: &seen)
+                if images.count == before { errors.append((argument, "no .jpg or .jpeg files in this directory")) }
             } else {
                 images.append(argument)  // a missing or unreadable file is reported when it is read
             }

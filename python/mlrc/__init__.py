@@ -246,6 +246,37 @@ def _as_buffer(x, dtype_name, itemsize):
     return ctypes.cast(holder, ctypes.c_void_p), m.nbytes // itemsize, (m, holder)
 
 
+_MAX_IMAGE_FILE = 512 << 20
+
+
+def _read_image_file(path):
+    """A regular file's bytes; a FIFO or device is refused at once instead of blocking, a huge file before it is
+    read."""
+    import stat
+    name = os.fspath(path)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise Error(2, f"{name}: {e.strerror}") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Error(2, f"{name}: not a regular file")
+        if st.st_size > _MAX_IMAGE_FILE:
+            raise Error(5, f"{name}: {st.st_size} bytes is more than an image file may have ({_MAX_IMAGE_FILE})")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise Error(2, f"{name}: {e.strerror}") from e
+    finally:
+        os.close(fd)
+
+
 class Session:
     """One thread's scratch memory for a model. Use each session from one thread at a time (a second thread's call
     is refused with MLRC_ERR_ARGUMENT); Model.classify gives every thread its own."""
@@ -270,11 +301,7 @@ class Session:
             raise Error(1, f"top must be an int, not {top!r}")
         out = (_CPrediction * max(top, 1))()
         if isinstance(image, (str, os.PathLike)):
-            try:
-                with open(image, "rb") as f:
-                    image = f.read()
-            except OSError as e:
-                raise Error(2, f"{os.fspath(image)}: {e.strerror}") from e
+            image = _read_image_file(image)
         if isinstance(image, (bytes, bytearray, memoryview)):
             data = bytes(image)
             _check(_classify_jpeg(h, data, len(data), out, top), h)

@@ -132,6 +132,15 @@ def test_errors_are_exceptions(tmp_path, model):
     with pytest.raises(mlrc.Error) as e:
         s.classify(tmp_path / "missing.jpg")
     assert e.value.status == 2
+    fifo = tmp_path / "fifo.jpg"
+    os.mkfifo(fifo)
+    for bad in (fifo, tmp_path):  # refused at once, not read (a FIFO with no writer would block forever)
+        with pytest.raises(mlrc.Error) as e:
+            s.classify(bad)
+        assert e.value.status == 2 and "not a regular file" in e.value.message
+    with pytest.raises(mlrc.Error) as e:
+        mlrc.Model(fifo)
+    assert e.value.status == 2
     for top in (0, 1001):
         with pytest.raises(mlrc.Error) as e:
             s.classify(PHOTOS[0], top=top)
