@@ -29,7 +29,8 @@ func openMP() -> (include: String, lib: String) {
         }
     }
     for multiarch in ["x86_64-linux-gnu", "aarch64-linux-gnu"]
-    where files.fileExists(atPath: "/usr/include/omp.h") && files.fileExists(atPath: "/usr/lib/\(multiarch)/libomp.so") {
+    where files.fileExists(atPath: "/usr/include/omp.h") && files.fileExists(atPath: "/usr/lib/\(multiarch)/libomp.so")
+    {
         return ("/usr/include", "/usr/lib/" + multiarch)
     }
     // Not found: the build then fails on omp.h, and `make setup` installs libomp-dev.

@@ -7,14 +7,22 @@
 /* Reads a whole file; NULL with a message on failure. */
 static unsigned char *read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); return NULL; }
+    if (!f) {
+        perror(path);
+        return NULL;
+    }
     unsigned char *data = NULL;
     size_t used = 0, capacity = 0;
     for (;;) {
         if (used == capacity) {
             capacity = capacity ? 2 * capacity : 1 << 16;
             unsigned char *grown = realloc(data, capacity);
-            if (!grown) { fprintf(stderr, "%s: out of memory\n", path); free(data); fclose(f); return NULL; }
+            if (!grown) {
+                fprintf(stderr, "%s: out of memory\n", path);
+                free(data);
+                fclose(f);
+                return NULL;
+            }
             data = grown;
         }
         size_t n = fread(data + used, 1, capacity - used, f);
@@ -23,15 +31,25 @@ static unsigned char *read_file(const char *path, size_t *size) {
     }
     int failed = ferror(f);
     fclose(f);
-    if (failed) { fprintf(stderr, "%s: read error\n", path); free(data); return NULL; }
+    if (failed) {
+        fprintf(stderr, "%s: read error\n", path);
+        free(data);
+        return NULL;
+    }
     *size = used;
     return data;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: %s MODEL.mlrc IMAGE.jpg...\n", argv[0]); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s MODEL.mlrc IMAGE.jpg...\n", argv[0]);
+        return 2;
+    }
     mlrc_model *model;
-    if (mlrc_model_open(argv[1], &model) != MLRC_OK) { fprintf(stderr, "%s\n", mlrc_last_error()); return 1; }
+    if (mlrc_model_open(argv[1], &model) != MLRC_OK) {
+        fprintf(stderr, "%s\n", mlrc_last_error());
+        return 1;
+    }
     mlrc_session *session;
     if (mlrc_session_create(model, 0, &session) != MLRC_OK) { /* 0 threads: all cores */
         fprintf(stderr, "%s\n", mlrc_last_error());
@@ -42,7 +60,10 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         size_t size;
         unsigned char *jpeg = read_file(argv[i], &size);
-        if (!jpeg) { failures++; continue; }
+        if (!jpeg) {
+            failures++;
+            continue;
+        }
         mlrc_prediction top[5];
         int k = mlrc_model_num_classes(model) < 5 ? mlrc_model_num_classes(model) : 5;
         mlrc_status status = mlrc_classify_jpeg(session, jpeg, size, top, k);
@@ -53,7 +74,8 @@ int main(int argc, char **argv) {
             continue;
         }
         printf("%s\n", argv[i]);
-        for (int j = 0; j < k; j++) printf("  %5.1f%%  %4d  %s\n", 100 * top[j].probability, top[j].index, top[j].label);
+        for (int j = 0; j < k; j++)
+            printf("  %5.1f%%  %4d  %s\n", 100 * top[j].probability, top[j].index, top[j].label);
     }
     mlrc_session_destroy(session);
     mlrc_model_close(model);

@@ -18,10 +18,12 @@ struct Quantize: ParsableCommand {
             ResNet, ResNeXt, SE-ResNet, DenseNet, MobileNet v1/v2/v3, ShuffleNetV2, GhostNet, EfficientNet, MnasNet, \
             RegNet, SqueezeNet, VGG; `--list-archs` prints them all) and its size are recognised from the parameter \
             names and shapes, with any number of classes; BatchNorm and layer scales are folded into the weights. \
-            int8: weights per output channel, activations calibrated on real photos (--calib DIR, or the photos \
-            bundled with mlrc); layers whose quantization noise is too high stay in fp32. An ONNX file is read as \
-            its graph (any CNN classifier built from the ops docs/ONNX.md lists); ONNX carries no preprocessing, so \
-            give --mean/--std/--resize when the model was not trained on ImageNet-normalised crops.
+            int8: weights per output channel, activations calibrated on real photos (--calib DIR: a few hundred of \
+            your own training or validation images, every class; without it the generic photos bundled with mlrc, \
+            which suit ImageNet classifiers only); layers whose quantization noise is too high stay in fp32. An ONNX \
+            file is read as its graph (any CNN classifier built from the ops docs/ONNX.md lists). Give the \
+            validation transform the model was trained with (--mean/--std/--resize/--crop/--interpolation/--no-crop) \
+            when it is not ImageNet's bilinear resize to crop / 0.875 and centre crop; it is stored in the model.
             """)
 
     @Argument(
@@ -165,10 +167,13 @@ struct Quantize: ParsableCommand {
         options.mean = mean.flatMap(Self.triple)
         options.std = std.flatMap(Self.triple)
         options.resizeShorterSide = resize
-        options.interpolation = interpolation.flatMap { i in Preprocessing.Interpolation.allCases.first { $0.name == i } }
+        options.interpolation = interpolation.flatMap { i in Preprocessing.Interpolation.allCases.first { $0.name == i }
+        }
         options.centerCrop = noCrop ? false : nil
         let out = output ?? Self.defaultOutput(for: checkpoint)
-        do { try FileBytes.checkWritable(out) } catch let e as MLRCError { throw ValidationErrorish(message: e.message) }
+        do { try FileBytes.checkWritable(out) } catch let e as MLRCError {
+            throw ValidationErrorish(message: e.message)
+        }
         let int8 = precision == "int8"
         var converter = Converter(options: options, precision: int8 ? .int8 : .fp32, labelsFile: labels)
         converter.maxTensorBytes = Int(maxTensorMemory * Double(1 << 30))

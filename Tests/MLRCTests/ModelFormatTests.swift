@@ -104,6 +104,7 @@ final class ModelFormatTests: XCTestCase {
         bytes[prep.1] = 0  // bilinear, still no crop: valid
         let crc = bytes.withUnsafeBytes { ModelFileReader.checksum($0) }
         for i in 0..<4 { bytes[24 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
-        XCTAssertEqual(try bytes.withUnsafeBytes { try ModelFileReader.read($0) }.preprocessing.interpolation, .bilinear)
+        XCTAssertEqual(
+            try bytes.withUnsafeBytes { try ModelFileReader.read($0) }.preprocessing.interpolation, .bilinear)
     }
 }

@@ -22,8 +22,6 @@ public enum FileBytes {
         return Array(bytes.prefix(n))
     }
 
-    /// Writes through a temporary file in the same folder, then renames it over `path`: a reader never sees a
-    /// half-written file, and an input named like the output is read whole before it is replaced.
     /// Fails now, before minutes of calibration, when `write(path, ...)` could not succeed: the folder is missing or
     /// not writable, or the path is a folder. Creates and removes the same temporary file `write` would.
     public static func checkWritable(_ path: String) throws {
@@ -39,6 +37,8 @@ public enum FileBytes {
         unlink(temporary)
     }
 
+    /// Writes through a temporary file in the same folder, then renames it over `path`: a reader never sees a
+    /// half-written file, and an input named like the output is read whole before it is replaced.
     public static func write(_ path: String, _ bytes: [UInt8]) throws {
         let temporary = "\(path).tmp-\(getpid())"
         guard let f = fopen(temporary, "wb") else {
