@@ -193,7 +193,7 @@ enum ONNXConstantFolding {
             return [try concat(parts, axis: node.int("axis") ?? 0)]
         case "Unsqueeze", "Squeeze":
             let x = try input(0)
-            let axes = try (opset >= 13 ? (inputs.count > 1 ? inputs[1]?.integers : nil) : node.ints("axes"))
+            let axes = (opset >= 13 ? (inputs.count > 1 ? inputs[1]?.integers : nil) : node.ints("axes"))
             return [
                 ONNXConstant(
                     dims: try squeezeDims(x.dims, axes: axes, unsqueeze: node.opType == "Unsqueeze"),
