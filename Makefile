@@ -27,7 +27,7 @@ FIXTURES = Tests/Fixtures
 
 FUZZ_SECONDS ?= 60
 FUZZ_DIR = .build-fuzz
-FUZZ_TARGETS = model checkpoint jpeg onnx
+FUZZ_TARGETS = model checkpoint jpeg onnx pickle
 
 ASAN_DIR = .build-asan
 KERNELS = Sources/CMLRCKernels
@@ -184,6 +184,7 @@ fuzz-seeds: build
 	cp $(FIXTURES)/fuzz/checkpoint/* $(FUZZ_DIR)/seeds/checkpoint/
 	cp $(FIXTURES)/fuzz/jpeg/* $(FUZZ_DIR)/seeds/jpeg/
 	cp $(FIXTURES)/fuzz/onnx/* $(FUZZ_DIR)/seeds/onnx/
+	cp $(FIXTURES)/fuzz/pickle/* $(FUZZ_DIR)/seeds/pickle/
 	for f in $(FIXTURES)/fuzz/checkpoint/*_zip.pth; do \
 	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; \
 	  $(BIN)/quantize $$f --input-size 32 --calib-limit 4 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).int8.mlrc \
@@ -252,7 +253,7 @@ kernels-c: test-kernels
 # qemu's "max" CPU (ARMv8.x with dotprod). Installs the cross compiler and qemu through apt when missing.
 check-aarch64:
 	@command -v $(AARCH64_CC) >/dev/null && command -v qemu-aarch64 >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user; }
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; }
 	mkdir -p $(TEST_DIR)
 	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8.2-a+dotprod -c $(DOTPROD_SOURCES) -o $(TEST_DIR)/q8_gemm_dotprod_aarch64.o
 	$(AARCH64_CC) $(KERNEL_FLAGS) -march=armv8-a -static $(filter-out $(DOTPROD_SOURCES),$(KERNEL_SOURCES)) \

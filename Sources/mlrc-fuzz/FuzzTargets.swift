@@ -13,7 +13,7 @@ import MLRCRuntime
 /// a target (CI uses it as a regression test); with `-DFUZZING -sanitize=fuzzer,address`, the libFuzzer
 /// entry point, the target chosen by $MLRC_FUZZ_TARGET (`make fuzz`).
 enum FuzzTargets {
-    static let names = ["model", "checkpoint", "jpeg", "onnx"]
+    static let names = ["model", "checkpoint", "jpeg", "onnx", "pickle"]
 
     static func run(_ target: String, _ bytes: UnsafeRawBufferPointer) {
         switch target {
@@ -32,6 +32,13 @@ enum FuzzTargets {
         case "checkpoint":
             // zip / legacy pickle / safetensors, then architecture recognition on whatever was found.
             if let sd = try? StateDict.parse(Array(bytes)) {
+                _ = try? ArchitectureRecognizer.build(sd, options: BuildOptions())
+            }
+        case "pickle":
+            // Structure-aware: the bytes are a program of pickle instructions (PickleProgram), packed as a zip
+            // checkpoint, then read and recognised like any checkpoint.
+            let file = PickleProgram.checkpoint(from: bytes)
+            if let sd = try? StateDict.parse(file) {
                 _ = try? ArchitectureRecognizer.build(sd, options: BuildOptions())
             }
         case "onnx":
@@ -110,6 +117,12 @@ enum FuzzTargets {
             for path in args.dropFirst() {
                 guard let bytes = try? FileBytes.read(path) else { fputs("cannot read \(path)\n", stderr); exit(2) }
                 bytes.withUnsafeBytes { FuzzTargets.run(target, $0) }
+                // MLRC_FUZZ_DUMP=DIR: the checkpoints a pickle program packs, to read with quantize or torch.load.
+                if target == "pickle", let dir = getenv("MLRC_FUZZ_DUMP") {
+                    let file = bytes.withUnsafeBytes { PickleProgram.checkpoint(from: $0) }
+                    let name = String(path.split(separator: "/").last ?? "input")
+                    try? FileBytes.write(String(cString: dir) + "/" + name + ".pth", file)
+                }
                 count += 1
             }
             print("mlrc-fuzz \(target): \(count) inputs replayed, no crash")
