@@ -43,7 +43,7 @@ DOTPROD_SOURCES = $(KERNELS)/ukernels/q8_gemm/q8_gemm_dotprod.c
 DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a+dotprod)
 CLANG ?= clang
 
-.PHONY: all build model install deb test-deb check test test-swift test-c test-cli test-examples test-python fixture-models bench clean fuzz fuzz-build \
+.PHONY: all build model install deb test-deb check test test-swift test-c test-cli test-examples test-python test-reproducers fixture-models bench clean fuzz fuzz-build \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -100,7 +100,7 @@ test-deb: deb
 check: build test-kernels kernel-layers test-swift
 
 test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
-      test-valgrind test-c test-examples test-python
+      test-valgrind test-c test-examples test-python test-reproducers
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -217,6 +217,15 @@ test-asan: fixture-models
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(ASAN_DIR)/test_capi $(FIXTURES) $(TEST_DIR)/models $(DEFAULT_MODEL) > $(ASAN_DIR)/test_capi.log 2>&1; \
 	  status=$$?; grep -E "ERROR|SUMMARY|runtime error|passed" $(ASAN_DIR)/test_capi.log; exit $$status
+
+# The hostile inputs of tools/reproducers.py (overflowing shapes, deep pickles, stride-0 views, a progressive
+# scan bomb, FIFOs, an inconsistent model, X -o X) through the release tools under a 4 GiB address-space limit, and
+# through quantize built with AddressSanitizer: every one an error status, none a signal, a hang or over 1 GiB.
+test-reproducers: build model
+	$(SWIFT) build --scratch-path $(ASAN_DIR) -c debug --sanitize=address --product quantize
+	$(PYTHON) tools/reproducers.py --bin $(BIN) --asan-bin $(ASAN_DIR)/debug --model $(DEFAULT_MODEL) \
+	  --out $(TEST_DIR)/reproducers | tee $(TEST_DIR)/reproducers.md | tail -n 1
+	@tail -n 1 $(TEST_DIR)/reproducers.md | grep -q " 0 failed" || { grep FAIL $(TEST_DIR)/reproducers.md; exit 1; }
 
 # memcheck on the C-API tests against the release library. valgrind 3.19 cannot read the DWARF 5 the Swift
 # toolchain emits, so it runs on a copy stripped of debug info.

@@ -17,7 +17,7 @@ fi
 # the AArch64 cross compiler and qemu (the ARM kernels), dpkg-dev (make deb).
 # The Swift toolchain's own run-time libraries (its install guide's list, by the -dev names every release shares).
 packages="make gcc g++ libc6-dev binutils libomp-dev libjpeg-dev pkg-config python3 python3-pip python3-venv cmake
-valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user dpkg-dev fakeroot git ca-certificates
+valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user dpkg-dev fakeroot git ca-certificates libjpeg-turbo-progs
 libcurl4-openssl-dev libedit-dev libsqlite3-dev libncurses-dev libxml2-dev libpython3-dev uuid-dev tzdata unzip"
 # shellcheck disable=SC2086
 $as_root apt-get update -qq
