@@ -2,9 +2,11 @@
 #   make                      release build (libmlrc.so, mlrc-infer, quantize) and the default model
 #   make check                the edit loop (a few minutes): release build, kernel tests, kernel layer check, Swift tests
 #   make test                 everything CI runs: Swift tests, kernels natively and under qemu, fixtures through
-#                             quantize, the C-API tests against the installed library (ASan/UBSan, valgrind), fuzzing
-#   make install PREFIX=DIR   DIR/lib/libmlrc.so, DIR/include/mlrc.h, DIR/bin/{mlrc-infer,quantize},
-#                             DIR/lib/pkgconfig/mlrc.pc, DIR/share/mlrc/default.mlrc
+#                             quantize, the C-API tests against the installed library (ASan/UBSan, valgrind), fuzzing,
+#                             the examples, the Python package, the hostile-input reproducers
+#   make install PREFIX=DIR   DIR/lib/libmlrc.so.0 (and links), DIR/include/mlrc.h, DIR/bin/{mlrc-infer,quantize},
+#                             DIR/lib/pkgconfig/mlrc.pc, DIR/lib/cmake/mlrc/, DIR/share/mlrc/default.mlrc
+#   make deb, make test-deb   Debian packages of this build; installed with apt into a scratch root and used there
 #   make bench                int8 and fp32 latency, peak memory, model size against the peers (tools/bench.py)
 #   make bench-kernels        the int8 GEMM and depthwise kernels per layer shape against the core's peaks
 
