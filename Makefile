@@ -182,13 +182,15 @@ fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_DIR) -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 	  -Xcc -fsanitize=fuzzer-no-link,address --product mlrc-fuzz
 
-# Seeds: the committed tiny checkpoints, JPEGs and ONNX files, and .mlrc models made from the checkpoints by quantize.
-fuzz-seeds: build
+# Seeds: the committed tiny checkpoints, JPEGs and ONNX files, .mlrc models made from the checkpoints by quantize,
+# and the hostile inputs tools/reproducers.py writes.
+fuzz-seeds: build model
 	for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_DIR)/seeds/$$t $(FUZZ_DIR)/corpus/$$t; done
 	cp $(FIXTURES)/fuzz/checkpoint/* $(FUZZ_DIR)/seeds/checkpoint/
 	cp $(FIXTURES)/fuzz/jpeg/* $(FUZZ_DIR)/seeds/jpeg/
 	cp $(FIXTURES)/fuzz/onnx/* $(FUZZ_DIR)/seeds/onnx/
 	cp $(FIXTURES)/fuzz/pickle/* $(FUZZ_DIR)/seeds/pickle/
+	$(PYTHON) tools/reproducers.py --model $(DEFAULT_MODEL) --out $(FUZZ_DIR)/reproducers --seeds $(FUZZ_DIR)/seeds
 	for f in $(FIXTURES)/fuzz/checkpoint/*_zip.pth; do \
 	  $(BIN)/quantize $$f --precision fp32 --input-size 32 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).mlrc > /dev/null; \
 	  $(BIN)/quantize $$f --input-size 32 --calib-limit 4 -o $(FUZZ_DIR)/seeds/model/$$(basename $$f .pth).int8.mlrc \

@@ -6,7 +6,8 @@ exit code, seconds, peak RSS. Python standard library only.
     python3 tools/reproducers.py --bin .build/release --out .build-test/reproducers [--asan-bin .build-asan/debug]
 
 With --asan-bin, quantize built with AddressSanitizer runs over the checkpoint inputs too (no address-space limit:
-ASan reserves its shadow memory up front)."""
+ASan reserves its shadow memory up front). With --seeds DIR the inputs are only written and copied into the fuzz
+seed folders (make fuzz-seeds)."""
 import argparse
 import json
 import os
@@ -122,6 +123,8 @@ def scan_bomb(path, repeats, work):
     eoi = data.rindex(b"\xff\xd9")
     ac = data[sos[1]:eoi]
     open(path, "wb").write(data[:eoi] + ac * repeats + data[eoi:])
+    os.remove(script)
+    os.remove(base)
     return True
 
 
@@ -221,8 +224,21 @@ def main():
     ap.add_argument("--asan-bin")
     ap.add_argument("--model", default=os.path.join(ROOT, ".build-model", "default.mlrc"))
     ap.add_argument("--out", default=os.path.join(ROOT, ".build-test", "reproducers"))
+    ap.add_argument("--seeds", metavar="DIR", help="only write the inputs, and copy them as fuzz seeds to "
+                    "DIR/checkpoint and DIR/jpeg (files up to 1 MB)")
     a = ap.parse_args()
     cases = make_inputs(a.out, a.model)
+    if a.seeds:
+        for name in sorted(os.listdir(a.out)):
+            path = os.path.join(a.out, name)
+            if not os.path.isfile(path) or os.path.getsize(path) > 1 << 20:
+                continue
+            kind = {".jpg": "jpeg", ".mlrc": None}.get(os.path.splitext(name)[1], "checkpoint")
+            if kind is None:
+                continue  # the patched model is larger than a seed; the model target's own seeds cover the field
+            os.makedirs(os.path.join(a.seeds, kind), exist_ok=True)
+            shutil.copy(path, os.path.join(a.seeds, kind, "repro-" + name))
+        return 0
     tools = {"quantize": os.path.join(a.bin, "quantize"), "infer": os.path.join(a.bin, "mlrc-infer")}
     runs = [(name, tools[tool], args, what, True) for name, tool, args, what in cases]
     if a.asan_bin:
