@@ -27,36 +27,23 @@ enum ImageList {
         return (images, errors)
     }
 
-    static func isJPEGName(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        return lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")
-    }
-
     private static func walk(
         _ dir: String, into images: inout [String], errors: inout [(String, String)], seen: inout Set<[UInt64]>
     ) {
         var st = stat()
         guard stat(dir, &st) == 0 else { return }
         guard seen.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { return }
-        guard let handle = opendir(dir) else {
+        guard let names = JPEGNames.entries(of: dir) else {
             errors.append((dir, "cannot open directory: \(String(cString: strerror(errno)))"))
             return
         }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(handle)
-        for name in names.sorted() {
-            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+        for name in names {
+            let path = JPEGNames.join(dir, name)
             var entry = stat()
             guard stat(path, &entry) == 0 else { continue }  // a dangling link
             if (entry.st_mode & S_IFMT) == S_IFDIR {
                 walk(path, into: &images, errors: &errors, seen: &seen)
-            } else if isJPEGName(name) {
+            } else if JPEGNames.matches(name) {
                 images.append(path)
             }
         }

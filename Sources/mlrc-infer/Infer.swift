@@ -154,14 +154,6 @@ struct Infer: ParsableCommand {
         fail("\(image): \(message)")
     }
 
-    func fixed(_ v: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let n = Int((v * scale).rounded())
-        let frac = String(n % Int(scale))
-        return "\(n / Int(scale))" + (digits > 0 ? "." + String(repeating: "0", count: digits - frac.count) + frac : "")
-    }
-
     func printProfile(_ session: Session, logits: inout [Float]) {
         let times = logits.withUnsafeMutableBufferPointer { session.profile(runs: profile, logits: $0.baseAddress!) }
         var byKind: [String: (Double, Int)] = [:]

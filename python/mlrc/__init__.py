@@ -156,9 +156,45 @@ def _default_model_path():
     raise Error(2, "no default model: pass a path, set MLRC_MODEL, or install one with `make install`")
 
 
-class Model:
+class _Handle:
+    """A library object owned by a Python one: released by close(), a with block or garbage collection, and refused
+    once released. Subclasses name what they are and the function that releases them."""
+    _handle = None
+    _kind = "object"
+
+    @staticmethod
+    def _release(handle):
+        raise NotImplementedError
+
+    def _get(self):
+        if self._handle is None:
+            raise Error(1, f"the {self._kind} is closed")
+        return self._handle
+
+    def close(self):
+        if self._handle is not None:
+            type(self)._release(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Model(_Handle):
     """An opened .mlrc model (mapped read-only). `Model(path)`, `Model(data=bytes)`, or `Model()` for the default
-    model ($MLRC_MODEL, then the installed share/mlrc/default.mlrc)."""
+    model ($MLRC_MODEL, then the installed share/mlrc/default.mlrc). close() releases it; sessions still open keep
+    it alive until they close."""
+    _kind = "model"
+    _release = staticmethod(_model_close)
 
     def __init__(self, path=None, *, data=None):
         handle = _p()
@@ -182,11 +218,6 @@ class Model:
         self.architecture = _model_architecture(handle).decode()
         self.preprocessing = json.loads(_model_preprocessing(handle).decode())
 
-    def _get(self):
-        if self._handle is None:
-            raise Error(1, "the model is closed")
-        return self._handle
-
     def session(self, threads=0):
         """A session for one thread at a time; `threads` is its kernel thread count (0 = all cores)."""
         return Session(self, threads)
@@ -204,24 +235,6 @@ class Model:
     def run(self, x):
         """Logits for one preprocessed float32 CHW (or 1xCxHxW) input."""
         return self._thread_session().run(x)
-
-    def close(self):
-        """Releases the model; sessions still open keep it alive until they close."""
-        if self._handle is not None:
-            _model_close(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self):
         return f"<mlrc.Model {self.architecture} {self.input_shape} {self.num_classes} classes>"
@@ -277,9 +290,11 @@ def _read_image_file(path):
         os.close(fd)
 
 
-class Session:
+class Session(_Handle):
     """One thread's scratch memory for a model. Use each session from one thread at a time (a second thread's call
     is refused with MLRC_ERR_ARGUMENT); Model.classify gives every thread its own."""
+    _kind = "session"
+    _release = staticmethod(_session_destroy)
 
     def __init__(self, model, threads=0):
         if not isinstance(threads, int):
@@ -288,11 +303,6 @@ class Session:
         _check(_session_create(model._get(), threads, ctypes.byref(handle)))
         self._handle = handle
         self.model = model  # labels and shape; the library keeps the model itself alive
-
-    def _get(self):
-        if self._handle is None:
-            raise Error(1, "the session is closed")
-        return self._handle
 
     def classify(self, image, top=5):
         """Top predictions for a JPEG path (str or PathLike), JPEG bytes, or an HxWx3 uint8 RGB array."""
@@ -340,19 +350,3 @@ class Session:
         del keep
         return logits if np is not None else list(logits)
 
-    def close(self):
-        if self._handle is not None:
-            _session_destroy(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -15,20 +15,10 @@ public struct CalibrationSet {
 
     /// The JPEG files (.jpg/.jpeg, any case) of a directory, sorted by name, at most `limit` of them.
     public static func jpegFiles(in directory: String, limit: Int) throws -> [String] {
-        guard let dir = opendir(directory) else {
+        guard let names = JPEGNames.entries(of: directory) else {
             throw MLRCError(.io, "cannot open calibration directory \(directory): \(String(cString: strerror(errno)))")
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            let lower = name.lowercased()
-            if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { names.append(name) }
-        }
-        let slash = directory.hasSuffix("/") ? "" : "/"
-        return names.sorted().prefix(limit).map { directory + slash + $0 }
+        return names.filter(JPEGNames.matches).prefix(limit).map { JPEGNames.join(directory, $0) }
     }
 
     /// Decodes and preprocesses every file; `progress(done, total)` after each.

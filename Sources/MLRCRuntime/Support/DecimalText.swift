@@ -1,4 +1,4 @@
-/// x with exactly `digits` decimals ("29.5", "0.9982"), for quantize's report and messages.
+/// x with exactly `digits` decimals ("29.5", "0.9982"), for the tools' reports and messages (no Foundation).
 public func fixed(_ x: Double, _ digits: Int = 1) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
