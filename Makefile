@@ -158,7 +158,6 @@ test-examples: test-cli
 # pool and a Dask local cluster) against mlrc-infer.
 PY_DIR = .build-python
 PY_VENV = $(PY_DIR)/venv/bin/python
-PREPROCESSING_CASES = $(shell $(PYTHON) -c "import json; print(' '.join(json.load(open('$(FIXTURES)/preprocessing.json'))['cases']))")
 
 $(PY_VENV):
 	$(PYTHON) -m venv $(PY_DIR)/venv
@@ -167,11 +166,11 @@ $(PY_VENV):
 test-python: test-cli fixture-models $(PY_VENV)
 	$(PY_VENV) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
 	mkdir -p $(TEST_DIR)/models/preprocessing
-	set -e; for case in $(PREPROCESSING_CASES); do \
-	  flags=$$($(PYTHON) -c "import json; print(' '.join(json.load(open('$(FIXTURES)/preprocessing.json'))['cases']['$$case']))"); \
-	  $(BIN)/quantize $(FIXTURES)/checkpoints/preprocessing_hsnet.pth --precision fp32 $$flags \
-	    -o $(TEST_DIR)/models/preprocessing/$$case.mlrc > /dev/null; \
-	done
+	$(PYTHON) -c "import json; [print(c, *f) for c, f in json.load(open('$(FIXTURES)/preprocessing.json'))['cases'].items()]" | \
+	  while read -r case flags; do \
+	    $(BIN)/quantize $(FIXTURES)/checkpoints/preprocessing_hsnet.pth --precision fp32 $$flags \
+	      -o $(TEST_DIR)/models/preprocessing/$$case.mlrc > /dev/null || exit 1; \
+	  done
 	cd $(TEST_DIR) && MLRC_LIBRARY=$(abspath $(TEST_DIR)/prefix/lib/libmlrc.so.$(MAJOR)) \
 	  MLRC_TEST_MODEL=$(abspath $(TEST_DIR)/prefix/share/mlrc/default.mlrc) MLRC_TEST_FIXTURES=$(abspath $(FIXTURES)) \
 	  MLRC_TEST_MODELS=$(abspath $(TEST_DIR)/models) MLRC_TEST_INFER=$(abspath $(TEST_DIR)/prefix/bin/mlrc-infer) \
@@ -212,9 +211,10 @@ test-fuzz-replay: fuzz-seeds
 
 # The library with AddressSanitizer (Swift and C) and UndefinedBehaviorSanitizer (C kernels and shims), and the
 # C-API tests built with both, leak detection on. Swift has no UBSan; its overflow and bounds checks trap instead.
+ASAN_SWIFT_FLAGS = --scratch-path $(ASAN_DIR) -c debug --sanitize=address -Xcc -fsanitize=undefined \
+  -Xcc -fno-sanitize-recover=undefined
 test-asan: fixture-models
-	$(SWIFT) build --scratch-path $(ASAN_DIR) -c debug --sanitize=address -Xcc -fsanitize=undefined \
-	  -Xcc -fno-sanitize-recover=undefined --product mlrc
+	$(SWIFT) build $(ASAN_SWIFT_FLAGS) --product mlrc
 	ln -sf libmlrc.so $(ASAN_DIR)/debug/libmlrc.so.$(MAJOR)
 	$(CLANG) -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -Iinclude Tests/capi/test_capi.c \
 	  -o $(ASAN_DIR)/test_capi -L$(ASAN_DIR)/debug -lmlrc -Wl,-rpath,$(abspath $(ASAN_DIR))/debug -lm -lpthread
@@ -224,9 +224,10 @@ test-asan: fixture-models
 
 # The hostile inputs of tools/reproducers.py (overflowing shapes, deep pickles, stride-0 views, a progressive
 # scan bomb, FIFOs, an inconsistent model, X -o X) through the release tools under a 4 GiB address-space limit, and
-# through quantize built with AddressSanitizer: every one an error status, none a signal, a hang or over 1 GiB.
+# through quantize built with AddressSanitizer (and UBSan on the C parts, the same build flags as test-asan, so the
+# two share their objects): every one an error status, none a signal, a hang or over 1 GiB.
 test-reproducers: build model
-	$(SWIFT) build --scratch-path $(ASAN_DIR) -c debug --sanitize=address --product quantize
+	$(SWIFT) build $(ASAN_SWIFT_FLAGS) --product quantize
 	$(PYTHON) tools/reproducers.py --bin $(BIN) --asan-bin $(ASAN_DIR)/debug --model $(DEFAULT_MODEL) \
 	  --out $(TEST_DIR)/reproducers | tee $(TEST_DIR)/reproducers.md | tail -n 1
 	@tail -n 1 $(TEST_DIR)/reproducers.md | grep -q " 0 failed" || { grep FAIL $(TEST_DIR)/reproducers.md; exit 1; }
