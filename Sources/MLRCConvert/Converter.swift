@@ -27,17 +27,29 @@ public struct Converter {
         public var notes: [String] = []
         /// A quantized ONNX (QDQ) model's activation and weight scales.
         public var imported: ONNXImport?
+        /// What the training script recorded in the checkpoint (class names, preprocessing, training images).
+        public var metadata: TrainingMetadata?
+    }
+
+    /// The fp32 network and where it came from.
+    public struct Loaded {
+        public var network: BuiltNetwork
+        public var origin: String
+        public var tensors: Int
+        public var onnx: ONNXImport?
+        public var metadata: TrainingMetadata?
+        public var notes: [String] = []
     }
 
     /// Reads the checkpoint or ONNX model and builds the fp32 network.
-    public func network(path: String) throws -> (BuiltNetwork, origin: String, tensors: Int, onnx: ONNXImport?) {
+    public func network(path: String) throws -> Loaded {
         let head = try FileBytes.readPrefix(path, count: 4)
-        func onnx() throws -> (BuiltNetwork, origin: String, tensors: Int, onnx: ONNXImport?) {
+        func onnx() throws -> Loaded {
             let imported = try ONNXImporter.load(path: path, options: options, maxTensorBytes: maxTensorBytes)
             var net = imported.network
             net.preprocessing = options.apply(to: net.preprocessing)
             let origin = "ONNX" + (imported.producer.isEmpty ? "" : " (\(imported.producer), opset \(imported.opset))")
-            return (net, origin, net.builder.tensors.count, imported)
+            return Loaded(network: net, origin: origin, tensors: net.builder.tensors.count, onnx: imported)
         }
         if path.lowercased().hasSuffix(".onnx") { return try onnx() }
         let sd: StateDict
@@ -47,18 +59,21 @@ public struct Converter {
             // not a checkpoint, but it starts like a ModelProto: an ONNX file under another name
             do { return try onnx() } catch { throw e }
         }
-        var net = try ArchitectureRecognizer.build(sd, options: options)
-        net.preprocessing = options.apply(to: net.preprocessing)
-        return (net, sd.origin, sd.tensors.count, nil)
+        let (filled, notes) = options.filled(from: sd.metadata)
+        var net = try ArchitectureRecognizer.build(sd, options: filled)
+        net.preprocessing = filled.apply(to: net.preprocessing)
+        return Loaded(
+            network: net, origin: sd.origin, tensors: sd.tensors.count, metadata: sd.metadata, notes: notes)
     }
 
     /// Reads the checkpoint and builds the fp32 network. `finish` turns it into file bytes: the fp32 writer
-    /// by default; int8 passes the quantizer.
+    /// by default; int8 passes the quantizer (which may calibrate on the training images the metadata names).
     public func convert(
         checkpoint path: String,
-        finish: ((BuiltNetwork, [String]) throws -> [UInt8])? = nil
+        finish: ((BuiltNetwork, [String], TrainingMetadata?) throws -> [UInt8])? = nil
     ) throws -> Result {
-        let (net, origin, count, imported) = try network(path: path)
+        let loaded = try network(path: path)
+        let (net, imported) = (loaded.network, loaded.onnx)
         let p = net.preprocessing
         guard p.resizeShorterSide >= max(p.cropHeight, p.cropWidth) else {
             throw MLRCError.argument(
@@ -68,10 +83,18 @@ public struct Converter {
         if labelsFile == nil, let names = imported?.labels {
             (labels, source) = (names, "the ONNX model's metadata")
         }
-        let bytes = try finish?(net, labels) ?? ModelWriter.serialize(net, labels: labels)
+        if labelsFile == nil, let meta = loaded.metadata, let names = meta.classes {
+            guard names.count == net.numClasses else {
+                throw MLRCError.format(
+                    "\(meta.source) names \(names.count) classes, the network has \(net.numClasses) (--labels FILE overrides)"
+                )
+            }
+            (labels, source) = (names, "\(names.count) class names from \(meta.source)")
+        }
+        let bytes = try finish?(net, labels, loaded.metadata) ?? ModelWriter.serialize(net, labels: labels)
         return Result(
-            network: net, bytes: bytes, origin: origin, labelSource: source, checkpointTensors: count,
-            notes: imported?.notes ?? [], imported: imported)
+            network: net, bytes: bytes, origin: loaded.origin, labelSource: source, checkpointTensors: loaded.tensors,
+            notes: (imported?.notes ?? []) + loaded.notes, imported: imported, metadata: loaded.metadata)
     }
 
     /// --labels FILE (one per line), else ImageNet-1k names for 1000 classes, else class_N.

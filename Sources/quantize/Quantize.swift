@@ -23,7 +23,9 @@ struct Quantize: ParsableCommand {
             which suit ImageNet classifiers only); layers whose quantization noise is too high stay in fp32. An ONNX \
             file is read as its graph (any CNN classifier built from the ops docs/ONNX.md lists). Give the \
             validation transform the model was trained with (--mean/--std/--resize/--crop/--interpolation/--no-crop) \
-            when it is not ImageNet's bilinear resize to crop / 0.875 and centre crop; it is stored in the model.
+            when it is not ImageNet's bilinear resize to crop / 0.875 and centre crop; it is stored in the model. \
+            A checkpoint written by tools/train.py carries its architecture, class names, preprocessing and \
+            training images, so it converts with no flags (flags given still take precedence).
             """)
 
     @Argument(
@@ -47,10 +49,16 @@ struct Quantize: ParsableCommand {
     @Option(help: "int8 or fp32.")
     var precision: String = "int8"
 
-    @Option(help: "Directory of JPEG calibration images, any size (default: the real photos bundled with mlrc).")
+    @Option(
+        help: ArgumentHelp(
+            "Folder of JPEG calibration images, any size; its subfolders (an ImageFolder's classes) are taken in turn.",
+            discussion:
+                "Default: the training images a tools/train.py checkpoint names, else the photos bundled with mlrc."))
     var calib: String?
 
-    @Option(name: .customLong("calib-limit"), help: "Use at most this many calibration images.")
+    @Option(
+        name: .customLong("calib-limit"), help: "Use at most this many calibration images (spread over the subfolders)."
+    )
     var calibLimit: Int = 256
 
     @Option(help: "Activation range: minmax, percentile, entropy or mse.")
@@ -180,9 +188,9 @@ struct Quantize: ParsableCommand {
         if !int8 && calib != nil { print("note: --calib is used by int8 quantization only; ignored for fp32") }
         do {
             var outcome: QuantizationOutcome?
-            let result = try converter.convert(checkpoint: checkpoint) { net, labels in
+            let result = try converter.convert(checkpoint: checkpoint) { net, labels, metadata in
                 guard int8 else { return try ModelWriter.serialize(net, labels: labels) }
-                let o = try quantizeInt8(net, labels: labels)
+                let o = try quantizeInt8(net, labels: labels, trainingImages: metadata?.calibration)
                 outcome = o
                 return o.bytes
             }
@@ -198,13 +206,23 @@ struct Quantize: ParsableCommand {
         }
     }
 
-    private func quantizeInt8(_ net: BuiltNetwork, labels: [String]) throws -> QuantizationOutcome {
+    private func quantizeInt8(
+        _ net: BuiltNetwork, labels: [String], trainingImages: String?
+    ) throws
+        -> QuantizationOutcome
+    {
         _ = try Quantizer.layers(named: keepFP32, in: net)
         let dir: String
         if let calib {
             dir = calib
+        } else if let trainingImages, JPEGNames.entries(of: trainingImages) != nil {
+            dir = trainingImages
+            print("calibration: no --calib given, using the training images the checkpoint names, in \(trainingImages)")
         } else if let bundled = BundledPhotos.directory() {
             dir = bundled
+            if let trainingImages {
+                print("calibration: the training images the checkpoint names (\(trainingImages)) are not here")
+            }
             print("calibration: no --calib given, using the real photos bundled with mlrc in \(bundled)")
             if net.numClasses != 1000 {
                 print(

@@ -21,6 +21,48 @@ public struct BuildOptions {
         self.stageShortcut = stageShortcut
     }
 
+    /// These options with what a training script recorded filled in where the command line left them open,
+    /// and what the user should be told about it. A size given on the command line also drops the recorded
+    /// resize (it belonged to the recorded size).
+    func filled(from meta: TrainingMetadata?) -> (BuildOptions, [String]) {
+        guard let meta else { return (self, []) }
+        var o = self
+        var used: [String] = []
+        var notes: [String] = []
+        if o.arch == nil, let arch = meta.arch {
+            if Family.allCases.contains(where: { $0.accepts(arch.lowercased()) }) {
+                o.arch = arch
+                used.append("architecture \(arch)")
+            } else {
+                notes.append(
+                    "\(meta.source) names the architecture \(arch), which quantize does not know; recognising it")
+            }
+        }
+        if o.stageShortcut == nil, let s = meta.stageShortcut {
+            o.stageShortcut = s
+            used.append("stage shortcut \(s ? "on" : "off")")
+        }
+        if o.inputSize == nil, let n = meta.inputSize {
+            o.inputSize = n
+            if o.resizeShorterSide == nil, let r = meta.resize { o.resizeShorterSide = r }
+            used.append("input \(n)x\(n), resize \(o.resizeShorterSide ?? meta.resize ?? n)")
+        }
+        if o.mean == nil, let m = meta.mean {
+            o.mean = m
+            used.append("mean \(m.map { "\($0)" }.joined(separator: ","))")
+        }
+        if o.std == nil, let s = meta.std {
+            o.std = s
+            used.append("std \(s.map { "\($0)" }.joined(separator: ","))")
+        }
+        if o.interpolation == nil, let i = meta.interpolation {
+            o.interpolation = i
+            used.append(i.name)
+        }
+        if !used.isEmpty { notes.insert("from \(meta.source): \(used.joined(separator: ", "))", at: 0) }
+        return (o, notes)
+    }
+
     /// The recognised network's preprocessing with the user's choices in place of the defaults.
     func apply(to p: Preprocessing) -> Preprocessing {
         var p = p
@@ -82,12 +124,19 @@ public enum ArchitectureRecognizer {
                         + Family.allCases.map(\.rawValue).joined(separator: ", ") + ")")
             }
             // A name two families share (efficientnet_lite0: lukemelas' and timm's) goes to the one whose names fit.
-            if let fitting = candidates.first(where: { $0.matches(sd) }) { return fitting }
+            // mlrc_* also takes a ConvNeXt with square depthwise convs: the stage shortcut leaves no weights.
+            if let fitting = candidates.first(where: {
+                $0.matches(sd) || $0 == .mlrcConvnext && Family.convnext.matches(sd)
+            }) {
+                return fitting
+            }
             let missing = first.signature.filter { !sd.has($0) }
             let sample = sd.names.prefix(4).joined(separator: ", ")
-            throw MLRCError.format(
-                "--arch \(arch): the checkpoint lacks \(missing.joined(separator: ", ")), which \(first.rawValue) "
-                    + "checkpoints have (its \(sd.tensors.count) tensors start \(sample), ...)")
+            let why =
+                missing.isEmpty
+                ? "the checkpoint's names do not fit \(first.rawValue)"
+                : "the checkpoint lacks \(missing.joined(separator: ", ")), which \(first.rawValue) checkpoints have"
+            throw MLRCError.format("--arch \(arch): \(why) (its \(sd.tensors.count) tensors start \(sample), ...)")
         }
         if let family = Family.allCases.first(where: { $0.matches(sd) }) { return family }
         let sample = sd.names.prefix(6).joined(separator: ", ")

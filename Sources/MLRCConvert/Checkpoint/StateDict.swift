@@ -5,10 +5,13 @@ public struct StateDict {
     public var tensors: [String: HostTensor]
     /// Where in the file they were found, for messages ("the 'model' entry").
     public var origin: String
+    /// Class names, preprocessing and architecture a training script recorded beside the weights.
+    public var metadata: TrainingMetadata?
 
-    public init(tensors: [String: HostTensor], origin: String) {
+    public init(tensors: [String: HostTensor], origin: String, metadata: TrainingMetadata? = nil) {
         self.tensors = tensors
         self.origin = origin
+        self.metadata = metadata
     }
 
     public subscript(name: String) -> HostTensor? { tensors[name] }
@@ -49,7 +52,8 @@ public struct StateDict {
             try budget.take(try checkedCount(ref.shape, "tensor \(name)"), name: name)
             tensors[name] = try checkpoint.tensor(ref, name: name)
         }
-        return StateDict(tensors: stripPrefixes(tensors), origin: origin)
+        return StateDict(
+            tensors: stripPrefixes(tensors), origin: origin, metadata: try TrainingMetadata.read(checkpoint.root))
     }
 
     /// A dict most of whose values are tensors, here or under one of the usual keys.

@@ -13,12 +13,40 @@ public struct CalibrationSet {
     /// Files that could not be used, with the reason.
     public var skipped: [(file: String, reason: String)]
 
-    /// The JPEG files (.jpg/.jpeg, any case) of a directory, sorted by name, at most `limit` of them.
+    /// The JPEG files (.jpg/.jpeg, any case) of a directory and of the folders under it (an ImageFolder's
+    /// class folders, up to `maxDepth` levels), at most `limit`: taken in turn from each folder, by name within
+    /// one, so that a limit under the total still covers every class.
     public static func jpegFiles(in directory: String, limit: Int) throws -> [String] {
         guard let names = JPEGNames.entries(of: directory) else {
             throw MLRCError(.io, "cannot open calibration directory \(directory): \(String(cString: strerror(errno)))")
         }
-        return names.filter(JPEGNames.matches).prefix(limit).map { JPEGNames.join(directory, $0) }
+        var folders: [[String]] = []
+        collect(directory, names, depth: 0, into: &folders)
+        var picked: [String] = []
+        var next = 0
+        while picked.count < limit {
+            var any = false
+            for f in folders where next < f.count && picked.count < limit {
+                picked.append(f[next])
+                any = true
+            }
+            if !any { break }
+            next += 1
+        }
+        return picked
+    }
+
+    static let maxDepth = 4
+
+    /// Each folder's JPEGs as one group (empty groups left out), depth-first in name order.
+    private static func collect(_ dir: String, _ names: [String], depth: Int, into folders: inout [[String]]) {
+        let files = names.filter(JPEGNames.matches).map { JPEGNames.join(dir, $0) }
+        if !files.isEmpty { folders.append(files) }
+        guard depth < maxDepth else { return }
+        for name in names where !JPEGNames.matches(name) && !name.hasPrefix(".") {
+            let path = JPEGNames.join(dir, name)
+            if let inner = JPEGNames.entries(of: path) { collect(path, inner, depth: depth + 1, into: &folders) }
+        }
     }
 
     /// Decodes and preprocesses every file; `progress(done, total)` after each.

@@ -21,6 +21,12 @@ public final class Session {
     /// Set when a kernel refused to run (a plan's scratch was missing): a bug, reported as an internal error.
     public private(set) var kernelError: String?
 
+    /// Bytes this session allocated: the activation buffers (values share them by lifetime), the convolution
+    /// scratch, and the folded int8 biases. The model's weights are mapped from its file and not counted.
+    public var memory: (activations: Int, scratch: Int, biases: Int) {
+        (plan.bufferSizes.reduce(0, +) * 4, scratch.count * 4, foldedStorage.count * 4)
+    }
+
     /// threads: 0 means every core.
     public init(model: Model, threads: Int) throws {
         guard threads >= 0, threads <= 1024 else {
