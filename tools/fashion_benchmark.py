@@ -8,7 +8,7 @@ against PyTorch fp32 on the same files.
 
 Needs PyTorch and torchvision (`make bench-fashion` installs them in a virtual environment). Trained checkpoints
 are kept in --out and resumed, so a second run only converts and measures. Prints a Markdown table and writes
-results.json beside the checkpoints."""
+results.json beside the checkpoints (keeping the nets of earlier runs there that this one did not measure)."""
 import argparse
 import json
 import os
@@ -133,7 +133,12 @@ def main():
         row["wall_seconds"] = time.time() - t0
         results.append(row)
         print(json.dumps(row), flush=True)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    # Nets measured by earlier runs into the same folder stay in the table (this run's replace theirs).
+    path = os.path.join(args.out, "results.json")
+    earlier = json.load(open(path)) if os.path.exists(path) else []
+    done = {r["net"] for r in results}
+    results = [r for r in earlier if r["net"] not in done] + results
+    with open(path, "w") as f:
         json.dump(results, f, indent=1)
     print()
     print("| net | params | epochs (train time) | PyTorch fp32 | mlrc fp32 (differs) | mlrc int8 (differs) | "

@@ -106,10 +106,12 @@ def datasets(args):
     val_tf = T.Compose([T.Resize(args.resize, interpolation=interp), T.CenterCrop(args.input_size), T.ToTensor(),
                         T.Normalize(mean, std)])
     train_dir, val_dir = os.path.join(args.data, "train"), os.path.join(args.data, "val")
-    for d in (train_dir, val_dir):
-        if not os.path.isdir(d):
-            sys.exit(f"{d} not found: DATA must hold train/CLASS/*.jpg and val/CLASS/*.jpg")
+    if not os.path.isdir(train_dir):
+        sys.exit(f"{train_dir} not found: DATA must hold train/CLASS/*.jpg (and val/CLASS/*.jpg)")
     train = tvd.ImageFolder(train_dir, T.Compose(train_tf))
+    if not os.path.isdir(val_dir):
+        print(f"note: {val_dir} not found: training without validation")
+        return train, None
     val = tvd.ImageFolder(val_dir, val_tf)
     if train.classes != val.classes:
         sys.exit(f"train/ and val/ have different classes: {train.classes} / {val.classes}")
@@ -122,7 +124,7 @@ def loaders(train, val, args, device):
     g = torch.Generator().manual_seed(args.seed)
     return (torch.utils.data.DataLoader(train, args.batch_size, shuffle=True, drop_last=len(train) > args.batch_size,
                                         generator=g, **kw),
-            torch.utils.data.DataLoader(val, args.batch_size, shuffle=False, **kw))
+            torch.utils.data.DataLoader(val, args.batch_size, shuffle=False, **kw) if val is not None else None)
 
 
 # ---------------------------------------------------------------- schedule and optimizer
@@ -302,7 +304,7 @@ def main(argv=None):
         print(f"resumed {args.output} after epoch {start_epoch} (step {step})")
     params = sum(p.numel() for p in model.parameters())
     print(f"{args.arch}: {params / 1e6:.3f} M parameters, {len(classes)} classes, {len(train)} training and "
-          f"{len(val)} validation images, {args.input_size}x{args.input_size}, {device}"
+          f"{len(val) if val is not None else 0} validation images, {args.input_size}x{args.input_size}, {device}"
           f"{'' if device.type == 'cuda' else f', {torch.get_num_threads()} threads'}")
     print(f"recipe: AdamW lr {args.lr:g} wd {args.weight_decay:g}, {args.epochs} epochs ({args.warmup_epochs:g} "
           f"warmup), cosine to {args.min_lr:g}, label smoothing {args.label_smoothing:g}, batch {args.batch_size}, "
@@ -334,16 +336,18 @@ def main(argv=None):
                 print(f"epoch {epoch + 1}/{args.epochs} step {i + 1}/{steps_per_epoch} loss {loss_sum / seen:.4f} "
                       f"lr {opt.param_groups[0]['lr']:.2e} {rate:.0f} img/s", flush=True)
         train_time = time.time() - t0
-        val_top1, val_top5, val_loss = evaluate(model, val_loader, device, len(classes))
+        val_top1, val_top5, val_loss = (evaluate(model, val_loader, device, len(classes)) if val_loader else
+                                        (None, None, None))
         history.append({"epoch": epoch + 1, "train_loss": loss_sum / max(1, seen),
                         "train_top1": 100.0 * correct / max(1, seen), "val_loss": val_loss, "val_top1": val_top1,
                         "val_top5": val_top5, "seconds": train_time})
+        val_text = (f"val loss {val_loss:.4f} top-1 {val_top1:.2f}% top-5 {val_top5:.2f}%" if val_loader else
+                    "no validation set")
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {loss_sum / max(1, seen):.4f} top-1 "
-              f"{100.0 * correct / max(1, seen):.2f}% | val loss {val_loss:.4f} top-1 {val_top1:.2f}% top-5 "
-              f"{val_top5:.2f}% | {train_time:.0f} s", flush=True)
+              f"{100.0 * correct / max(1, seen):.2f}% | {val_text} | {train_time:.0f} s", flush=True)
         save(args.output, model, opt, step, epoch + 1, args, classes, val_top1, history)
-    print(f"wrote {args.output} (val top-1 {val_top1 if val_top1 is not None else float('nan'):.2f}%); "
-          f"next: quantize {args.output}")
+    print(f"wrote {args.output}" + (f" (val top-1 {val_top1:.2f}%)" if val_top1 is not None else "") +
+          f"; next: quantize {args.output}")
 
 
 if __name__ == "__main__":
