@@ -344,7 +344,7 @@ test-train: build model test-cli
 # The paper's nets trained on Fashion-MNIST at 64x64 on this CPU (minutes per epoch on two cores), each converted
 # with no flags, and the 10,000 test images classified by mlrc int8 and fp32 and by PyTorch fp32.
 FASHION_EPOCHS ?= 2
-FASHION_NETS ?= mlrc_atto,convnext_atto,hsnet
+FASHION_NETS ?= mlrc_atto,mlrc_atto_no_shortcut,convnext_atto,hsnet
 bench-fashion: build $(TRAIN_PY)
 	MLRC_LIBRARY=$(abspath $(BIN)/libmlrc.so) $(TRAIN_PY) tools/fashion_benchmark.py --bin $(BIN) \
 	  --out $(TRAIN_DIR)/fashion --epochs $(FASHION_EPOCHS) --nets $(FASHION_NETS)
