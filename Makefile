@@ -318,8 +318,8 @@ KERNEL_ISA ?= $(if $(filter x86_64,$(shell uname -m)),avx2,auto)
 KERNEL_THREADS ?= 1
 bench-kernels: build
 	mkdir -p $(BENCH_DIR)
-	$(CC_TEST) -O2 -I$(KERNELS)/include tools/bench_kernels.c -o $(BENCH_DIR)/bench_kernels -L$(BIN) -lmlrc \
-	  -Wl,-rpath,$(abspath $(BIN)) -lm
+	$(CC_TEST) -O2 -I$(KERNELS)/include tools/bench_kernels.c -o $(BENCH_DIR)/bench_kernels \
+	  $$(tools/kernel_link_flags.sh $(BIN))
 	$(BENCH_DIR)/bench_kernels $(KERNEL_ISA) $(KERNEL_THREADS) | tee $(BENCH_DIR)/kernels.md
 
 # Training (tools/train.py) with PyTorch and torchvision in their own virtual environment (PyPI's torch brings

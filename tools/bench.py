@@ -125,11 +125,14 @@ def build_tools(bin_dir, out):
     exe = out / "bench_mlrc"
     sh(["gcc", "-O2", "-I", ROOT / "include", ROOT / "tools" / "bench_mlrc.c", "-o", exe, "-L", bin_dir, "-lmlrc",
         "-Wl,-rpath," + str(bin_dir.resolve())])
+    # These two call the kernels directly, which libmlrc.so does not export: they link SwiftPM's kernel objects.
+    kernels = subprocess.run(["sh", ROOT / "tools" / "kernel_link_flags.sh", bin_dir], check=True,
+                             capture_output=True, text=True).stdout.split()
     peak = out / "bench_peak"
-    sh(["gcc", "-O2", "-I", ROOT / "Sources/CMLRCKernels/include", ROOT / "tools" / "bench_peak.c", "-o", peak, "-L",
-        bin_dir, "-lmlrc", "-Wl,-rpath," + str(bin_dir.resolve())])
+    sh(["gcc", "-O2", "-I", ROOT / "Sources/CMLRCKernels/include", ROOT / "tools" / "bench_peak.c", "-o", peak]
+       + kernels)
     sh(["gcc", "-O2", "-I", ROOT / "Sources/CMLRCKernels/include", ROOT / "tools" / "bench_kernels.c", "-o",
-        out / "bench_kernels", "-L", bin_dir, "-lmlrc", "-Wl,-rpath," + str(bin_dir.resolve()), "-lm"])
+        out / "bench_kernels"] + kernels)
     return exe, peak
 
 
