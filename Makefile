@@ -48,7 +48,7 @@ DOTPROD_CFLAGS = $(if $(filter aarch64 arm64,$(shell uname -m)),-march=armv8.2-a
 CLANG ?= clang
 
 .PHONY: all build model install deb test-deb check test test-swift test-c test-cli test-examples test-python test-reproducers fixture-models bench clean fuzz fuzz-build \
-        test-train bench-fashion bench-claims \
+        test-train bench-fashion bench-claims test-bench-tools \
         fuzz-seeds test-fuzz-replay test-asan test-valgrind test-kernels check-aarch64 kernels-c kernel-layers arm-model \
         bench-kernels
 
@@ -105,7 +105,7 @@ test-deb: deb
 check: build test-kernels kernel-layers test-swift
 
 test: build model test-swift test-kernels kernel-layers check-aarch64 fixture-models test-cli test-fuzz-replay fuzz test-asan \
-      test-valgrind test-c test-examples test-python test-reproducers test-train
+      test-valgrind test-c test-examples test-python test-reproducers test-train test-bench-tools
 
 # XCTest does not link with -static-stdlib: the Swift tests use the default (debug) configuration.
 test-swift:
@@ -311,6 +311,17 @@ $(BENCH_PY):
 BENCH_ISA ?= auto
 bench: build model $(BENCH_PY)
 	$(BENCH_PY) tools/bench.py --bin $(BIN) --out $(BENCH_DIR) --rounds $(BENCH_ROUNDS) --isa $(BENCH_ISA)
+
+# The benchmark programs still build against this library (they are not run: timings are not tests).
+test-bench-tools: build
+	mkdir -p $(TEST_DIR)/bench-tools
+	$(CC_TEST) -O2 -Iinclude tools/bench_mlrc.c -o $(TEST_DIR)/bench-tools/bench_mlrc -L$(BIN) -lmlrc \
+	  -Wl,-rpath,$(abspath $(BIN))
+	for t in bench_kernels bench_peak; do \
+	  $(CC_TEST) -O2 -I$(KERNELS)/include tools/$$t.c -o $(TEST_DIR)/bench-tools/$$t $$(tools/kernel_link_flags.sh $(BIN)) \
+	    || exit 1; \
+	done
+	@echo "bench tools: bench_mlrc, bench_kernels and bench_peak link"
 
 # The int8 GEMM and depthwise kernels per layer shape against this core's register-only peaks, at the ISA level
 # KERNEL_ISA (default: AVX2 on x86, which is what AVX2-only boards run; auto elsewhere), written to kernels.md.
