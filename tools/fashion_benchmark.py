@@ -109,8 +109,7 @@ def main():
                                                                               else []), log)
         files, labels, torch_preds, first, torch_logits, saved = pytorch_predictions(ckpt, data)
         row = {"net": name, "epochs": saved["epoch"],
-               "train_seconds": sum(h["seconds"] for h in saved["history"]),
-               "params": None, "images": len(files)}
+               "train_seconds": sum(h["seconds"] for h in saved["history"]), "images": len(files)}
         row["params"] = sum(v.numel() for k, v in saved["model"].items()
                             if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
         acc = lambda p: 100.0 * sum(int(a == b) for a, b in zip(p, labels)) / len(labels)

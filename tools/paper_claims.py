@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 
@@ -142,9 +143,8 @@ def main():
             prof = sh([os.path.join(bin_dir, "mlrc-infer"), "--model", out, "--profile", "1", "--threads", "1", photo],
                       env=env)
             mem = next(l for l in prof.splitlines() if l.startswith("memory:"))
-            kib = [int(w) for w in mem.replace(",", " ").split() if w.isdigit()]
-            row[f"{precision}_activation_kib"] = kib[0]
-            row[f"{precision}_scratch_kib"] = kib[2]
+            for key, label in (("activation", "activations"), ("scratch", "scratch")):
+                row[f"{precision}_{key}_kib"] = int(re.search(label + r" (\d+) KiB", mem).group(1))
             row[f"{precision}_model"] = out
         if fashion_name in accuracy:
             a = accuracy[fashion_name]

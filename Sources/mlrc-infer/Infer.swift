@@ -188,9 +188,8 @@ struct Infer: ParsableCommand {
         )
         let m = session.memory
         print(
-            "memory: activations \((m.activations + 1023) / 1024) KiB (\(session.model.graph.steps.count) values in "
-                + "planned buffers), scratch \((m.scratch + 1023) / 1024) KiB, folded biases \((m.biases + 1023) / 1024) KiB"
-        )
+            "memory: activations \((m.activations + 1023) / 1024) KiB (planned buffers), scratch "
+                + "\((m.scratch + 1023) / 1024) KiB, folded biases \((m.biases + 1023) / 1024) KiB")
         print("profile: \(percent(Float(total / 100))) ms per run over \(times.count) ops")
         for (k, v) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
             print("  \(pad(percent(Float(v.0 / 100)), 8)) ms  \(pad(String(v.1), 4)) x \(k)")

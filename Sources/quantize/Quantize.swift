@@ -148,7 +148,7 @@ struct Quantize: ParsableCommand {
             guard c >= 32 && c <= 2048 else { throw ValidationError("--crop must be in 32...2048") }
             if let n = inputSize, n != c { throw ValidationError("--crop \(c) and --input-size \(n) differ") }
         }
-        if let i = interpolation, Preprocessing.Interpolation.allCases.allSatisfy({ $0.name != i }) {
+        if let i = interpolation, Preprocessing.Interpolation(name: i) == nil {
             throw ValidationError("--interpolation must be bilinear or bicubic")
         }
         if noCrop && resize != nil { throw ValidationError("--resize has no effect with --no-crop: give one of them") }
@@ -175,8 +175,7 @@ struct Quantize: ParsableCommand {
         options.mean = mean.flatMap(Self.triple)
         options.std = std.flatMap(Self.triple)
         options.resizeShorterSide = resize
-        options.interpolation = interpolation.flatMap { i in Preprocessing.Interpolation.allCases.first { $0.name == i }
-        }
+        options.interpolation = interpolation.flatMap(Preprocessing.Interpolation.init(name:))
         options.centerCrop = noCrop ? false : nil
         let out = output ?? Self.defaultOutput(for: checkpoint)
         do { try FileBytes.checkWritable(out) } catch let e as MLRCError {

@@ -45,7 +45,7 @@ public struct BuildOptions {
         if o.inputSize == nil, let n = meta.inputSize {
             o.inputSize = n
             if o.resizeShorterSide == nil, let r = meta.resize { o.resizeShorterSide = r }
-            used.append("input \(n)x\(n), resize \(o.resizeShorterSide ?? meta.resize ?? n)")
+            used.append("input \(n)x\(n)" + (o.resizeShorterSide.map { ", resize \($0)" } ?? ""))
         }
         if o.mean == nil, let m = meta.mean {
             o.mean = m

@@ -65,7 +65,7 @@ public struct TrainingMetadata: Equatable {
         m.mean = try triple(d["mean"], "mean", positive: false)
         m.std = try triple(d["std"], "std", positive: true)
         if let v = d["interpolation"], v.isPresent {
-            guard let s = v.string, let i = Preprocessing.Interpolation.allCases.first(where: { $0.name == s }) else {
+            guard let i = v.string.flatMap(Preprocessing.Interpolation.init(name:)) else {
                 throw fail("'interpolation' must be 'bilinear' or 'bicubic'")
             }
             m.interpolation = i

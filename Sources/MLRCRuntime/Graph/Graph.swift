@@ -99,6 +99,12 @@ public struct Preprocessing: Sendable, Equatable {
         case bilinear = 0
         case bicubic = 1
         public var name: String { self == .bilinear ? "bilinear" : "bicubic" }
+
+        /// The filter a name ("bilinear", "bicubic") stands for; nil for any other.
+        public init?(name: String) {
+            guard let i = Self.allCases.first(where: { $0.name == name }) else { return nil }
+            self = i
+        }
     }
 
     public var resizeShorterSide: Int
