@@ -66,8 +66,10 @@ typedef struct mlrc_q8_stage2x8 {
     __m256i zero;
 } mlrc_q8_stage2x8;
 
-MLRC_AVX2 static inline void mlrc_q8_store16_avx2(const mlrc_q8_stage2x8 *st, __m256i a0, __m256i a1,
-                                                  const mlrc_q8_output *out, char *dst) {
+/* Always inlined: it runs once per output pixel of a depthwise kernel, where a call (its vectors through memory)
+ * costs as much as the pixel's arithmetic and compilers otherwise keep it out of line. */
+MLRC_AVX2 static inline __attribute__((always_inline)) void
+mlrc_q8_store16_avx2(const mlrc_q8_stage2x8 *st, __m256i a0, __m256i a1, const mlrc_q8_output *out, char *dst) {
     __m256 v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, st->b0)), st->s0);
     __m256 v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, st->b1)), st->s1);
     if (out->kind == MLRC_Q8_OUT_F32) {

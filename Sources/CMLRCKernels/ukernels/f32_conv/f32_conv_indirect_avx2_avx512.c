@@ -87,6 +87,65 @@ typedef struct quant_target {
     int32_t zero;
 } quant_target;
 
+/* Without tables on AVX2: 6 pixels of one output row x up to 16 columns, every window inside the input, an
+ * ungrouped conv (stems: 3 input channels, where the tables' per-tap loop of 3 would do little per step). Each kernel
+ * row is one run of kw * in_c contiguous floats; the products go in the tables' order (tap, then channel), so the
+ * results are tile16's. With qt, each row is quantized in registers as mlrc_avx2_quantize_floats does. */
+MLRC_AVX2 static void tile16_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
+                                  int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out,
+                                  int32_t ldo, int32_t act, const quant_target *qt) {
+    const int full = cols == 16, full0 = cols >= 8;
+    const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);
+    const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
+    const __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
+    __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
+    __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+    for (int32_t u = 0; u < kh; u++) {
+        /* row r's run of kernel row u; rows past the block's last repeat it (never stored) */
+#define RUN(r) (a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride)
+        const float *a0 = RUN(0), *a1 = RUN(1), *a2 = RUN(2), *a3 = RUN(3), *a4 = RUN(4), *a5 = RUN(5);
+#undef RUN
+        const float *wt = w + (size_t)u * run * ldw;
+        for (int32_t j = 0; j < run; j++) {
+            const float *wr = wt + (size_t)j * ldw;
+            const __m256 w0 = full0 ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);
+            const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);
+            __m256 x;
+            x = _mm256_broadcast_ss(a0 + j), c00 = _mm256_fmadd_ps(x, w0, c00), c01 = _mm256_fmadd_ps(x, w1, c01);
+            x = _mm256_broadcast_ss(a1 + j), c10 = _mm256_fmadd_ps(x, w0, c10), c11 = _mm256_fmadd_ps(x, w1, c11);
+            x = _mm256_broadcast_ss(a2 + j), c20 = _mm256_fmadd_ps(x, w0, c20), c21 = _mm256_fmadd_ps(x, w1, c21);
+            x = _mm256_broadcast_ss(a3 + j), c30 = _mm256_fmadd_ps(x, w0, c30), c31 = _mm256_fmadd_ps(x, w1, c31);
+            x = _mm256_broadcast_ss(a4 + j), c40 = _mm256_fmadd_ps(x, w0, c40), c41 = _mm256_fmadd_ps(x, w1, c41);
+            x = _mm256_broadcast_ss(a5 + j), c50 = _mm256_fmadd_ps(x, w0, c50), c51 = _mm256_fmadd_ps(x, w1, c51);
+        }
+    }
+    const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
+    if (!qt) {
+        for (int r = 0; r < rows; r++) {
+            float *o = (float *)out + (size_t)r * ldo;
+            _mm256_maskstore_ps(o, m0, mlrc_avx2_activate(lo[r], act));
+            _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));
+        }
+        return;
+    }
+    const __m256 s = _mm256_set1_ps(qt->inv_scale);
+    const __m256 vlo = _mm256_set1_ps((float)-qt->zero), vhi = _mm256_set1_ps((float)(255 - qt->zero));
+    const __m256i z = _mm256_set1_epi32(qt->zero);
+    for (int r = 0; r < rows; r++) {
+        const __m256i q0 = mlrc_avx2_round_clamp(_mm256_mul_ps(mlrc_avx2_activate(lo[r], act), s), vlo, vhi, z);
+        const __m256i q1 = mlrc_avx2_round_clamp(_mm256_mul_ps(mlrc_avx2_activate(hi[r], act), s), vlo, vhi, z);
+        const __m128i bytes = mlrc_avx2_pack16(q0, q1);
+        uint8_t *o = (uint8_t *)out + (size_t)r * ldo;
+        if (full) {
+            _mm_storeu_si128((__m128i *)o, bytes);
+        } else {
+            uint8_t tmp[16];
+            _mm_storeu_si128((__m128i *)tmp, bytes);
+            for (int32_t j = 0; j < cols; j++) o[j] = tmp[j];
+        }
+    }
+}
+
 /* AVX-512: 32 columns per tile in two 512-bit accumulators a row, twice the products per instruction (stems:
  * 3 input channels, 32 outputs). The products go segment by segment, `len` inputs each, against consecutive
  * weight rows: a segment is a tap of cin_g channels, its rows found in the pointer tables (ROWS 0, the same
@@ -188,7 +247,7 @@ static void block_pointers(const mlrc_conv_geometry *g, const float *input, int3
     }
 }
 
-/* The input of a block for tile32_rows (its pixels in one output row, every window inside the input), or NULL. */
+/* The input of a block for the rows tiles (its pixels in one output row, every window inside the input), or NULL. */
 static const float *row_block_input(const mlrc_conv_geometry *g, const float *input, int32_t p0, int32_t rows) {
     const int32_t oy = p0 / g->out_w, ox = p0 % g->out_w;
     if (ox + rows > g->out_w) return NULL;
@@ -205,7 +264,7 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
     const int32_t taps = g->kernel_h * g->kernel_w, cin_g = g->in_c / g->groups, cout_g = g->out_c / g->groups;
     const int32_t pixels = g->out_h * g->out_w;
     const float *ptrs[CHUNK][MR * MAX_TAPS];
-    const float *row_input[CHUNK]; /* a block's input for tile32_rows, NULL where it takes the pointer tables */
+    const float *row_input[CHUNK]; /* a block's input for a rows tile, NULL where it takes the pointer tables */
     float quant_buf[QUANT_FLOATS];
     const int32_t chunk = qt ? QUANT_FLOATS / (MR * g->out_c) < CHUNK ? QUANT_FLOATS / (MR * g->out_c) : CHUNK : CHUNK;
     ptrdiff_t tap_offset[MAX_TAPS];
@@ -218,7 +277,7 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
         const int32_t base = qt ? c0 * MR : 0;
         for (int32_t b = c0; b < c1; b++) {
             const int32_t p0 = b * MR, rows = pixels - p0 < MR ? pixels - p0 : MR;
-            row_input[b - c0] = wide && g->groups == 1 ? row_block_input(g, input, p0, rows) : NULL;
+            row_input[b - c0] = g->groups == 1 ? row_block_input(g, input, p0, rows) : NULL;
             if (!row_input[b - c0]) block_pointers(g, input, p0, rows, tap_offset, ptrs[b - c0]);
         }
         for (int32_t group = 0; group < g->groups; group++) {
@@ -233,9 +292,10 @@ static void block_range(const mlrc_conv_geometry *g, const float *input, const f
                     if (row_input[b - c0]) {
                         void *o = qt ? (void *)(qt->q + (size_t)p0 * g->out_c + co)
                                      : (void *)(output + (size_t)p0 * g->out_c + co);
-                        tile32_rows(row_input[b - c0], (ptrdiff_t)g->stride_w * g->in_c, (ptrdiff_t)g->in_w * g->in_c,
-                                    g->kernel_h, g->kernel_w * g->in_c, rows, cols, w + n, cout_g, bias ? bias + co : 0,
-                                    o, g->out_c, act, qt);
+                        (wide ? tile32_rows : tile16_rows)(row_input[b - c0], (ptrdiff_t)g->stride_w * g->in_c,
+                                                           (ptrdiff_t)g->in_w * g->in_c, g->kernel_h,
+                                                           g->kernel_w * g->in_c, rows, cols, w + n, cout_g,
+                                                           bias ? bias + co : 0, o, g->out_c, act, qt);
                         continue;
                     }
                     (step == 32 ? tile32

@@ -7,8 +7,10 @@
  * broadcasts are fixed offsets from one pointer), then every column panel passes over the chunk while it is in
  * L1, with its bias and scale loaded once per chunk and the next panel's weights prefetched; a range of at most
  * 60 rows (a 7x7 map) is one chunk, so that its weights, the larger operand there, stream through once. The
- * uint8 output stage runs on two rows at a time (one pack and one permute for 16 results); a table activation
- * follows over each chunk's finished rows. */
+ * uint8 output stage runs on two rows at a time and is kept short, since on layers with K of 16-40 it costs as
+ * much as the products: the bias starts the accumulators, the columns stay in the order the hadd leaves them
+ * (scales loaded in that order, one word interleave restores it on the bytes), and the lower clamp is a byte
+ * max; a table activation follows over each chunk's finished rows. */
 #if defined(__x86_64__)
 #include <string.h>
 #include "x86/q8_output_avx2.h"
@@ -56,39 +58,47 @@ MLRC_AVX2 static void pack_rows(int32_t rows, int32_t K, int32_t kp, const uint8
     }
 }
 
-/* One panel's output stage, loaded once per chunk. */
+/* One panel's output stage, loaded once per chunk. fast: uint8 output over all 8 columns, the two-row path below,
+ * with the bias starting the accumulators (in the first slot of each column's pair) and the scales in the order
+ * the reduction leaves the columns in (0 1 4 5 | 2 3 6 7); else mlrc_q8_store8_avx2 per row. */
 typedef struct stage {
-    __m256i bias;
-    __m256 scale, lo, hi;
-    __m256i zero16;
-    int fast; /* uint8 output over all 8 columns: the two-row path; else mlrc_q8_store8_avx2 per row */
+    __m256i bias_lo, bias_hi; /* accumulator starts: columns 0-3 and 4-7 as (bias, 0) pairs; zero unless fast */
+    __m256 scale, hi;
+    __m256i zero16, lo8;
+    int fast;
 } stage;
 
 MLRC_AVX2 static INLINE void stage_load(stage *s, int32_t n0, int32_t cols, const int32_t *bias, const float *scale,
                                         const mlrc_q8_output *out) {
     s->fast = out->kind == MLRC_Q8_OUT_U8 && cols == 8;
+    s->bias_lo = s->bias_hi = _mm256_setzero_si256();
     if (!s->fast) return;
-    s->bias = bias ? _mm256_loadu_si256((const __m256i *)(bias + n0)) : _mm256_setzero_si256();
-    s->scale = _mm256_loadu_ps(scale + n0);
-    s->lo = _mm256_set1_ps((float)(out->lo - out->zero));
+    if (bias) {
+        s->bias_lo = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(bias + n0)));
+        s->bias_hi = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(bias + n0 + 4)));
+    }
+    s->scale = _mm256_permutevar8x32_ps(_mm256_loadu_ps(scale + n0), _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
     s->hi = _mm256_set1_ps((float)(out->hi - out->zero));
     s->zero16 = _mm256_set1_epi16((int16_t)out->zero);
+    s->lo8 = _mm256_set1_epi8((char)out->lo);
 }
 
-/* round(clamp((acc + bias) * scale)) without the zero point: the mlrc_q8_output U8 stage's order. */
+/* round(min((acc + bias) * scale, hi - zero)), the bias already in acc: the U8 stage's multiply and upper clamp;
+ * the lower clamp comes on the bytes (see store2). */
 MLRC_AVX2 static INLINE __m256i stage_int(const stage *s, __m256i acc) {
-    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc, s->bias)), s->scale);
-    v = _mm256_min_ps(_mm256_max_ps(v, s->lo), s->hi);
-    return _mm256_cvtps_epi32(v);
+    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), s->scale), s->hi));
 }
 
-/* Two rows' 8 uint8 results before any table: rows a and b (b may repeat a). The values lie in
- * [lo - zero, hi - zero], so the int16 pack and the zero point added in int16 never saturate. */
+/* Two rows' 8 uint8 results before any table, from sums in the order 0 1 4 5 | 2 3 6 7: rows a and b (b may
+ * repeat a). Rounding commutes with clamping to integer bounds, so the lower clamp can follow it: the int16 pack
+ * saturates values far below the range downwards (cvtps2dq gives INT32_MIN past the int32 range), the zero point
+ * is added with saturation, the byte pack clamps at 0 and the byte max at lo. The word interleave of the two
+ * halves puts the columns back in order. */
 MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, uint8_t *ya, uint8_t *yb, int two) {
-    const __m256i p16 = _mm256_add_epi16(_mm256_packs_epi32(stage_int(s, a), stage_int(s, b)), s->zero16);
-    const __m256i u8 = _mm256_packus_epi16(p16, p16); /* lane 0: a0-3 b0-3 a0-3 b0-3, lane 1: a4-7 b4-7 ... */
-    const __m128i ab =
-        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(u8, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
+    const __m256i p16 = _mm256_adds_epi16(_mm256_packs_epi32(stage_int(s, a), stage_int(s, b)), s->zero16);
+    const __m256i u8 = _mm256_packus_epi16(p16, p16); /* lane 0: a0 a1 a4 a5 b0 b1 b4 b5, lane 1: a2 a3 a6 a7 ... */
+    const __m128i ab = _mm_max_epu8(_mm_unpacklo_epi16(_mm256_castsi256_si128(u8), _mm256_extracti128_si256(u8, 1)),
+                                    _mm256_castsi256_si128(s->lo8));
     _mm_storel_epi64((__m128i *)ya, ab);
     if (two) _mm_storeh_pd((double *)yb, _mm_castsi128_pd(ab));
 }
@@ -98,14 +108,15 @@ MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, uint8_
 MLRC_AVX2 static INLINE void store_tile(const int rows, const __m256i *lo, const __m256i *hi, const stage *s,
                                         int32_t n0, int32_t cols, const mlrc_q8_gemm_args *a, char *C) {
     __m256i sum[MR];
-    for (int r = 0; r < rows; r++) sum[r] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+    for (int r = 0; r < rows; r++) sum[r] = _mm256_hadd_epi32(lo[r], hi[r]); /* c0 c1 c4 c5 | c2 c3 c6 c7 */
     if (s->fast) {
         for (int r = 0; r < rows; r += 2)
             store2(s, sum[r], sum[r + 1 < rows ? r + 1 : r], (uint8_t *)(C + (size_t)r * a->row_bytes) + n0,
                    (uint8_t *)(C + (size_t)(r + 1) * a->row_bytes) + n0, r + 1 < rows);
     } else {
         for (int r = 0; r < rows; r++)
-            mlrc_q8_store8_avx2(sum[r], n0, cols, a->bias, a->scale, a->out, C + (size_t)r * a->row_bytes);
+            mlrc_q8_store8_avx2(_mm256_permute4x64_epi64(sum[r], 0xD8), n0, cols, a->bias, a->scale, a->out,
+                                C + (size_t)r * a->row_bytes);
     }
 }
 
@@ -134,7 +145,7 @@ MLRC_AVX2 static void lut_rows(const table_pass *t, char *C, size_t row_bytes, i
 MLRC_AVX2 static INLINE void tile(const int R, int32_t kq, int32_t kp, const int16_t *ap, const int8_t *bp, int32_t n0,
                                   int32_t cols, const stage *s, const mlrc_q8_gemm_args *g, char *C) {
     __m256i lo[MR], hi[MR];
-    for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm256_setzero_si256();
+    for (int r = 0; r < R; r++) lo[r] = s->bias_lo, hi[r] = s->bias_hi;
     for (int32_t q = 0; q < kq; q++) {
         const int8_t *w = bp + (size_t)q * 32;
         const int16_t *a = ap + (size_t)q * MR * 4; /* the block's quad q: 6 rows x 4 */
@@ -234,7 +245,7 @@ MLRC_AVX2 static void conv_tile(int32_t rows, const int16_t *const *ptr, int32_t
                                 const int8_t *panel, int32_t n0, int32_t cols, const stage *s,
                                 const mlrc_q8_gemm_args *a, char *C) {
     __m256i lo[MR], hi[MR];
-    for (int r = 0; r < MR; r++) lo[r] = hi[r] = _mm256_setzero_si256();
+    for (int r = 0; r < MR; r++) lo[r] = s->bias_lo, hi[r] = s->bias_hi;
     for (int32_t t = 0; t < taps; t++) {
         const int16_t *row[MR];
         for (int r = 0; r < MR; r++) row[r] = ptr[r * CONV_MAX_TAPS + t] + off;
