@@ -6,6 +6,7 @@
  * For kernels with at most MAX_TAPS taps and at most MAX_ZERO input channels per group. */
 #if defined(__x86_64__)
 #include <stddef.h>
+#include <string.h>
 #include "x86/f32_vmath_avx2.h"
 #include "x86/q8_output_avx2.h"
 #include "mlrc_ukernels.h"
@@ -25,58 +26,6 @@ int mlrc_f32_conv_indirect_suits(const mlrc_conv_geometry *g, uint32_t features)
     return g->kernel_h * g->kernel_w <= MAX_TAPS && g->in_c <= MAX_ZERO;
 }
 
-/* acc (rows x cols) = bias + sum over taps t and channels ci of in[r][t][ci] * w[t][ci][:]; NCOL = 16 or 8
- * accumulator columns, in two functions so each keeps its accumulators in registers. */
-/* clang-format off */
-#define INDIRECT_TILE(NAME, WIDE)                                                                                   \
-    MLRC_AVX2 static void NAME(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,    \
-                               int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,  \
-                               int32_t act) {                                                                       \
-        const int full = cols == (WIDE ? 16 : 8), full0 = cols >= 8;                                                \
-        const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);                          \
-        const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();                               \
-        const __m256 b1 = bias && WIDE ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();                   \
-        __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;                                          \
-        __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;                                          \
-        for (int32_t t = 0; t < taps; t++) {                                                                        \
-            const float *a0 = ptrs[0 * MAX_TAPS + t] + shift, *a1 = ptrs[1 * MAX_TAPS + t] + shift;                 \
-            const float *a2 = ptrs[2 * MAX_TAPS + t] + shift, *a3 = ptrs[3 * MAX_TAPS + t] + shift;                 \
-            const float *a4 = ptrs[4 * MAX_TAPS + t] + shift, *a5 = ptrs[5 * MAX_TAPS + t] + shift;                 \
-            const float *wt = w + (size_t)t * cin_g * ldw;                                                          \
-            for (int32_t ci = 0; ci < cin_g; ci++) {                                                                \
-                const float *wr = wt + (size_t)ci * ldw;                                                            \
-                const __m256 w0 = full0 ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);                        \
-                __m256 x;                                                                                           \
-                if (WIDE) {                                                                                         \
-                    const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);              \
-                    x = _mm256_broadcast_ss(a0 + ci); c00 = _mm256_fmadd_ps(x, w0, c00); c01 = _mm256_fmadd_ps(x, w1, c01); \
-                    x = _mm256_broadcast_ss(a1 + ci); c10 = _mm256_fmadd_ps(x, w0, c10); c11 = _mm256_fmadd_ps(x, w1, c11); \
-                    x = _mm256_broadcast_ss(a2 + ci); c20 = _mm256_fmadd_ps(x, w0, c20); c21 = _mm256_fmadd_ps(x, w1, c21); \
-                    x = _mm256_broadcast_ss(a3 + ci); c30 = _mm256_fmadd_ps(x, w0, c30); c31 = _mm256_fmadd_ps(x, w1, c31); \
-                    x = _mm256_broadcast_ss(a4 + ci); c40 = _mm256_fmadd_ps(x, w0, c40); c41 = _mm256_fmadd_ps(x, w1, c41); \
-                    x = _mm256_broadcast_ss(a5 + ci); c50 = _mm256_fmadd_ps(x, w0, c50); c51 = _mm256_fmadd_ps(x, w1, c51); \
-                } else {                                                                                            \
-                    c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + ci), w0, c00);                                   \
-                    c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + ci), w0, c10);                                   \
-                    c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + ci), w0, c20);                                   \
-                    c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + ci), w0, c30);                                   \
-                    c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + ci), w0, c40);                                   \
-                    c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + ci), w0, c50);                                   \
-                }                                                                                                   \
-            }                                                                                                       \
-        }                                                                                                           \
-        const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};             \
-        for (int r = 0; r < rows; r++) {                                                                            \
-            float *o = out + (size_t)r * ldo;                                                                       \
-            _mm256_maskstore_ps(o, m0, mlrc_avx2_activate(lo[r], act));                                             \
-            if (WIDE) _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));                              \
-        }                                                                                                           \
-    }
-/* clang-format on */
-
-INDIRECT_TILE(tile16, 1)
-INDIRECT_TILE(tile8, 0)
-
 /* A quantized output (mlrc_f32_conv_indirect_avx2_quantize): blocks in the pointer tables' path put their
  * floats in a stack buffer of QUANT_FLOATS, quantized at the end of the chunk; row tiles quantize in registers.
  * Either way the float output is never written to memory. */
@@ -87,36 +36,49 @@ typedef struct quant_target {
     int32_t zero;
 } quant_target;
 
-/* Without tables on AVX2: 6 pixels of one output row x up to 16 columns, every window inside the input, an
- * ungrouped conv (stems: 3 input channels, where the tables' per-tap loop of 3 would do little per step). Each kernel
- * row is one run of kw * in_c contiguous floats; the products go in the tables' order (tap, then channel), so the
- * results are tile16's. With qt, each row is quantized in registers as mlrc_avx2_quantize_floats does. */
-MLRC_AVX2 static void tile16_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
-                                  int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out,
-                                  int32_t ldo, int32_t act, const quant_target *qt) {
-    const int full = cols == 16, full0 = cols >= 8;
+/* acc (rows x cols) = bias + sum over segments u and their inputs j of in[r][u][j] * w[u][j][:]; WIDE: 16
+ * columns (two accumulators a row), else 8. A segment is a tap of cin_g channels whose rows the pointer tables
+ * give (ROWS 0: tile16, tile8), or a whole kernel row of kw * in_c contiguous floats (ROWS 1: tile16_rows, for a
+ * block of pixels in one output row whose windows lie inside the input, an ungrouped conv: stems, with 3 input
+ * channels, where a tap's loop of 3 does little per step). Both take the products in the same order (tap, then
+ * channel), so their results agree. With qt (rows tiles only), each row is quantized in registers as
+ * mlrc_avx2_quantize_floats does. */
+__attribute__((always_inline)) MLRC_AVX2 static inline void
+tile_body(const float *const *ptrs, size_t shift, const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t segs,
+          int32_t len, int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out,
+          int32_t ldo, int32_t act, const quant_target *qt, const int WIDE, const int ROWS) {
+    const int full = cols == (WIDE ? 16 : 8), full0 = cols >= 8;
     const __m256i m0 = mlrc_avx2_tail_mask(cols), m1 = mlrc_avx2_tail_mask(cols - 8);
     const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
-    const __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
+    const __m256 b1 = bias && WIDE ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
     __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
     __m256 c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
-    for (int32_t u = 0; u < kh; u++) {
-        /* row r's run of kernel row u; rows past the block's last repeat it (never stored) */
-#define RUN(r) (a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride)
-        const float *a0 = RUN(0), *a1 = RUN(1), *a2 = RUN(2), *a3 = RUN(3), *a4 = RUN(4), *a5 = RUN(5);
-#undef RUN
-        const float *wt = w + (size_t)u * run * ldw;
-        for (int32_t j = 0; j < run; j++) {
+    for (int32_t u = 0; u < segs; u++) {
+        /* row r's inputs of segment u; in ROWS mode rows past the block's last repeat it (never stored) */
+#define SEG(r) (ROWS ? a + ((r) < rows ? (r) : rows - 1) * rstride + u * kstride : ptrs[(r)*MAX_TAPS + u] + shift)
+        const float *a0 = SEG(0), *a1 = SEG(1), *a2 = SEG(2), *a3 = SEG(3), *a4 = SEG(4), *a5 = SEG(5);
+#undef SEG
+        const float *wt = w + (size_t)u * len * ldw;
+        for (int32_t j = 0; j < len; j++) {
             const float *wr = wt + (size_t)j * ldw;
             const __m256 w0 = full0 ? _mm256_loadu_ps(wr) : _mm256_maskload_ps(wr, m0);
-            const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);
-            __m256 x;
-            x = _mm256_broadcast_ss(a0 + j), c00 = _mm256_fmadd_ps(x, w0, c00), c01 = _mm256_fmadd_ps(x, w1, c01);
-            x = _mm256_broadcast_ss(a1 + j), c10 = _mm256_fmadd_ps(x, w0, c10), c11 = _mm256_fmadd_ps(x, w1, c11);
-            x = _mm256_broadcast_ss(a2 + j), c20 = _mm256_fmadd_ps(x, w0, c20), c21 = _mm256_fmadd_ps(x, w1, c21);
-            x = _mm256_broadcast_ss(a3 + j), c30 = _mm256_fmadd_ps(x, w0, c30), c31 = _mm256_fmadd_ps(x, w1, c31);
-            x = _mm256_broadcast_ss(a4 + j), c40 = _mm256_fmadd_ps(x, w0, c40), c41 = _mm256_fmadd_ps(x, w1, c41);
-            x = _mm256_broadcast_ss(a5 + j), c50 = _mm256_fmadd_ps(x, w0, c50), c51 = _mm256_fmadd_ps(x, w1, c51);
+            if (WIDE) {
+                const __m256 w1 = full ? _mm256_loadu_ps(wr + 8) : _mm256_maskload_ps(wr + 8, m1);
+                __m256 x;
+                x = _mm256_broadcast_ss(a0 + j), c00 = _mm256_fmadd_ps(x, w0, c00), c01 = _mm256_fmadd_ps(x, w1, c01);
+                x = _mm256_broadcast_ss(a1 + j), c10 = _mm256_fmadd_ps(x, w0, c10), c11 = _mm256_fmadd_ps(x, w1, c11);
+                x = _mm256_broadcast_ss(a2 + j), c20 = _mm256_fmadd_ps(x, w0, c20), c21 = _mm256_fmadd_ps(x, w1, c21);
+                x = _mm256_broadcast_ss(a3 + j), c30 = _mm256_fmadd_ps(x, w0, c30), c31 = _mm256_fmadd_ps(x, w1, c31);
+                x = _mm256_broadcast_ss(a4 + j), c40 = _mm256_fmadd_ps(x, w0, c40), c41 = _mm256_fmadd_ps(x, w1, c41);
+                x = _mm256_broadcast_ss(a5 + j), c50 = _mm256_fmadd_ps(x, w0, c50), c51 = _mm256_fmadd_ps(x, w1, c51);
+            } else {
+                c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + j), w0, c00);
+                c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + j), w0, c10);
+                c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + j), w0, c20);
+                c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + j), w0, c30);
+                c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + j), w0, c40);
+                c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + j), w0, c50);
+            }
         }
     }
     const __m256 lo[MR] = {c00, c10, c20, c30, c40, c50}, hi[MR] = {c01, c11, c21, c31, c41, c51};
@@ -124,7 +86,7 @@ MLRC_AVX2 static void tile16_rows(const float *a, ptrdiff_t rstride, ptrdiff_t k
         for (int r = 0; r < rows; r++) {
             float *o = (float *)out + (size_t)r * ldo;
             _mm256_maskstore_ps(o, m0, mlrc_avx2_activate(lo[r], act));
-            _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));
+            if (WIDE) _mm256_maskstore_ps(o + 8, m1, mlrc_avx2_activate(hi[r], act));
         }
         return;
     }
@@ -135,15 +97,34 @@ MLRC_AVX2 static void tile16_rows(const float *a, ptrdiff_t rstride, ptrdiff_t k
         const __m256i q0 = mlrc_avx2_round_clamp(_mm256_mul_ps(mlrc_avx2_activate(lo[r], act), s), vlo, vhi, z);
         const __m256i q1 = mlrc_avx2_round_clamp(_mm256_mul_ps(mlrc_avx2_activate(hi[r], act), s), vlo, vhi, z);
         const __m128i bytes = mlrc_avx2_pack16(q0, q1);
-        uint8_t *o = (uint8_t *)out + (size_t)r * ldo;
+        uint8_t *o = (uint8_t *)out + (size_t)r * ldo, tmp[16];
         if (full) {
             _mm_storeu_si128((__m128i *)o, bytes);
         } else {
-            uint8_t tmp[16];
             _mm_storeu_si128((__m128i *)tmp, bytes);
-            for (int32_t j = 0; j < cols; j++) o[j] = tmp[j];
+            memcpy(o, tmp, (size_t)cols);
         }
     }
+}
+
+/* From the pointer tables: 16 or 8 columns. */
+MLRC_AVX2 static void tile16(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
+                             int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
+                             int32_t act) {
+    tile_body(ptrs, shift, NULL, 0, 0, taps, cin_g, rows, cols, w, ldw, bias, out, ldo, act, NULL, 1, 0);
+}
+
+MLRC_AVX2 static void tile8(const float *const *ptrs, size_t shift, int32_t rows, int32_t taps, int32_t cin_g,
+                            int32_t cols, const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo,
+                            int32_t act) {
+    tile_body(ptrs, shift, NULL, 0, 0, taps, cin_g, rows, cols, w, ldw, bias, out, ldo, act, NULL, 0, 0);
+}
+
+/* Without tables: 6 pixels of one output row x up to 16 columns. */
+MLRC_AVX2 static void tile16_rows(const float *a, ptrdiff_t rstride, ptrdiff_t kstride, int32_t kh, int32_t run,
+                                  int32_t rows, int32_t cols, const float *w, int32_t ldw, const float *bias, void *out,
+                                  int32_t ldo, int32_t act, const quant_target *qt) {
+    tile_body(NULL, 0, a, rstride, kstride, kh, run, rows, cols, w, ldw, bias, out, ldo, act, qt, 1, 1);
 }
 
 /* AVX-512: 32 columns per tile in two 512-bit accumulators a row, twice the products per instruction (stems:
