@@ -31,6 +31,19 @@ static int8_t *bytes_s8(size_t n) {
     return p;
 }
 
+/* The same weights kept inside the pair bound of the rows that sum pairs in int16 (quantize's 7-bit form: each
+ * halved, so |w| <= 64); extremes: a same-signed +-64 pair at every k = 2j, 2j + 1 of each [K][N] column, what
+ * 255-valued activations turn into the largest pair sums allowed (+-32640). */
+static int8_t *pair_bounded(const int8_t *w, int32_t K, int32_t N, int extremes) {
+    int8_t *p = malloc((size_t)K * N ? (size_t)K * N : 1);
+    for (int32_t k = 0; k < K; k++)
+        for (int32_t n = 0; n < N; n++) {
+            const size_t i = (size_t)k * N + n;
+            p[i] = extremes ? (int8_t)((k / 2 + n) % 2 ? -64 : 64) : (int8_t)(w[i] / 2);
+        }
+    return p;
+}
+
 static int32_t *ints(size_t n, int32_t range) {
     int32_t *p = malloc((n ? n : 1) * sizeof(int32_t));
     for (size_t i = 0; i < n; i++) p[i] = (int32_t)(next() % (2 * range + 1)) - range;
@@ -121,6 +134,13 @@ static void test_gemm(void) {
             memset(A, 0, (size_t)M * K);
         }
         mlrc_q8_pack_weights(N, K, W, P);
+        /* the rows with a pair limit run on weights inside it, with 255-valued activations in the extreme case */
+        int8_t *W7 = pair_bounded(W, K, N, s % 5 == 3), *P7 = malloc(mlrc_q8_packed_bytes(N, K));
+        mlrc_q8_pack_weights(N, K, W7, P7);
+        uint8_t *A7 = malloc((size_t)M * K ? (size_t)M * K : 1);
+        memcpy(A7, A, (size_t)M * K);
+        if (s % 5 == 3) memset(A7, 255, (size_t)M * K);
+        expect(mlrc_q8_weight_pair_peak(N, K, P7) <= MLRC_Q8_MADDUBS_PAIR_LIMIT, "halved weights are pair-bounded");
         void *scratch = aligned_alloc(64, (mlrc_q8_gemm_scratch_bytes(K, 2) + 63) / 64 * 64);
         /* The reference against a plain loop over the unpacked weights (checks the packing too). */
         {
@@ -144,14 +164,21 @@ static void test_gemm(void) {
             expect(memcmp(ref, naive, (size_t)M * N) == 0, what);
             free(ref), free(naive), free(folded);
         }
+        const uint8_t *A0 = A;
+        const int8_t *P8 = P;
         for (int c = 0; c < ncases; c++)
             for (int threads = 1; threads <= 2; threads++) {
                 const mlrc_q8_output *out = &cases[c].out;
                 const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1, bytes = (size_t)M * N * es;
-                void *ref = calloc(bytes, 1), *opt = calloc(bytes, 1);
-                mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, ref, N, threads);
+                void *ref8 = calloc(bytes, 1), *ref7 = calloc(bytes, 1), *opt = calloc(bytes, 1);
+                mlrc_q8_gemm_ref(M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out, ref8, N, threads);
+                mlrc_q8_gemm_ref(M, N, K, A7, K, zero, P7, c % 2 ? bias : NULL, scale, out, ref7, N, threads);
                 for (int32_t r = 0; r < mlrc_q8_gemm_variant_count; r++) { /* every row, through the operator */
                     if (!row_runs(mlrc_q8_gemm_variants[r].requires)) continue;
+                    const int bounded = mlrc_q8_gemm_variants[r].pair_limit > 0;
+                    const uint8_t *A = bounded ? A7 : A0;
+                    const int8_t *P = bounded ? P7 : P8;
+                    const void *ref = bounded ? ref7 : ref8;
                     const mlrc_kernel_plan plan = {MLRC_OP_Q8_GEMM, 0, r, -1, -1, 2, 0};
                     memset(opt, 0, bytes);
                     const int status = mlrc_q8_gemm_run(&plan, M, N, K, A, K, zero, P, c % 2 ? bias : NULL, scale, out,
@@ -175,9 +202,9 @@ static void test_gemm(void) {
                                    MLRC_KERNEL_ERR_SCRATCH,
                                "a GEMM that needs scratch refuses NULL");
                 }
-                free(ref), free(opt);
+                free(ref8), free(ref7), free(opt);
             }
-        free(A), free(W), free(P), free(bias), free(scale), free(scratch);
+        free(A), free(W), free(P), free(A7), free(W7), free(P7), free(bias), free(scale), free(scratch);
     }
 }
 
@@ -268,25 +295,35 @@ static void test_conv(void) {
         uint8_t *x = bytes_u8((size_t)v[0] * v[1] * v[2]);
         int8_t *w = bytes_s8((size_t)kg * ng), *packed = malloc(wbytes * v[4]);
         for (int grp = 0; grp < v[4]; grp++) mlrc_q8_pack_weights(ng, kg, w, packed + grp * wbytes);
+        /* the rows with a pair limit: the same convolution on weights inside it */
+        int8_t *w7 = pair_bounded(w, kg, ng, 0), *packed7 = malloc(wbytes * v[4]);
+        for (int grp = 0; grp < v[4]; grp++) mlrc_q8_pack_weights(ng, kg, w7, packed7 + grp * wbytes);
+        expect(mlrc_q8_conv_weight_pair_peak(&g, packed7) <= MLRC_Q8_MADDUBS_PAIR_LIMIT &&
+                   mlrc_q8_conv_weight_pair_peak(&g, packed) == mlrc_q8_weight_pair_peak(ng, kg, packed),
+               "conv weight pair peak");
         int32_t *bias = ints((size_t)v[3], 3000);
         float *scale = scales((size_t)v[3], kg);
         const int32_t zero = (int32_t)(next() % 256);
         void *scratch = aligned_alloc(64, (mlrc_q8_conv_scratch_bytes(&g, 2) + 63) / 64 * 64);
         const mlrc_q8_output *out = &cases[s % ncases].out;
         const size_t es = out->kind == MLRC_Q8_OUT_F32 ? 4 : 1;
-        void *ref = calloc(n * es, 1), *opt = calloc(n * es, 1);
+        void *ref8 = calloc(n * es, 1), *ref7 = calloc(n * es, 1), *opt = calloc(n * es, 1);
         const int isa = mlrc_kernels_active_isa();
         mlrc_kernels_set_isa(MLRC_ISA_REFERENCE);
         mlrc_kernel_plan plan;
         mlrc_q8_conv_plan(&g, 2, &plan);
-        mlrc_q8_conv_run(&plan, &g, x, zero, packed, bias, scale, out, ref, scratch, 2);
+        mlrc_q8_conv_run(&plan, &g, x, zero, packed, bias, scale, out, ref8, scratch, 2);
+        mlrc_q8_conv_run(&plan, &g, x, zero, packed7, bias, scale, out, ref7, scratch, 2);
         mlrc_kernels_set_isa(isa);
         for (int32_t r = 0; r < mlrc_q8_gemm_variant_count; r++) { /* the plan's arrangement with every GEMM row */
             if (!row_runs(mlrc_q8_gemm_variants[r].requires)) continue;
+            const int bounded = mlrc_q8_gemm_variants[r].pair_limit > 0;
+            const void *ref = bounded ? ref7 : ref8;
             mlrc_kernel_plan p = plan;
             p.gemm = r;
             memset(opt, 0, n * es);
-            const int status = mlrc_q8_conv_run(&p, &g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+            const int status =
+                mlrc_q8_conv_run(&p, &g, x, zero, bounded ? packed7 : packed, bias, scale, out, opt, scratch, 2);
             char what[160];
             snprintf(what, sizeof what, "q8 conv (%s) %dx%dx%d->%d g%d k%dx%d s%d %s act %d",
                      mlrc_q8_gemm_variants[r].name, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
@@ -298,13 +335,40 @@ static void test_conv(void) {
             if (!row_runs(vr->requires) || !vr->suits(&g, mlrc_cpu_detected())) continue;
             memset(opt, 0, n * es);
             const mlrc_kernel_plan p = {MLRC_OP_Q8_CONV, MLRC_CONV_DIRECT, r, -1, -1, 2, vr->scratch_bytes(&g)};
-            mlrc_q8_conv_run(&p, &g, x, zero, packed, bias, scale, out, opt, scratch, 2);
+            const void *ref = vr->pair_limit ? ref7 : ref8;
+            mlrc_q8_conv_run(&p, &g, x, zero, vr->pair_limit ? packed7 : packed, bias, scale, out, opt, scratch, 2);
             char what[160];
             snprintf(what, sizeof what, "%s %dx%dx%d->%d g%d k%dx%d s%d %s act %d", vr->name, v[0], v[1], v[2], v[3],
                      v[4], v[5], v[6], v[7], cases[s % ncases].name, out->act);
             expect(same_output(out, ref, opt, n), what);
         }
-        free(x), free(w), free(packed), free(bias), free(scale), free(scratch), free(ref), free(opt);
+        free(x), free(w), free(packed), free(w7), free(packed7), free(bias), free(scale), free(scratch), free(ref8),
+            free(ref7), free(opt);
+    }
+}
+
+/* The pair peak of known weights, and plans that take a pair-bounded row only for weights inside its limit. */
+static void test_pair_bound(void) {
+    const int8_t w[8] = {100, -90, 60, 70, -64, -64, 127, -127}; /* [K = 8][N = 1]: pairs (100, -90), (60, 70), ... */
+    int8_t packed[64]; /* two quads of one panel */
+    mlrc_q8_pack_weights(1, 8, w, packed);
+    expect(mlrc_q8_weight_pair_peak(1, 8, packed) == 130, "pair peak of (60, 70) is 130");
+    mlrc_q8_pack_weights(1, 4, (const int8_t[]){100, -90, -64, -64}, packed);
+    expect(mlrc_q8_weight_pair_peak(1, 4, packed) == 128, "pair peak of (100, -90), (-64, -64) is 128");
+    expect(mlrc_q8_weight_pair_peak(1, 4, NULL) == MLRC_Q8_PAIR_PEAK_UNKNOWN, "no weights: unknown peak");
+    const int32_t peaks[] = {0, 128, 129, 200, MLRC_Q8_PAIR_PEAK_UNKNOWN};
+    for (size_t i = 0; i < sizeof peaks / sizeof peaks[0]; i++) {
+        mlrc_kernel_plan plan;
+        mlrc_q8_gemm_plan_for(64, peaks[i], 1, &plan);
+        const int32_t limit = mlrc_q8_gemm_variants[plan.variant].pair_limit;
+        char what[96];
+        snprintf(what, sizeof what, "plan for pair peak %d takes %s", peaks[i], mlrc_q8_gemm_variants[plan.variant].name);
+        expect(!limit || peaks[i] <= limit, what);
+        const mlrc_conv_geometry g = geometry(14, 14, 32, 32, 1, 3, 3, 1, 1, 1, 1, 1);
+        mlrc_q8_conv_plan_for(&g, peaks[i], 1, &plan);
+        const int32_t conv_limit = plan.arrangement == MLRC_CONV_DIRECT ? mlrc_q8_conv_variants[plan.variant].pair_limit
+                                                                         : mlrc_q8_gemm_variants[plan.gemm].pair_limit;
+        expect(!conv_limit || peaks[i] <= conv_limit, "conv plan for a pair peak");
     }
 }
 
@@ -404,5 +468,6 @@ void test_q8_kernels(void) {
     test_gemm();
     test_dwconv();
     test_conv();
+    test_pair_bound();
     test_elementwise();
 }

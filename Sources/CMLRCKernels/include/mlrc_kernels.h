@@ -202,6 +202,16 @@ void mlrc_q8_pack_weights(int32_t N, int32_t K, const int8_t *w_kn, int8_t *pack
  * bytes, 64-byte aligned, for the variants that widen rows (the plan says; NULL otherwise). Returns
  * MLRC_KERNEL_ERR_SCRATCH, writing nothing, when the chosen kernel needs scratch and it is NULL. */
 size_t mlrc_q8_gemm_scratch_bytes(int32_t K, int32_t threads);
+/* How large the weights' pairs get: over every column n and every pair of rows k = 2j, 2j + 1, the larger of the
+ * pair's positive magnitudes added up and its negative ones (w = (100, -90) gives 100, (60, 70) gives 130).
+ * Kernels that sum uint8 x int8 pairs in int16 (AVX2 vpmaddubsw) are exact when it is at most
+ * MLRC_Q8_MADDUBS_PAIR_LIMIT: 255 * 128 = 32640 fits int16. A grouped convolution's weights (groups packed end to
+ * end): mlrc_q8_conv_weight_pair_peak. */
+enum { MLRC_Q8_MADDUBS_PAIR_LIMIT = 128, MLRC_Q8_PAIR_PEAK_UNKNOWN = 255 };
+int32_t mlrc_q8_weight_pair_peak(int32_t N, int32_t K, const int8_t *packed);
+/* Plans: pair_peak is the weights' mlrc_q8_weight_pair_peak (MLRC_Q8_PAIR_PEAK_UNKNOWN: never a pair-bounded row);
+ * mlrc_q8_gemm_plan takes it as unknown. */
+void mlrc_q8_gemm_plan_for(int32_t K, int32_t pair_peak, int32_t threads, mlrc_kernel_plan *plan);
 void mlrc_q8_gemm_plan(int32_t K, int32_t threads, mlrc_kernel_plan *plan);
 int mlrc_q8_gemm_run(const mlrc_kernel_plan *plan, int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda,
                      int32_t a_zero, const int8_t *B, const int32_t *bias, const float *scale,
@@ -227,7 +237,10 @@ int32_t mlrc_q8_conv_gemm_input_zero(const mlrc_kernel_plan *plan);
 int mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
                  int32_t threads);
-/* The arrangement and kernels chosen once; plan->scratch_bytes is what run needs at `threads`. */
+/* The arrangement and kernels chosen once; plan->scratch_bytes is what run needs at `threads`. pair_peak: the
+ * weights' mlrc_q8_conv_weight_pair_peak; mlrc_q8_conv_plan takes it as unknown. */
+int32_t mlrc_q8_conv_weight_pair_peak(const mlrc_conv_geometry *g, const int8_t *packed);
+void mlrc_q8_conv_plan_for(const mlrc_conv_geometry *g, int32_t pair_peak, int32_t threads, mlrc_kernel_plan *plan);
 void mlrc_q8_conv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan);
 int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                      const int8_t *weights, const int32_t *bias, const float *scale, const mlrc_q8_output *out,

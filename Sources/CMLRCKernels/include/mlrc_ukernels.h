@@ -52,6 +52,9 @@ typedef struct mlrc_q8_gemm_variant {
     /* The input zero point the row is fastest with: a session folds (model zero - input_zero) * column sums into
      * the bias once and passes this one (0 for the x86 rows; 128 where activations are flipped to int8). */
     int32_t input_zero;
+    /* 0: exact on any weights; else only on weights whose mlrc_q8_weight_pair_peak is at most this (the rows that
+     * sum uint8 x int8 pairs in int16), and the plans choose the row only then. */
+    int32_t pair_limit;
 } mlrc_q8_gemm_variant;
 
 typedef void (*mlrc_f32_gemm_fn)(int32_t M, int32_t N, int32_t K, const float *A, int32_t lda, const float *B,
@@ -104,6 +107,7 @@ typedef struct mlrc_q8_conv_variant {
     int32_t block_pixels;
     mlrc_q8_conv_prepare_fn prepare;
     mlrc_q8_conv_fn run;
+    int32_t pair_limit; /* as in mlrc_q8_gemm_variant */
 } mlrc_q8_conv_variant;
 
 typedef void (*mlrc_q8_dwconv_fn)(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
@@ -193,6 +197,8 @@ static inline uint32_t mlrc_variant_missing(uint32_t requires, uint32_t features
 void mlrc_q8_gemm_range_ref(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1, int t);
 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                    int t);
+void mlrc_q8_gemm_range_6x16c4_avx2_maddubs(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
+                                           int32_t nb1, int t);
 void mlrc_q8_gemm_range_6x16c4_avxvnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0, int32_t nb1,
                                        int t);
 void mlrc_q8_gemm_range_6x16c4_avx512vnni(const mlrc_q8_gemm_args *a, int32_t rb0, int32_t rb1, int32_t nb0,
@@ -208,7 +214,9 @@ void mlrc_q8_gemm_ref(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t
                       const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
                       int32_t threads);
 
-/* ---- int8 convolution through tap pointers (VNNI; in_c / groups a multiple of 4, at most 64 taps) ---- */
+/* ---- int8 convolution through tap pointers (in_c / groups a multiple of 4, at most 64 taps) ----
+ * The quad-dot rows (VNNI, and AVX2 vpmaddubsw on pair-bounded weights) read the input in place; their scratch
+ * holds per-panel biases and a row of zero-point bytes for padding taps. */
 size_t mlrc_q8_conv_indirect_vnni_scratch_bytes(const mlrc_conv_geometry *g);
 void mlrc_q8_conv_indirect_prepare_6x16c4_avx512vnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                                      const int8_t *weights, const int32_t *bias, void *scratch);
@@ -218,6 +226,13 @@ void mlrc_q8_conv_indirect_6x16c4_avx512vnni(const mlrc_conv_geometry *g, const 
                                              int32_t b1);
 void mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
                                                   const int8_t *weights, const int32_t *bias, void *scratch);
+void mlrc_q8_conv_indirect_prepare_6x16c4_avx2_maddubs(const mlrc_conv_geometry *g, const uint8_t *input,
+                                                       int32_t in_zero, const int8_t *weights, const int32_t *bias,
+                                                       void *scratch);
+void mlrc_q8_conv_indirect_6x16c4_avx2_maddubs(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero,
+                                               const int8_t *weights, const int32_t *bias, const float *scale,
+                                               const mlrc_q8_output *out, void *output, void *scratch, int32_t b0,
+                                               int32_t b1);
 /* AVX2 (vpmaddwd): the input widened once to int16 (x - zero) in scratch, then 6 x 8 tiles over tap pointers
  * into that copy (padding taps point at a row of zeros). */
 size_t mlrc_q8_conv_indirect_avx2_scratch_bytes(const mlrc_conv_geometry *g);

@@ -24,10 +24,13 @@ const mlrc_q8_conv_variant mlrc_q8_conv_variants[] = {
     {"q8_conv_indirect_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, indirect_suits,
      mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avxvnni,
      mlrc_q8_conv_indirect_6x16c4_avxvnni},
+    {"q8_conv_indirect_6x16c4_avx2_maddubs", MLRC_CPU_X86_AVX2, indirect_suits,
+     mlrc_q8_conv_indirect_vnni_scratch_bytes, 6, mlrc_q8_conv_indirect_prepare_6x16c4_avx2_maddubs,
+     mlrc_q8_conv_indirect_6x16c4_avx2_maddubs, MLRC_Q8_MADDUBS_PAIR_LIMIT},
     {"q8_conv_indirect_6x8c4_avx2", MLRC_CPU_X86_AVX2, indirect_suits, mlrc_q8_conv_indirect_avx2_scratch_bytes, 6,
      mlrc_q8_conv_indirect_prepare_6x8c4_avx2, mlrc_q8_conv_indirect_6x8c4_avx2},
 #endif
-    {NULL, 0, NULL, NULL, 0, NULL, NULL}, /* terminator: ISO C wants a non-empty array on every architecture */
+    {NULL, 0, NULL, NULL, 0, NULL, NULL, 0}, /* terminator: ISO C wants a non-empty array on every architecture */
 };
 const int32_t mlrc_q8_conv_variant_count =
     (int32_t)(sizeof mlrc_q8_conv_variants / sizeof mlrc_q8_conv_variants[0]) - 1;
@@ -94,26 +97,48 @@ size_t mlrc_q8_conv_scratch_bytes(const mlrc_conv_geometry *g, int32_t threads) 
     return need;
 }
 
-static int32_t first_direct(const mlrc_conv_geometry *g, uint32_t features) {
-    MLRC_FIRST_SUITED(mlrc_q8_conv_variants, mlrc_q8_conv_variant_count, features, g, -1)
+/* The first direct row the CPU can run that takes the shape and the weights; -1: none. */
+static int32_t first_direct(const mlrc_conv_geometry *g, uint32_t features, int32_t pair_peak) {
+    for (int32_t i = 0; i < mlrc_q8_conv_variant_count; i++) {
+        const mlrc_q8_conv_variant *v = &mlrc_q8_conv_variants[i];
+        if (!mlrc_variant_missing(v->requires, features) && (!v->suits || v->suits(g, features)) &&
+            (!v->pair_limit || pair_peak <= v->pair_limit))
+            return i;
+    }
+    return -1;
+}
+
+int32_t mlrc_q8_conv_weight_pair_peak(const mlrc_conv_geometry *g, const int8_t *packed) {
+    if (!packed || g->groups < 1) return MLRC_Q8_PAIR_PEAK_UNKNOWN;
+    const int32_t ng = g->out_c / g->groups, kg = g->kernel_h * g->kernel_w * (g->in_c / g->groups);
+    int32_t peak = 0;
+    for (int32_t grp = 0; grp < g->groups; grp++) {
+        const int32_t p = mlrc_q8_weight_pair_peak(ng, kg, packed + (size_t)grp * mlrc_q8_packed_bytes(ng, kg));
+        peak = p > peak ? p : peak;
+    }
+    return peak;
 }
 
 void mlrc_q8_conv_plan(const mlrc_conv_geometry *g, int32_t threads, mlrc_kernel_plan *plan) {
+    mlrc_q8_conv_plan_for(g, MLRC_Q8_PAIR_PEAK_UNKNOWN, threads, plan);
+}
+
+void mlrc_q8_conv_plan_for(const mlrc_conv_geometry *g, int32_t pair_peak, int32_t threads, mlrc_kernel_plan *plan) {
     mlrc_kernel_plan p = {MLRC_OP_Q8_CONV, MLRC_CONV_IM2COL, -1, -1, -1, threads < 1 ? 1 : threads, 0};
     mlrc_kernel_plan gemm;
     if (mlrc_conv_is_pointwise(g)) {
-        mlrc_q8_gemm_plan(g->in_c, threads, &gemm);
+        mlrc_q8_gemm_plan_for(g->in_c, pair_peak, threads, &gemm);
         p.arrangement = MLRC_CONV_GEMM, p.gemm = gemm.variant, p.scratch_bytes = gemm.scratch_bytes;
         *plan = p;
         return;
     }
-    const int32_t d = first_direct(g, mlrc_cpu_enabled());
+    const int32_t d = first_direct(g, mlrc_cpu_enabled(), pair_peak);
     if (d >= 0) {
         p.arrangement = MLRC_CONV_DIRECT, p.variant = d, p.scratch_bytes = mlrc_q8_conv_variants[d].scratch_bytes(g);
         *plan = p;
         return;
     }
-    mlrc_q8_gemm_plan(gemm_k(g), threads, &gemm);
+    mlrc_q8_gemm_plan_for(gemm_k(g), pair_peak, threads, &gemm);
     p.gemm = gemm.variant, p.scratch_bytes = im2col_scratch(g, threads);
     *plan = p;
 }
@@ -245,7 +270,7 @@ int mlrc_q8_conv_run(const mlrc_kernel_plan *plan, const mlrc_conv_geometry *g, 
 int mlrc_q8_conv(const mlrc_conv_geometry *g, const uint8_t *input, int32_t in_zero, const int8_t *weights,
                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *output, void *scratch,
                  int32_t threads) {
-    mlrc_kernel_plan plan;
-    mlrc_q8_conv_plan(g, threads, &plan);
+    mlrc_kernel_plan plan; /* one pass over the weights: a pair-bounded row may take them */
+    mlrc_q8_conv_plan_for(g, mlrc_q8_conv_weight_pair_peak(g, weights), threads, &plan);
     return mlrc_q8_conv_run(&plan, g, input, in_zero, weights, bias, scale, out, output, scratch, threads);
 }

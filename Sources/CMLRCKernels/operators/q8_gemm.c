@@ -12,6 +12,8 @@ const mlrc_q8_gemm_variant mlrc_q8_gemm_variants[] = {
     {"q8_gemm_6x16c4_avx512vnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVX512F | MLRC_CPU_AVX512VL | MLRC_CPU_AVX512VNNI, 2, 0,
      mlrc_q8_gemm_range_6x16c4_avx512vnni},
     {"q8_gemm_6x16c4_avxvnni", MLRC_CPU_X86_AVX2 | MLRC_CPU_AVXVNNI, 2, 0, mlrc_q8_gemm_range_6x16c4_avxvnni},
+    {"q8_gemm_6x16c4_avx2_maddubs", MLRC_CPU_X86_AVX2, 2, 0, mlrc_q8_gemm_range_6x16c4_avx2_maddubs, 0,
+     MLRC_Q8_MADDUBS_PAIR_LIMIT},
     {"q8_gemm_6x8c4_avx2", MLRC_CPU_X86_AVX2, 1, 1, mlrc_q8_gemm_range_6x8c4_avx2},
 #endif
 #if defined(__aarch64__)
@@ -22,12 +24,21 @@ const mlrc_q8_gemm_variant mlrc_q8_gemm_variants[] = {
 };
 const int32_t mlrc_q8_gemm_variant_count = (int32_t)(sizeof mlrc_q8_gemm_variants / sizeof mlrc_q8_gemm_variants[0]);
 
-static int32_t choose(uint32_t features) {
-    MLRC_FIRST_ENABLED(mlrc_q8_gemm_variants, mlrc_q8_gemm_variant_count, features)
+/* The first row the CPU can run and the weights suit (the last row, the reference, takes everything). */
+static int32_t choose(uint32_t features, int32_t pair_peak) {
+    for (int32_t i = 0; i < mlrc_q8_gemm_variant_count; i++) {
+        const mlrc_q8_gemm_variant *v = &mlrc_q8_gemm_variants[i];
+        if (!mlrc_variant_missing(v->requires, features) && (!v->pair_limit || pair_peak <= v->pair_limit)) return i;
+    }
+    return mlrc_q8_gemm_variant_count - 1;
 }
 
 void mlrc_q8_gemm_plan(int32_t K, int32_t threads, mlrc_kernel_plan *plan) {
-    const int32_t v = choose(mlrc_cpu_enabled());
+    mlrc_q8_gemm_plan_for(K, MLRC_Q8_PAIR_PEAK_UNKNOWN, threads, plan);
+}
+
+void mlrc_q8_gemm_plan_for(int32_t K, int32_t pair_peak, int32_t threads, mlrc_kernel_plan *plan) {
+    const int32_t v = choose(mlrc_cpu_enabled(), pair_peak);
     const mlrc_kernel_plan p = {MLRC_OP_Q8_GEMM,
                                 0,
                                 v,
@@ -86,7 +97,7 @@ int mlrc_q8_gemm_run(const mlrc_kernel_plan *plan, int32_t M, int32_t N, int32_t
 int mlrc_q8_gemm(int32_t M, int32_t N, int32_t K, const uint8_t *A, int32_t lda, int32_t a_zero, const int8_t *B,
                  const int32_t *bias, const float *scale, const mlrc_q8_output *out, void *C, int32_t ldc,
                  void *scratch, int32_t threads) {
-    mlrc_kernel_plan plan;
-    mlrc_q8_gemm_plan(K, threads, &plan);
+    mlrc_kernel_plan plan; /* one pass over the weights: a pair-bounded row may take them */
+    mlrc_q8_gemm_plan_for(K, mlrc_q8_weight_pair_peak(N, K, B), threads, &plan);
     return mlrc_q8_gemm_run(&plan, M, N, K, A, lda, a_zero, B, bias, scale, out, C, ldc, scratch, threads);
 }

@@ -137,6 +137,29 @@ MLRC_AVX2 static inline void mlrc_avx2_lut_bytes(const mlrc_avx2_lut *t, const u
     for (; i < n; i++) y[i] = lut[y[i]];
 }
 
+/* A table activation (GELU, sigmoid) over finished rows, 32 bytes a step, instead of one byte at a time inside the
+ * tiles: a GEMM or convolution runs its tiles on `plain` (the output stage without its table), then
+ * mlrc_avx2_table_rows over the rows they finished. */
+typedef struct mlrc_avx2_table_pass {
+    const uint8_t *lut; /* NULL: no table */
+    mlrc_q8_output plain;
+    mlrc_avx2_lut parts;
+} mlrc_avx2_table_pass;
+
+MLRC_AVX2 static inline void mlrc_avx2_table_pass_init(mlrc_avx2_table_pass *t, const mlrc_q8_output *out) {
+    t->plain = *out;
+    t->lut = out->kind == MLRC_Q8_OUT_U8 ? out->lut : NULL;
+    t->plain.lut = NULL;
+    if (t->lut) mlrc_avx2_lut_load(t->lut, &t->parts);
+}
+
+/* Columns [c0, c1) of `rows` rows row_bytes apart. */
+MLRC_AVX2 static inline void mlrc_avx2_table_rows(const mlrc_avx2_table_pass *t, char *C, size_t row_bytes,
+                                                  int32_t rows, int32_t c0, int32_t c1) {
+    for (int32_t r = 0; t->lut && r < rows; r++)
+        mlrc_avx2_lut_bytes(&t->parts, t->lut, (uint8_t *)C + (size_t)r * row_bytes + c0, (size_t)(c1 - c0));
+}
+
 /* The same stage when the bias is already in the accumulators. */
 MLRC_AVX2 static inline void mlrc_q8_store8_with_bias_avx2(__m256i acc, int32_t n0, int32_t cols, const float *scale,
                                                            const mlrc_q8_output *out, void *row) {

@@ -104,7 +104,7 @@ MLRC_AVX2 static INLINE void store2(const stage *s, __m256i a, __m256i b, uint8_
 }
 
 /* Rows x 8 columns of a tile from its accumulators, lo holding columns 0-3 as (k0+k1, k2+k3) pairs and hi columns
- * 4-7: hadd then a lane permute gives c0..c7, then the output stage (without its table: see lut_rows). */
+ * 4-7: hadd then a lane permute gives c0..c7, then the output stage (without its table: see mlrc_avx2_table_rows). */
 MLRC_AVX2 static INLINE void store_tile(const int rows, const __m256i *lo, const __m256i *hi, const stage *s,
                                         int32_t n0, int32_t cols, const mlrc_q8_gemm_args *a, char *C) {
     __m256i sum[MR];
@@ -118,27 +118,6 @@ MLRC_AVX2 static INLINE void store_tile(const int rows, const __m256i *lo, const
             mlrc_q8_store8_avx2(_mm256_permute4x64_epi64(sum[r], 0xD8), n0, cols, a->bias, a->scale, a->out,
                                 C + (size_t)r * a->row_bytes);
     }
-}
-
-/* A table activation (GELU, sigmoid) over finished rows, 32 bytes a step, instead of one byte at a time inside the
- * tiles: the GEMM and the convolution run their tiles on `plain` (the output stage without its table), then this
- * over the rows they finished. */
-typedef struct table_pass {
-    const uint8_t *lut; /* NULL: no table */
-    mlrc_q8_output plain;
-    mlrc_avx2_lut parts;
-} table_pass;
-
-MLRC_AVX2 static void table_pass_init(table_pass *t, const mlrc_q8_output *out) {
-    t->plain = *out;
-    t->lut = out->kind == MLRC_Q8_OUT_U8 ? out->lut : NULL;
-    t->plain.lut = NULL;
-    if (t->lut) mlrc_avx2_lut_load(t->lut, &t->parts);
-}
-
-MLRC_AVX2 static void lut_rows(const table_pass *t, char *C, size_t row_bytes, int32_t rows, int32_t c0, int32_t c1) {
-    for (int32_t r = 0; t->lut && r < rows; r++)
-        mlrc_avx2_lut_bytes(&t->parts, t->lut, (uint8_t *)C + (size_t)r * row_bytes + c0, (size_t)(c1 - c0));
 }
 
 /* R rows (a constant where inlined) x 8 columns over all of K. */
@@ -183,8 +162,8 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
     int16_t *pack = (int16_t *)((char *)g->scratch + g->per_thread * (size_t)thread);
     const int32_t kq = (g->K + 3) / 4, kp = kq * 4;
     const int32_t chunk_blocks = rb1 - rb0 <= MLRC_Q8_PACK_ROWS / MR ? rb1 - rb0 : MLRC_Q8_CHUNK_ROWS / MR;
-    table_pass table;
-    table_pass_init(&table, g->out);
+    mlrc_avx2_table_pass table;
+    mlrc_avx2_table_pass_init(&table, g->out);
     mlrc_q8_gemm_args plain_args = *g; /* the tiles' output stage: the table comes after each chunk */
     plain_args.out = &table.plain;
     const mlrc_q8_gemm_args *ga = &plain_args;
@@ -207,7 +186,7 @@ MLRC_AVX2 void mlrc_q8_gemm_range_6x8c4_avx2(const mlrc_q8_gemm_args *g, int32_t
                 tile_any(m1 - m < MR ? m1 - m : MR, kq, kp, pack + (size_t)(m - m0) * kp, bp, n0, cols, &s, ga,
                          (char *)g->C + (size_t)m * g->row_bytes);
         }
-        lut_rows(&table, (char *)g->C + (size_t)m0 * g->row_bytes, g->row_bytes, m1 - m0, c0, c1);
+        mlrc_avx2_table_rows(&table, (char *)g->C + (size_t)m0 * g->row_bytes, g->row_bytes, m1 - m0, c0, c1);
     }
 }
 
@@ -274,8 +253,8 @@ MLRC_AVX2 void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, con
     const int32_t ng = g->out_c / g->groups, qpt = cg / 4, kq = taps * qpt, panels = (ng + 7) / 8;
     const size_t esize = out->kind == MLRC_Q8_OUT_F32 ? sizeof(float) : 1, wbytes = mlrc_q8_packed_bytes(ng, taps * cg);
     const int16_t *x = (const int16_t *)scratch, *zeros = x + conv_input_elems(g);
-    table_pass table;
-    table_pass_init(&table, out);
+    mlrc_avx2_table_pass table;
+    mlrc_avx2_table_pass_init(&table, out);
     /* the output stage's arguments, as the GEMM tile takes them (the table comes after each block) */
     const mlrc_q8_gemm_args a = {
         M, g->out_c, taps * cg, NULL, 0, 0, NULL, bias, scale, &table.plain, output, (size_t)g->out_c * esize, NULL, 0};
@@ -295,7 +274,7 @@ MLRC_AVX2 void mlrc_q8_conv_indirect_6x8c4_avx2(const mlrc_conv_geometry *g, con
                 conv_tile(rows, ptr, taps, qpt, (size_t)grp * cg, weights + grp * wbytes + (size_t)pn * kq * 32, n0,
                           cols, &s, &a, C);
             }
-        lut_rows(&table, C, a.row_bytes, rows, 0, g->out_c);
+        mlrc_avx2_table_rows(&table, C, a.row_bytes, rows, 0, g->out_c);
     }
 }
 

@@ -1,5 +1,5 @@
 /* int8 GEMM micro-kernels with AVX512-VNNI (vpdpbusd; Ice Lake, Zen 4/5, Sapphire Rapids): the 6 x 32 zmm tile
- * (with a register-weight pass for narrow K) and the 6 x 16 ymm tile of q8_gemm_vnni_ymm.h compiled for the EVEX
+ * (with a register-weight pass for narrow K) and the 6 x 16 ymm tile of q8_gemm_quad_dot_ymm.h compiled for the EVEX
  * encoding; and the indirect (im2col-free) convolution of that header. The VEX encoding (AVX-VNNI, no AVX-512)
  * is q8_gemm_avxvnni.c. */
 #if defined(__x86_64__)
@@ -11,13 +11,13 @@
 #include "q8_requantize.h"
 #include "window.h"
 
-#define VNNI_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
-#define VNNI_DPBUSD _mm256_dpbusd_epi32
-#define VNNI_NAME(x) x##_avx512vnni
-#include "q8_gemm_vnni_ymm.h"
-#undef VNNI_TARGET
-#undef VNNI_DPBUSD
-#undef VNNI_NAME
+#define QDOT_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
+#define QDOT _mm256_dpbusd_epi32
+#define QDOT_NAME(x) x##_avx512vnni
+#include "q8_gemm_quad_dot_ymm.h"
+#undef QDOT_TARGET
+#undef QDOT
+#undef QDOT_NAME
 
 /* AVX512-VNNI on 512-bit registers: four panels (32 columns) per 6-row tile, the two panels of each zmm joined
  * from the packed layout with one insert. Where the core has full-width 512-bit units (Zen 5, Intel server cores)

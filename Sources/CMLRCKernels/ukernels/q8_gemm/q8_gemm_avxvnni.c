@@ -1,6 +1,6 @@
 /* int8 GEMM micro-kernel with AVX-VNNI: the VEX-encoded 256-bit vpdpbusd of CPUs that have VNNI but no AVX-512
  * (Intel N100-class mini-PCs, Alder Lake and later client cores, Zen 5). The 6 x 16 tile and the indirect
- * convolution of q8_gemm_vnni_ymm.h, compiled for that encoding. */
+ * convolution of q8_gemm_quad_dot_ymm.h, compiled for that encoding. */
 #if defined(__x86_64__)
 #include <string.h>
 #include "x86/q8_output_avx2.h"
@@ -9,13 +9,13 @@
 #include "q8_requantize.h"
 #include "window.h"
 
-#define VNNI_TARGET __attribute__((target("avx2,fma,avxvnni")))
-#define VNNI_DPBUSD _mm256_dpbusd_avx_epi32
-#define VNNI_NAME(x) x##_avxvnni
-#include "q8_gemm_vnni_ymm.h"
-#undef VNNI_TARGET
-#undef VNNI_DPBUSD
-#undef VNNI_NAME
+#define QDOT_TARGET __attribute__((target("avx2,fma,avxvnni")))
+#define QDOT _mm256_dpbusd_avx_epi32
+#define QDOT_NAME(x) x##_avxvnni
+#include "q8_gemm_quad_dot_ymm.h"
+#undef QDOT_TARGET
+#undef QDOT
+#undef QDOT_NAME
 #else
 typedef int mlrc_q8_gemm_avxvnni_unused; /* ISO C wants a declaration in every file */
 #endif

@@ -13,6 +13,23 @@ void mlrc_q8_pack_weights(int32_t N, int32_t K, const int8_t *w_kn, int8_t *pack
             packed[((size_t)(n / 8) * kq + k / 4) * 32 + (n % 8) * 4 + k % 4] = w_kn[(size_t)k * N + n];
 }
 
+/* Pairs k = 2j, 2j + 1 of a column are adjacent bytes at an even offset of the packed layout (padding is zero). */
+static int32_t pair_peak_of(const int8_t *packed, size_t bytes) {
+    int32_t peak = 0;
+    for (size_t i = 0; i + 1 < bytes; i += 2) {
+        const int32_t a = packed[i], b = packed[i + 1];
+        const int32_t pos = (a > 0 ? a : 0) + (b > 0 ? b : 0), neg = (a < 0 ? -a : 0) + (b < 0 ? -b : 0);
+        peak = pos > peak ? pos : peak;
+        peak = neg > peak ? neg : peak;
+    }
+    return peak;
+}
+
+int32_t mlrc_q8_weight_pair_peak(int32_t N, int32_t K, const int8_t *packed) {
+    if (!packed || N <= 0 || K <= 0) return MLRC_Q8_PAIR_PEAK_UNKNOWN;
+    return pair_peak_of(packed, mlrc_q8_packed_bytes(N, K));
+}
+
 size_t mlrc_q8_gemm_scratch_bytes(int32_t K, int32_t threads) {
     const size_t kp = (size_t)((K + 3) / 4) * 4;
     const size_t per_thread = ((size_t)MLRC_Q8_PACK_ROWS * kp * sizeof(int16_t) + 63) & ~(size_t)63;
