@@ -88,6 +88,13 @@ struct Quantize: ParsableCommand {
     @Flag(name: .customLong("no-bias-correction"), help: "Do not correct the output mean shift of rounded weights.")
     var noBiasCorrection = false
 
+    @Flag(
+        name: .customLong("full-weights"),
+        help:
+            "Give every weight all 8 bits: no layer is kept inside the pair bound that AVX2 CPUs without VNNI run faster (by default a layer is, where that measured no worse)."
+    )
+    var fullWeights = false
+
     @Option(help: "Class names, one per line (default: ImageNet names for 1000 classes, else class_N).")
     var labels: String?
 
@@ -249,12 +256,14 @@ struct Quantize: ParsableCommand {
         q.targetCosine = targetCosine
         q.autoFallback = !noFallback
         q.biasCorrection = !noBiasCorrection
+        q.pairBoundWeights = !fullWeights
         if !net.importedActivations.isEmpty || !net.importedWeightScales.isEmpty {
             // A model quantized elsewhere (QDQ): its own scales, and none of the corrections ONNX Runtime does not make.
             q.importedActivations = net.importedActivations
             q.importedWeightScales = net.importedWeightScales
             q.biasCorrection = false
             q.autoFallback = false
+            q.pairBoundWeights = false  // its weights are rounded with its own scales, as ONNX Runtime rounds them
             print(
                 "QDQ model: using its \(net.importedActivations.count) activation scales and the weight scales of "
                     + "\(net.importedWeightScales.count) convolutions; calibration only covers values it does not quantize"
@@ -269,15 +278,21 @@ struct Quantize: ParsableCommand {
             print(
                 "per layer, int8 vs fp32 on the \(f.images) calibration images (SQNR: accumulated / added by the layer):"
             )
-            print("  " + "layer".padding(36) + "precision   SQNR dB   local dB")
+            print("  " + "layer".padding(36) + "precision     SQNR dB   local dB")
             for l in f.layers {
+                let precision = l.quantized ? (o.pairBounded.contains(l.node) ? "int8 pairs" : "int8") : "fp32"
                 print(
-                    "  " + l.name.padding(36) + (l.quantized ? "int8      " : "fp32      ")
+                    "  " + l.name.padding(36) + precision.padding(12)
                         + fixed(l.sqnr).leftPadding(8) + fixed(l.localSQNR).leftPadding(11))
             }
         }
         print("int8: \(o.quantizedLayers) of \(o.totalLayers) convolutions in int8; \(o.kept.count) kept in fp32")
         for k in o.kept { print("  kept fp32: \(k.name) (\(k.reason))") }
+        if o.pairBoundCandidates > 0 {
+            print(
+                "weights: \(o.pairBounded.count) of \(o.pairBoundCandidates) int8 general convolutions inside the pair "
+                    + "bound (AVX2 sums their products in 16 bits), the rest all 8 bits")
+        }
         print(
             "fidelity on the \(f.images) calibration images: top-1 agreement \(fixed(100 * f.top1Agreement))%, "
                 + "logit cosine mean \(fixed(f.meanCosine, 4)) (min \(fixed(f.minCosine, 4)))")

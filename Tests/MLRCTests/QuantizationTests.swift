@@ -1,8 +1,9 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import CMLRCKernels
 @testable import MLRCConvert
-import MLRCRuntime
+@testable import MLRCRuntime
 import XCTest
 
 /// int8 quantization: calibration ranges, fidelity against PyTorch, fp32 fallback, hostile int8 models.
@@ -82,6 +83,56 @@ final class QuantizationTests: XCTestCase {
         let (met, _) = try Self.quantize("mlrc_k7_safetensors_bf16", options)
         XCTAssertEqual(met.quantizedLayers, met.totalLayers)
         XCTAssertTrue(met.kept.isEmpty)
+    }
+
+    /// Pair-bounded weights: quantize keeps the weights of the layers it reports inside the bound (so the AVX2 rows
+    /// that sum pairs in int16 may take them), measures no worse for it, and --full-weights keeps all 8 bits.
+    func testPairBoundedWeightsStayInsideTheBound() throws {
+        let (bounded, _) = try Self.quantize("convnext_small_zip")
+        var options = QuantizeOptions()
+        options.pairBoundWeights = false
+        let (full, _) = try Self.quantize("convnext_small_zip", options)
+        XCTAssertTrue(full.pairBounded.isEmpty)
+        XCTAssertGreaterThan(bounded.pairBounded.count, 0)
+        XCTAssertLessThanOrEqual(bounded.pairBounded.count, bounded.pairBoundCandidates)
+        XCTAssertGreaterThanOrEqual(bounded.fidelity.meanCosine, full.fidelity.meanCosine - 3e-4)
+        /// The int8 general convolutions whose packed weights are inside the bound.
+        func inside(_ bytes: [UInt8]) throws -> Int {
+            let model = try Fixtures.model(bytes)
+            return model.graph.steps.filter { step in
+                guard step.node.op == .quantizedConv, step.geometry.kernel_h * step.geometry.kernel_w > 0,
+                    let w = model.data(step.node.weights[0])?.assumingMemoryBound(to: Int8.self)
+                else { return false }
+                var g = step.geometry
+                return mlrc_q8_conv_weight_pair_peak(&g, w) <= MLRC_Q8_MADDUBS_PAIR_LIMIT
+            }.count
+        }
+        XCTAssertGreaterThanOrEqual(try inside(bounded.bytes), bounded.pairBounded.count)
+        XCTAssertLessThan(try inside(full.bytes), try inside(bounded.bytes))
+    }
+
+    /// The C quantizer under the pair bound: every pair of input rows of a channel inside it, plain rounding where
+    /// a pair already is, and a moved pair's error on the input row with less energy.
+    func testPairBoundRounding() {
+        // [k = 4][co = 1]: the pair (1.0, 0.9) must move (127 + 114 > 128); the pair (0.5, -0.5) need not.
+        let w: [Float] = [1.0, 0.9, 0.5, -0.5]
+        func codes(_ energy: [Double]) -> [Int8] {
+            var scales: [Float] = [0], errors = [Double](repeating: 0, count: 1), out = [Int8](repeating: 0, count: 4)
+            energy.withUnsafeBufferPointer { e in
+                mlrc_quantize_weights(
+                    w, 4, 1, 4, 1, [1.0], 1, Int32(MLRC_Q8_MADDUBS_PAIR_LIMIT), 4, e.baseAddress, Int32(e.count),
+                    &scales, &errors, &out)
+            }
+            return out
+        }
+        let even = codes([1, 1, 1, 1]), first = codes([1, 0, 1, 1]), second = codes([0, 1, 1, 1])
+        for q in [even, first, second] {
+            XCTAssertEqual(Int(q[0]) + Int(q[1]), 128)
+            XCTAssertEqual(Array(q[2...]), [64, -64])
+        }
+        XCTAssertEqual(first[0], 127)  // row 1 reads nothing: its weight takes the whole error
+        XCTAssertEqual(second[1], 114)  // row 0 reads nothing: its weight moves, row 1 keeps round(0.9 * 127)
+        XCTAssertEqual(Int(even[0]) - Int(even[1]), 12)  // even energies: both move by the same (56.7 each)
     }
 
     static func statistics(_ x: [Float]) -> ActivationStatistics {

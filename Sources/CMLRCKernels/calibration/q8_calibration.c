@@ -1,11 +1,12 @@
 /* The per-element loops of int8 calibration and fidelity measurement (run by quantize, not at inference):
  * in C so they run at full speed even in a debug build of the Swift tools (`swift run quantize`). */
 #include <math.h>
+#include <stddef.h>
 #include "mlrc_calibration.h"
 #include "mlrc_kernels.h"
 
 void mlrc_calib_range(const float *x, size_t pixels, int32_t channels, float *min_io, float *max_io,
-                      double *channel_sums) {
+                      double *channel_sums, double *channel_squares) {
     float lo = *min_io, hi = *max_io;
     for (size_t p = 0; p < pixels; p++) {
         const float *row = x + p * (size_t)channels;
@@ -14,6 +15,7 @@ void mlrc_calib_range(const float *x, size_t pixels, int32_t channels, float *mi
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
             channel_sums[c] += v;
+            channel_squares[c] += (double)v * v;
         }
     }
     *min_io = lo;
@@ -84,8 +86,44 @@ static inline int32_t channel_of(size_t i, int32_t co_g, int32_t k) {
 
 static inline float clamp127(float q) { return q < -127.0f ? -127.0f : (q > 127.0f ? 127.0f : q); }
 
+/* Codes of the weights w0 and w1 (a pair: rows k = 2j, 2j + 1 of one channel) at step s, inside the pair bound:
+ * when both round to the same sign and their magnitudes add up past `limit`, the integers on the line
+ * |q0| + |q1| = limit (each at most 127) nearest to (w0, w1) / s in the metric e0 d0^2 + e1 d1^2, e the two input
+ * rows' energies: the error goes where the layer's input is small. limit 0: plain rounding. */
+static inline void pair_codes(float w0, float w1, float s, int32_t limit, double e0, double e1, float *q0, float *q1) {
+    const float x0 = w0 / s, x1 = w1 / s;
+    *q0 = clamp127(roundf(x0)), *q1 = clamp127(roundf(x1));
+    if (!limit || *q0 * *q1 <= 0.0f || fabsf(*q0) + fabsf(*q1) <= (float)limit) return;
+    /* |q0| = t, |q1| = limit - t: e0 (|x0| - t)^2 + e1 (|x1| - limit + t)^2 is least at this t (a 1-D quadratic,
+     * so the nearest integer is the best one) */
+    const float lim = (float)limit, lo = lim - 127.0f > 0.0f ? lim - 127.0f : 0.0f, hi = lim < 127.0f ? lim : 127.0f;
+    const double sum = e0 + e1 > 0.0 ? e0 + e1 : 2.0, f0 = e0 + e1 > 0.0 ? e0 : 1.0, f1 = e0 + e1 > 0.0 ? e1 : 1.0;
+    float t = roundf((float)((f0 * fabsf(x0) + f1 * (lim - fabsf(x1))) / sum));
+    t = t < lo ? lo : (t > hi ? hi : t);
+    const float sign = *q0 > 0.0f ? 1.0f : -1.0f;
+    *q0 = sign * t, *q1 = sign * (lim - t);
+}
+
+/* Weight i's partner under the pair bound: its channel's next row (k + 1) when i's row k is even, -1 when it
+ * has none (no bound, or the last of an odd k), -2 when i is itself a partner (visited with the row before it). */
+static inline ptrdiff_t pair_partner(size_t i, int32_t co_g, int32_t k, int32_t limit) {
+    const size_t row = (i / (size_t)co_g) % (size_t)k;
+    if (!limit) return -1;
+    if (row % 2 == 1) return -2;
+    return row + 1 < (size_t)k ? (ptrdiff_t)(i + (size_t)co_g) : -1;
+}
+
+/* The energy of the input row that weight i reads (1 without energies). */
+static inline double row_energy(size_t i, int32_t co_g, int32_t k, int32_t cin_g, const double *energy, int32_t n) {
+    if (!energy) return 1.0;
+    const int32_t ci =
+        (int32_t)(i / ((size_t)k * (size_t)co_g)) * cin_g + (int32_t)((i / (size_t)co_g) % (size_t)k) % cin_g;
+    return ci < n ? energy[ci] : 1.0;
+}
+
 void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
-                           int32_t nratios, float *scales, double *errors, int8_t *out) {
+                           int32_t nratios, int32_t pair_limit, int32_t cin_g, const double *energy, int32_t nenergy,
+                           float *scales, double *errors, int8_t *out) {
     for (int32_t c = 0; c < channels; c++) scales[c] = 0.0f;
     for (size_t i = 0; i < count; i++) {
         const int32_t c = channel_of(i, co_g, k);
@@ -96,11 +134,18 @@ void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k
     if (nratios > 1) {
         for (size_t e = 0; e < (size_t)channels * (size_t)nratios; e++) errors[e] = 0.0;
         for (size_t i = 0; i < count; i++) {
+            const ptrdiff_t partner = pair_partner(i, co_g, k, pair_limit);
+            if (partner == -2) continue;
             const int32_t c = channel_of(i, co_g, k);
+            const float w1 = partner >= 0 ? w[partner] : 0.0f;
+            const double e0 = row_energy(i, co_g, k, cin_g, energy, nenergy),
+                         e1 = partner >= 0 ? row_energy((size_t)partner, co_g, k, cin_g, energy, nenergy) : 0.0;
             for (int32_t r = 0; r < nratios; r++) {
                 const float s = scales[c] * ratios[r];
-                const double d = (double)(w[i] - clamp127(roundf(w[i] / s)) * s);
-                errors[(size_t)c * nratios + r] += d * d;
+                float q0, q1;
+                pair_codes(w[i], w1, s, partner >= 0 ? pair_limit : 0, e0, e1, &q0, &q1);
+                const double d0 = (double)(w[i] - q0 * s), d1 = partner >= 0 ? (double)(w1 - q1 * s) : 0.0;
+                errors[(size_t)c * nratios + r] += e0 * d0 * d0 + e1 * d1 * d1;
             }
         }
         for (int32_t c = 0; c < channels; c++) {
@@ -110,7 +155,17 @@ void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k
             scales[c] *= ratios[best]; /* all-zero channels: every error is 0, best = ratio 1 */
         }
     }
-    for (size_t i = 0; i < count; i++) out[i] = (int8_t)clamp127(roundf(w[i] / scales[channel_of(i, co_g, k)]));
+    for (size_t i = 0; i < count; i++) {
+        const ptrdiff_t partner = pair_partner(i, co_g, k, pair_limit);
+        if (partner == -2) continue;
+        const float s = scales[channel_of(i, co_g, k)];
+        const double e0 = row_energy(i, co_g, k, cin_g, energy, nenergy),
+                     e1 = partner >= 0 ? row_energy((size_t)partner, co_g, k, cin_g, energy, nenergy) : 0.0;
+        float q0, q1;
+        pair_codes(w[i], partner >= 0 ? w[partner] : 0.0f, s, partner >= 0 ? pair_limit : 0, e0, e1, &q0, &q1);
+        out[i] = (int8_t)q0;
+        if (partner >= 0) out[partner] = (int8_t)q1;
+    }
 }
 
 void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g, int32_t k,

@@ -10,9 +10,9 @@ extern "C" {
 #endif
 
 /* Calibration and fidelity loops for quantize (not used at inference). */
-/* Running min/max and per-channel sums of an NHWC tensor of `pixels` x `channels`. */
+/* Running min/max and per-channel sums and sums of squares of an NHWC tensor of `pixels` x `channels`. */
 void mlrc_calib_range(const float *x, size_t pixels, int32_t channels, float *min_io, float *max_io,
-                      double *channel_sums);
+                      double *channel_sums, double *channel_squares);
 /* Adds each value to bin floor((x - lo) * inv_width), clamped to [0, bins). */
 void mlrc_calib_histogram(const float *x, size_t count, float lo, float inv_width, int32_t bins, double *histogram);
 /* signal += sum ref^2, noise += sum (ref - x)^2; the uint8 form dequantizes q first. */
@@ -27,9 +27,16 @@ void mlrc_channel_error_u8(const float *ref, const uint8_t *q, float scale, int3
 /* q = clamp(round(x / scale) + zero, 0, 255) (how fidelity measurement feeds a layer reference data). */
 void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q);
 /* Symmetric per-channel int8 weights in quantize's layouts (co_g, k: see ref/q8_calibration.c); each channel's
- * clip is the ratio (of its absolute maximum) with the least squared error; errors: channels * nratios doubles. */
+ * step is the ratio (to its absolute maximum / 127) with the least squared error; errors: channels * nratios
+ * doubles. pair_limit > 0: every pair of rows k = 2j, 2j + 1 of a channel is kept inside the pair bound
+ * (mlrc_q8_weight_pair_peak <= pair_limit; MLRC_Q8_MADDUBS_PAIR_LIMIT for the AVX2 rows that sum pairs in int16),
+ * and the errors are those of the bounded codes (ratios above 1, coarser steps, can then win). energy: NULL, or
+ * each input channel's mean square on the calibration images (nenergy of them; cin_g per group): the errors are
+ * then weighted by the energy of the input row each weight reads, and a pair moved inside the bound takes its
+ * error where that energy is least. */
 void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
-                           int32_t nratios, float *scales, double *errors, int8_t *out);
+                           int32_t nratios, int32_t pair_limit, int32_t cin_g, const double *energy, int32_t nenergy,
+                           float *scales, double *errors, int8_t *out);
 /* shift[c] += sum over channel c's weights of (dequantized - original) * mean of the input channel they read. */
 void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g, int32_t k,
                             int32_t cin_g, int depthwise, const float *means, int32_t nmeans, double *shift);

@@ -26,6 +26,7 @@ final class ActivationStatistics {
     private(set) var minValue = Float.greatestFiniteMagnitude
     private(set) var maxValue = -Float.greatestFiniteMagnitude
     private var channelSums: [Double]
+    private var channelSquares: [Double]
     private var pixels = 0
     private(set) var histogram: [Double] = []
     private var histLo: Float = 0
@@ -34,13 +35,14 @@ final class ActivationStatistics {
     init(channels: Int) {
         self.channels = max(channels, 1)
         channelSums = [Double](repeating: 0, count: self.channels)
+        channelSquares = channelSums
     }
 
     /// Pass 1: range and per-channel sums of an NHWC tensor (the loop is C: quick even in a debug build).
     func observeRange(_ x: UnsafePointer<Float>, count: Int) {
         let pixelsHere = count / channels
         var lo = minValue, hi = maxValue
-        mlrc_calib_range(x, pixelsHere, Int32(channels), &lo, &hi, &channelSums)
+        mlrc_calib_range(x, pixelsHere, Int32(channels), &lo, &hi, &channelSums, &channelSquares)
         minValue = lo
         maxValue = hi
         pixels += pixelsHere
@@ -48,6 +50,12 @@ final class ActivationStatistics {
 
     /// The mean of each channel over everything observed in pass 1.
     var channelMeans: [Float] { channelSums.map { Float($0 / Double(max(pixels, 1))) } }
+    /// The variance of each channel: how much a weight's rounding error weighs in a layer's output once bias
+    /// correction has taken back its mean (sum of error x mean).
+    var channelEnergies: [Double] {
+        let n = Double(max(pixels, 1))
+        return zip(channelSums, channelSquares).map { sum, squares in max(squares / n - (sum / n) * (sum / n), 0) }
+    }
 
     /// The range every candidate lies in: the observed one, widened to include 0 (so 0 is exact).
     var fullRange: (lo: Float, hi: Float) {

@@ -9,6 +9,8 @@ struct CalibrationResult {
     var preActivation: [Int: QuantParams]
     /// Per-channel means of each convolution input (bias correction).
     var channelMeans: [Int: [Float]]
+    /// Each channel's variance, by value: what pair-bounded weights weigh their rounding by.
+    var channelEnergies: [Int: [Double]] = [:]
     /// Per-channel mean error each int8 convolution output (fp32 value) showed, measured (empirical bias correction).
     var measuredShift: [Int: [Float]] = [:]
     /// Per-output-channel weight scales a quantized (QDQ) model gives, by convolution node: used as they are.
@@ -30,7 +32,7 @@ struct QuantizedGraph {
 enum QuantizedGraphBuilder {
     static func build(
         _ net: BuiltNetwork, quantized: Set<Int>, calibration: CalibrationResult, biasCorrection: Bool,
-        weightSearch: Bool
+        weightSearch: Bool, pairBounded: Set<Int> = []
     ) throws -> QuantizedGraph {
         let nodes = net.builder.nodes, host = net.builder.tensors
         var consumers = [[Int]](repeating: [], count: nodes.count + 1)
@@ -91,7 +93,7 @@ enum QuantizedGraphBuilder {
                 let (node, weights) = try convert(
                     n, value: v, input: input, host: host, toUInt8: toUInt8,
                     calibration: calibration, biasCorrection: biasCorrection,
-                    weightSearch: weightSearch, params: params)
+                    weightSearch: weightSearch, pairBound: pairBounded.contains(i), params: params)
                 var q = node
                 q.weights = weights.map { $0.map(store) ?? Node.absent }
                 let nv = emit(q)
@@ -142,7 +144,7 @@ enum QuantizedGraphBuilder {
     /// One fp32 convolution as an int8 node (weights returned as tensors for the caller to store).
     private static func convert(
         _ n: Node, value v: Int, input: Int, host: [HostTensor], toUInt8: Bool,
-        calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool,
+        calibration: CalibrationResult, biasCorrection: Bool, weightSearch: Bool, pairBound: Bool,
         params: (Int) throws -> QuantParams
     ) throws -> (Node, [StoredTensor?]) {
         let p = try n.params()
@@ -161,7 +163,10 @@ enum QuantizedGraphBuilder {
         let qw =
             calibration.weightScales[v - 1].flatMap {
                 WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, scales: $0)
-            } ?? WeightQuantizer.quantize(w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch)
+            }
+            ?? WeightQuantizer.quantize(
+                w, channels: outC, coG: layoutCoG, k: layoutK, search: weightSearch,
+                pairBound: pairBound && !depthwise ? (cinG, calibration.channelEnergies[n.inputs[0]] ?? []) : nil)
 
         var bias =
             n.weights.count > 1 && n.weights[1] != Node.absent
