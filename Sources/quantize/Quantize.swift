@@ -95,6 +95,13 @@ struct Quantize: ParsableCommand {
     )
     var fullWeights = false
 
+    @Option(
+        name: .customLong("pair-tolerance"),
+        help:
+            "dB of local SQNR a layer may lose to weights inside the pair bound (0 keeps all 8 bits where it costs anything)."
+    )
+    var pairTolerance: Double = QuantizeOptions().pairBoundTolerance
+
     @Option(help: "Class names, one per line (default: ImageNet names for 1000 classes, else class_N).")
     var labels: String?
 
@@ -164,6 +171,9 @@ struct Quantize: ParsableCommand {
         }
         guard calibLimit >= 1 else { throw ValidationError("--calib-limit must be at least 1") }
         guard sqnrThreshold.isFinite else { throw ValidationError("--sqnr-threshold must be a number") }
+        guard pairTolerance.isFinite, pairTolerance >= 0 else {
+            throw ValidationError("--pair-tolerance must be a number of dB, 0 or more")
+        }
         guard targetCosine.isFinite, targetCosine >= -1, targetCosine <= 1.000001 else {
             throw ValidationError("--target-cosine must be in [-1, 1]")
         }
@@ -257,6 +267,7 @@ struct Quantize: ParsableCommand {
         q.autoFallback = !noFallback
         q.biasCorrection = !noBiasCorrection
         q.pairBoundWeights = !fullWeights
+        q.pairBoundTolerance = pairTolerance
         if !net.importedActivations.isEmpty || !net.importedWeightScales.isEmpty {
             // A model quantized elsewhere (QDQ): its own scales, and none of the corrections ONNX Runtime does not make.
             q.importedActivations = net.importedActivations

@@ -111,6 +111,24 @@ final class QuantizationTests: XCTestCase {
         XCTAssertLessThan(try inside(full.bytes), try inside(bounded.bytes))
     }
 
+    /// Reordering the channels between convolutions for better weight pairs leaves the fp32 network's function as
+    /// it was (the same logits to float rounding) and is done where it lowers the pairing cost.
+    func testChannelPairingKeepsTheFunction() throws {
+        for name in ["convnext_small_zip", "mlrc_small_zip_dict"] {
+            let e = try XCTUnwrap(try Fixtures.entries().first { $0.name == name })
+            let net = try ArchitectureRecognizer.build(try StateDict.load(path: e.checkpoint), options: BuildOptions())
+            let labels = (0..<net.numClasses).map { "c\($0)" }
+            let x = try Fixtures.input("chelsea")
+            let before = try Fixtures.run(try Fixtures.model(try ModelWriter.serialize(net, labels: labels)), nchw: x)
+            let original = net.builder.tensors
+            XCTAssertGreaterThan(ChannelPairing.apply(to: net), 0, name)
+            XCTAssertNotEqual(net.builder.tensors, original, name)
+            let after = try Fixtures.run(try Fixtures.model(try ModelWriter.serialize(net, labels: labels)), nchw: x)
+            let range = (before.max() ?? 0) - (before.min() ?? 0)
+            for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-4 * range, name) }
+        }
+    }
+
     /// The C quantizer under the pair bound: every pair of input rows of a channel inside it, plain rounding where
     /// a pair already is, and a moved pair's error on the input row with less energy.
     func testPairBoundRounding() {

@@ -2,6 +2,7 @@
  * in C so they run at full speed even in a debug build of the Swift tools (`swift run quantize`). */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include "mlrc_calibration.h"
 #include "mlrc_kernels.h"
 
@@ -177,4 +178,84 @@ void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales
                                            (int32_t)((i / (size_t)co_g) % (size_t)k) % cin_g;
         if (ci < nmeans) shift[c] += (double)((float)q[i] * scales[c] - w[i]) * (double)means[ci];
     }
+}
+
+/* Pairing cost of input channels a and b of a general convolution's weights (codes [C][taps * N], steps s[N]):
+ * the squared float error moving their same-signed pairs inside the bound would cost (the excess split evenly). */
+static double pair_cost(const int8_t *qa, const int8_t *qb, size_t row, int32_t N, const float *s2, int32_t limit,
+                        double stop) {
+    double cost = 0.0;
+    for (size_t j = 0; j < row && cost < stop; j++) {
+        const int32_t a = qa[j], b = qb[j];
+        if ((a > 0 && b > 0) || (a < 0 && b < 0)) {
+            const int32_t ex = abs(a) + abs(b) - limit;
+            if (ex > 0) cost += 0.5 * (double)ex * (double)ex * (double)s2[j % (size_t)N];
+        }
+    }
+    return cost;
+}
+
+double mlrc_pair_channels(const float *w, int32_t taps, int32_t C, int32_t N, int32_t limit, int32_t *perm,
+                          double *identity_cost) {
+    const size_t row = (size_t)taps * (size_t)N;
+    int8_t *q = malloc((size_t)C * row ? (size_t)C * row : 1);
+    float *s2 = malloc((size_t)N * sizeof(float));
+    int32_t *order = malloc((size_t)C * sizeof(int32_t)), *heavy = malloc((size_t)C * sizeof(int32_t));
+    unsigned char *used = calloc((size_t)C ? (size_t)C : 1, 1);
+    double total = 0.0;
+    if (!q || !s2 || !order || !heavy || !used) {
+        for (int32_t c = 0; c < C; c++) perm[c] = c;
+        *identity_cost = 0.0;
+        free(q), free(s2), free(order), free(heavy), free(used);
+        return 0.0;
+    }
+    /* per output column: the plain step (absolute maximum / 127) and the codes, rows regrouped by input channel */
+    for (int32_t n = 0; n < N; n++) {
+        float m = 0.0f;
+        for (int32_t t = 0; t < taps; t++)
+            for (int32_t c = 0; c < C; c++) m = fmaxf(m, fabsf(w[((size_t)t * C + c) * N + n]));
+        const float s = m > 0.0f ? m / 127.0f : 1.0f;
+        s2[n] = s * s;
+        for (int32_t t = 0; t < taps; t++)
+            for (int32_t c = 0; c < C; c++)
+                q[(size_t)c * row + (size_t)t * N + n] = (int8_t)clamp127(roundf(w[((size_t)t * C + c) * N + n] / s));
+    }
+    *identity_cost = 0.0;
+    for (int32_t c = 0; c + 1 < C; c += 2)
+        *identity_cost += pair_cost(q + (size_t)c * row, q + (size_t)(c + 1) * row, row, N, s2, limit, 1e300);
+    /* greedy: the channels with the most large codes choose their partner first, the cheapest one left (a free
+     * partner ends the search) */
+    for (int32_t c = 0; c < C; c++) {
+        int32_t h = 0;
+        for (size_t j = 0; j < row; j++) h += abs(q[(size_t)c * row + j]) > limit / 2;
+        heavy[c] = h, order[c] = c;
+    }
+    for (int32_t i = 1; i < C; i++) { /* insertion sort by heavy, descending (C is at most a few thousand) */
+        const int32_t c = order[i];
+        int32_t j = i;
+        for (; j > 0 && heavy[order[j - 1]] < heavy[c]; j--) order[j] = order[j - 1];
+        order[j] = c;
+    }
+    int32_t out = 0;
+    for (int32_t i = 0; i < C; i++) {
+        const int32_t a = order[i];
+        if (used[a]) continue;
+        used[a] = 1;
+        int32_t best = -1;
+        double best_cost = 1e300;
+        for (int32_t j = i + 1; j < C && best_cost > 0.0; j++) {
+            const int32_t b = order[j];
+            if (used[b]) continue;
+            const double cost = pair_cost(q + (size_t)a * row, q + (size_t)b * row, row, N, s2, limit, best_cost);
+            if (cost < best_cost) best_cost = cost, best = b;
+        }
+        perm[out++] = a;
+        if (best >= 0) {
+            used[best] = 1;
+            perm[out++] = best;
+            total += best_cost;
+        }
+    }
+    free(q), free(s2), free(order), free(heavy), free(used);
+    return total;
 }

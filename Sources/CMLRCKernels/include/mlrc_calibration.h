@@ -37,6 +37,13 @@ void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zer
 void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
                            int32_t nratios, int32_t pair_limit, int32_t cin_g, const double *energy, int32_t nenergy,
                            float *scales, double *errors, int8_t *out);
+/* An order of the C input channels of a general convolution's weights w ([taps][C][N], N output channels) that
+ * pairs them (perm[2j], perm[2j + 1]) so that few same-signed pairs of codes cross the pair bound `limit`
+ * (mlrc_q8_weight_pair_peak), for reordering the channels the layer reads. Returns what moving the crossing pairs
+ * inside the bound would cost in that order (squared float error at the plain steps), and in the given order in
+ * identity_cost. */
+double mlrc_pair_channels(const float *w, int32_t taps, int32_t C, int32_t N, int32_t limit, int32_t *perm,
+                          double *identity_cost);
 /* shift[c] += sum over channel c's weights of (dequantized - original) * mean of the input channel they read. */
 void mlrc_weight_mean_shift(const float *w, const int8_t *q, const float *scales, size_t count, int32_t co_g, int32_t k,
                             int32_t cin_g, int depthwise, const float *means, int32_t nmeans, double *shift);

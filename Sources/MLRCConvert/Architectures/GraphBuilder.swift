@@ -31,6 +31,14 @@ public final class GraphBuilder {
         return tensors.count - 1
     }
 
+    /// Replaces tensor t's values with as many others, for passes that rewrite a built network without changing
+    /// what it computes (ChannelPairing); false when the count differs.
+    func replaceValues(of t: Int, with data: [Float]) -> Bool {
+        guard tensors.indices.contains(t), tensors[t].count == data.count else { return false }
+        tensors[t].data = data
+        return true
+    }
+
     /// Padding for a kernel: symmetric (PyTorch `padding=`) or TensorFlow "same" (extra on the bottom/right).
     public enum Padding {
         case symmetric(Int, Int)

@@ -58,6 +58,9 @@ public enum Quantizer {
         _ net: BuiltNetwork, labels: [String], images: [[Float]], options: QuantizeOptions,
         progress: (String, Int, Int) -> Void
     ) throws -> QuantizationOutcome {
+        // Pair-bounded weights cost less where the channels a layer reads are paired well: reorder them first (the
+        // network computes the same function; the fp32 reference below is the reordered one).
+        if options.pairBoundWeights && options.importedWeightScales.isEmpty { ChannelPairing.apply(to: net) }
         let fp32Bytes = try ModelWriter.serialize(net, labels: labels)
         let fp32 = try fp32Bytes.withUnsafeBytes { try Model(copying: $0) }
         let convs = net.convolutionNodes
