@@ -94,22 +94,22 @@ QDOT_TARGET static inline void QDOT_NAME(store2x8)(const QDOT_NAME(stage) * s, _
 
 /* One quad step for 6 rows: X(r) yields row r's broadcast quad; two panels or one. */
 /* clang-format off */
-#define QDOT_STEP2(X)                                                                                          \
-    {                                                                                                          \
-        __m256i x;                                                                                             \
-        x = X(0); c00 = QDOT(c00, x, w0); c01 = QDOT(c01, x, w1);                                \
-        x = X(1); c10 = QDOT(c10, x, w0); c11 = QDOT(c11, x, w1);                                \
-        x = X(2); c20 = QDOT(c20, x, w0); c21 = QDOT(c21, x, w1);                                \
-        x = X(3); c30 = QDOT(c30, x, w0); c31 = QDOT(c31, x, w1);                                \
-        x = X(4); c40 = QDOT(c40, x, w0); c41 = QDOT(c41, x, w1);                                \
-        x = X(5); c50 = QDOT(c50, x, w0); c51 = QDOT(c51, x, w1);                                \
+#define QDOT_STEP2(X)                                                                                                  \
+    {                                                                                                                  \
+        __m256i x;                                                                                                     \
+        x = X(0); c00 = QDOT(c00, x, w0); c01 = QDOT(c01, x, w1);                                                      \
+        x = X(1); c10 = QDOT(c10, x, w0); c11 = QDOT(c11, x, w1);                                                      \
+        x = X(2); c20 = QDOT(c20, x, w0); c21 = QDOT(c21, x, w1);                                                      \
+        x = X(3); c30 = QDOT(c30, x, w0); c31 = QDOT(c31, x, w1);                                                      \
+        x = X(4); c40 = QDOT(c40, x, w0); c41 = QDOT(c41, x, w1);                                                      \
+        x = X(5); c50 = QDOT(c50, x, w0); c51 = QDOT(c51, x, w1);                                                      \
     }
 /* clang-format on */
 /* clang-format off */
-#define QDOT_STEP1(X)                                                                                          \
-    {                                                                                                          \
-        c00 = QDOT(c00, X(0), w0); c10 = QDOT(c10, X(1), w0); c20 = QDOT(c20, X(2), w0);  \
-        c30 = QDOT(c30, X(3), w0); c40 = QDOT(c40, X(4), w0); c50 = QDOT(c50, X(5), w0);  \
+#define QDOT_STEP1(X)                                                                                                  \
+    {                                                                                                                  \
+        c00 = QDOT(c00, X(0), w0); c10 = QDOT(c10, X(1), w0); c20 = QDOT(c20, X(2), w0);                               \
+        c30 = QDOT(c30, X(3), w0); c40 = QDOT(c40, X(4), w0); c50 = QDOT(c50, X(5), w0);                               \
     }
 /* clang-format on */
 #define QDOT_FULL(r) _mm256_set1_epi32(QDOT_NAME(load4)(a##r + 4 * (size_t)q))
