@@ -236,16 +236,21 @@ double mlrc_pair_channels(const float *w, int32_t taps, int32_t C, int32_t N, in
         for (; j > 0 && heavy[order[j - 1]] < heavy[c]; j--) order[j] = order[j - 1];
         order[j] = c;
     }
+    /* Each channel looks at most at `window` candidates, so that wide layers (4096-channel fully connected
+     * pairs) stay at about 5e8 code comparisons in all; the narrower ones look at every candidate. */
+    const double per_candidate = (double)C * (double)row;
+    const int32_t window = per_candidate * C <= 5e8 ? C : (int32_t)fmax(64.0, 5e8 / fmax(per_candidate, 1.0));
     int32_t out = 0;
     for (int32_t i = 0; i < C; i++) {
         const int32_t a = order[i];
         if (used[a]) continue;
         used[a] = 1;
-        int32_t best = -1;
+        int32_t best = -1, looked = 0;
         double best_cost = 1e300;
-        for (int32_t j = i + 1; j < C && best_cost > 0.0; j++) {
+        for (int32_t j = i + 1; j < C && best_cost > 0.0 && looked < window; j++) {
             const int32_t b = order[j];
             if (used[b]) continue;
+            looked++;
             const double cost = pair_cost(q + (size_t)a * row, q + (size_t)b * row, row, N, s2, limit, best_cost);
             if (cost < best_cost) best_cost = cost, best = b;
         }

@@ -31,17 +31,17 @@ void mlrc_quantize_ref_u8(const float *x, size_t count, float scale, int32_t zer
  * doubles. pair_limit > 0: every pair of rows k = 2j, 2j + 1 of a channel is kept inside the pair bound
  * (mlrc_q8_weight_pair_peak <= pair_limit; MLRC_Q8_MADDUBS_PAIR_LIMIT for the AVX2 rows that sum pairs in int16),
  * and the errors are those of the bounded codes (ratios above 1, coarser steps, can then win). energy: NULL, or
- * each input channel's mean square on the calibration images (nenergy of them; cin_g per group): the errors are
- * then weighted by the energy of the input row each weight reads, and a pair moved inside the bound takes its
- * error where that energy is least. */
+ * each input channel's variance on the calibration images (nenergy of them; cin_g per group: what a weight's
+ * rounding error weighs once bias correction takes back its mean): the errors are then weighted by the variance
+ * of the input row each weight reads, and a pair moved inside the bound takes its error where that is least. */
 void mlrc_quantize_weights(const float *w, size_t count, int32_t co_g, int32_t k, int32_t channels, const float *ratios,
                            int32_t nratios, int32_t pair_limit, int32_t cin_g, const double *energy, int32_t nenergy,
                            float *scales, double *errors, int8_t *out);
 /* An order of the C input channels of a general convolution's weights w ([taps][C][N], N output channels) that
  * pairs them (perm[2j], perm[2j + 1]) so that few same-signed pairs of codes cross the pair bound `limit`
- * (mlrc_q8_weight_pair_peak), for reordering the channels the layer reads. Returns what moving the crossing pairs
- * inside the bound would cost in that order (squared float error at the plain steps), and in the given order in
- * identity_cost. */
+ * (mlrc_q8_weight_pair_peak), for reordering the channels the layer reads: greedy, at most about 5e8 code
+ * comparisons. Returns what moving the crossing pairs inside the bound would cost in that order (squared float
+ * error at the plain steps), and in the given order in identity_cost. */
 double mlrc_pair_channels(const float *w, int32_t taps, int32_t C, int32_t N, int32_t limit, int32_t *perm,
                           double *identity_cost);
 /* shift[c] += sum over channel c's weights of (dequantized - original) * mean of the input channel they read. */

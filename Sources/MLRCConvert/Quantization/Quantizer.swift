@@ -22,9 +22,9 @@ public struct QuantizeOptions: Sendable {
     /// Keep the weights of a general (not depthwise) convolution inside the pair bound (no two weights of a pair of
     /// input rows adding up past 128 in magnitude on one sign), which AVX2 CPUs without VNNI run about 1.3x faster,
     /// wherever the noise the layer adds (its local SQNR, measured both ways on the calibration images) is at most
-    /// `pairBoundTolerance` dB worse for it; the rest keep all 8 bits. 0.5 dB: on EfficientNet-Lite0 the expansion
-    /// layers (0.2-0.5 dB) pass and cost nothing measurable on held-out photos, the projections (0.8-1.4 dB) do not
-    /// (docs/QUANTIZATION.md).
+    /// `pairBoundTolerance` dB worse for it, after reordering the channels between layers so that few pairs cross
+    /// the bound (ChannelPairing); the rest keep all 8 bits. At 0.5 dB, 31 of EfficientNet-Lite0's 33 general
+    /// convolutions pass, for a held-out logit cosine 0.0002 lower (docs/QUANTIZATION.md).
     public var pairBoundWeights = true
     public var pairBoundTolerance = 0.5
     /// A quantized (QDQ) model's own activation quantization, by graph value, and weight scales, by convolution
@@ -99,9 +99,9 @@ public enum Quantizer {
         }
         /// Once the layers are chosen: every general int8 convolution with pair-bounded weights, measured against
         /// the same model with full weights (`full`). A layer keeps the bound where its local SQNR loses at most
-        /// pairBoundTolerance dB by it, and the model keeps them only if it is no
-        /// worse as a whole (its logit cosine within 3e-4 and no lower than the target unless it already was, at
-        /// most one more calibration image changing its top-1); else every layer keeps full weights.
+        /// pairBoundTolerance dB by it, and the model keeps them only if it is no worse as a whole (its logit cosine
+        /// within 3e-4 and no lower than the target unless it already was, at most one more calibration image
+        /// changing its top-1); else every layer keeps full weights.
         func boundPairs(_ fullBytes: [UInt8], _ full: Fidelity) throws -> ([UInt8], Fidelity) {
             let candidates = general.intersection(quantized)
             guard !candidates.isEmpty else { return (fullBytes, full) }
