@@ -17,4 +17,8 @@
             (!(table)[i_].suits || (table)[i_].suits((g), (features))))                                                \
             return i_;                                                                                                 \
     return (none);
+
+/* Whether a row whose pair_limit is `limit` (0: exact on any weights) takes weights whose mlrc_q8_weight_pair_peak
+ * is `peak`: the int8 GEMM and convolution tables' extra condition beside the features and the shape. */
+static inline int mlrc_pair_limit_takes(int32_t limit, int32_t peak) { return !limit || peak <= limit; }
 #endif

@@ -102,7 +102,7 @@ static int32_t first_direct(const mlrc_conv_geometry *g, uint32_t features, int3
     for (int32_t i = 0; i < mlrc_q8_conv_variant_count; i++) {
         const mlrc_q8_conv_variant *v = &mlrc_q8_conv_variants[i];
         if (!mlrc_variant_missing(v->requires, features) && (!v->suits || v->suits(g, features)) &&
-            (!v->pair_limit || pair_peak <= v->pair_limit))
+            mlrc_pair_limit_takes(v->pair_limit, pair_peak))
             return i;
     }
     return -1;

@@ -28,7 +28,7 @@ const int32_t mlrc_q8_gemm_variant_count = (int32_t)(sizeof mlrc_q8_gemm_variant
 static int32_t choose(uint32_t features, int32_t pair_peak) {
     for (int32_t i = 0; i < mlrc_q8_gemm_variant_count; i++) {
         const mlrc_q8_gemm_variant *v = &mlrc_q8_gemm_variants[i];
-        if (!mlrc_variant_missing(v->requires, features) && (!v->pair_limit || pair_peak <= v->pair_limit)) return i;
+        if (!mlrc_variant_missing(v->requires, features) && mlrc_pair_limit_takes(v->pair_limit, pair_peak)) return i;
     }
     return mlrc_q8_gemm_variant_count - 1;
 }
