@@ -47,10 +47,9 @@ public final class Session {
             case .conv: mlrc_f32_conv_plan(&g, fusion.targets[index] != nil ? 1 : 0, t, &p)
             case .depthwiseConv: mlrc_f32_dwconv_plan(&g, t, &p)
             case .quantizedConv:
-                // How large the weights' pairs get decides whether the AVX2 rows that sum pairs in int16 are exact.
-                let w = model.data(step.node.weights[0])?.assumingMemoryBound(to: Int8.self)
-                mlrc_q8_conv_plan_for(
-                    &g, w.map { mlrc_q8_conv_weight_pair_peak(&g, $0) } ?? Int32(MLRC_Q8_PAIR_PEAK_UNKNOWN), t, &p)
+                // How large the weights' pairs get (measured when the model opened) decides whether the AVX2 rows
+                // that sum pairs in int16 are exact.
+                mlrc_q8_conv_plan_for(&g, model.pairPeaks[index], t, &p)
             case .quantizedDepthwiseConv: mlrc_q8_dwconv_plan(&g, t, &p)
             case .add where fusion.targets[index] != nil: mlrc_q8_quantize_plan(&p)
             case .quantize: mlrc_q8_quantize_plan(&p)
