@@ -152,8 +152,18 @@ QDOT_TARGET static void QDOT_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
             QDOT_STEP1(QDOT_TAIL)
         }
     }
-    const __m256i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
     const int32_t cols0 = N - n0 < 8 ? N - n0 : 8, cols1 = N - n0 - 8 < 8 ? N - n0 - 8 : 8;
+    if (rows == 6 && two && out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols0 == 8 && cols1 == 8) {
+        /* the common full tile, its accumulators named: through an array indexed in a loop they would pass
+         * through memory, which on K = 16-40 layers costs a good part of the stage */
+        const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, 1, out);
+        uint8_t *y = (uint8_t *)C + n0;
+        QDOT_NAME(store2x16)(&s, c00, c01, c10, c11, y, y + row_bytes, 1);
+        QDOT_NAME(store2x16)(&s, c20, c21, c30, c31, y + 2 * row_bytes, y + 3 * row_bytes, 1);
+        QDOT_NAME(store2x16)(&s, c40, c41, c50, c51, y + 4 * row_bytes, y + 5 * row_bytes, 1);
+        return;
+    }
+    const __m256i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
     if (out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols0 == 8 && (!two || cols1 == 8)) {
         const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, two, out);
         for (int r = 0; r < rows; r += 2) {
@@ -237,8 +247,16 @@ QDOT_TARGET static void QDOT_NAME(conv_block)(const mlrc_conv_geometry *g, const
                     c5 = QDOT(c5, _mm256_set1_epi32(QDOT_NAME(load4)(r5 + 4 * j)), w);
                 }
             }
-            const __m256i acc[6] = {c0, c1, c2, c3, c4, c5};
             const int32_t n0 = grp * ng + pn * 8, cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
+            if (rows == 6 && out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols == 8) { /* named, as in the GEMM */
+                const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, 0, out);
+                uint8_t *y = (uint8_t *)output + (size_t)p0 * row_bytes + n0;
+                QDOT_NAME(store2x8)(&s, c0, c1, y, y + row_bytes, 1);
+                QDOT_NAME(store2x8)(&s, c2, c3, y + 2 * row_bytes, y + 3 * row_bytes, 1);
+                QDOT_NAME(store2x8)(&s, c4, c5, y + 4 * row_bytes, y + 5 * row_bytes, 1);
+                continue;
+            }
+            const __m256i acc[6] = {c0, c1, c2, c3, c4, c5};
             if (out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols == 8) {
                 const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, 0, out);
                 for (int r = 0; r < rows; r += 2) {
