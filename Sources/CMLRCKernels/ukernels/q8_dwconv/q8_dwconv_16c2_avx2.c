@@ -146,11 +146,71 @@ MLRC_AVX2 static void load_block(const mlrc_conv_geometry *g, const int8_t *weig
     b->st.b1 = _mm256_sub_epi32(b->st.b1, _mm256_mullo_epi32(sum1, z));
 }
 
+/* 16 uint8 outputs from sums that started from the bias, without a table: the short stage of the quad-dot GEMM
+ * (q8_gemm_quad_dot_ymm.h). Rounding commutes with clamping to integer bounds, so only the upper clamp is done
+ * in float; the int16 pack saturates values far below the range downwards, the zero point is added with
+ * saturation, the byte pack clamps at 0 and a byte max at lo: the bytes of mlrc_q8_store16_avx2. */
+MLRC_AVX2 static __attribute__((always_inline)) inline __m128i stage_u8(const mlrc_q8_stage2x8 *st, __m256i a0,
+                                                                        __m256i a1, __m256i zero16, __m128i lo8) {
+    const __m256i q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a0), st->s0), st->vhi));
+    const __m256i q1 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a1), st->s1), st->vhi));
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_adds_epi16(_mm256_packs_epi32(q0, q1), zero16), 0xD8);
+    return _mm_max_epu8(_mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)), lo8);
+}
+
+/* One output row of a full block of 16 channels with uint8 outputs and no table, two pixels at a time: each pair
+ * weight is loaded once for both, and the sums start from the bias. */
+MLRC_AVX2 static __attribute__((always_inline)) inline void
+out_row_u8(const int KH, const int NP, const block *b, const int16_t *const *rows, int32_t cols, int32_t out_w,
+           int32_t sw, const mlrc_q8_output *out, char *dst, size_t step) {
+    const __m256i zero16 = _mm256_set1_epi16((int16_t)out->zero);
+    const __m128i lo8 = _mm_set1_epi8((char)(uint8_t)out->lo);
+    const size_t next = (size_t)sw * 16; /* int16s from one output pixel's pairs to the next one's */
+    int32_t ox = 0;
+    for (; ox + 2 <= out_w; ox += 2) {
+        __m256i a0 = b->st.b0, a1 = b->st.b1, c0 = a0, c1 = a1;
+        const size_t px = (size_t)ox * sw;
+        for (int ky = 0; ky < KH; ky++) {
+            const int16_t *lo = rows[ky] + px * 16, *hi = lo + (size_t)cols * 16;
+            for (int p = 0; p < NP; p++) {
+                const __m256i w0 = b->wv[(ky * MAX_PAIRS + p) * 2], w1 = b->wv[(ky * MAX_PAIRS + p) * 2 + 1];
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(lo + 32 * p)), w0));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(hi + 32 * p)), w1));
+                c0 = _mm256_add_epi32(c0,
+                                      _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(lo + next + 32 * p)), w0));
+                c1 = _mm256_add_epi32(c1,
+                                      _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(hi + next + 32 * p)), w1));
+            }
+        }
+        char *d = dst + (size_t)ox * step;
+        _mm_storeu_si128((__m128i *)d, stage_u8(&b->st, a0, a1, zero16, lo8));
+        _mm_storeu_si128((__m128i *)(d + step), stage_u8(&b->st, c0, c1, zero16, lo8));
+    }
+    if (ox < out_w) {
+        __m256i a0 = b->st.b0, a1 = b->st.b1;
+        const size_t px = (size_t)ox * sw;
+        for (int ky = 0; ky < KH; ky++) {
+            const int16_t *lo = rows[ky] + px * 16, *hi = lo + (size_t)cols * 16;
+            for (int p = 0; p < NP; p++) {
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(lo + 32 * p)),
+                                                            b->wv[(ky * MAX_PAIRS + p) * 2]));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(hi + 32 * p)),
+                                                            b->wv[(ky * MAX_PAIRS + p) * 2 + 1]));
+            }
+        }
+        _mm_storeu_si128((__m128i *)(dst + (size_t)ox * step), stage_u8(&b->st, a0, a1, zero16, lo8));
+    }
+}
+
 /* One output row of a block: rows[i] are its buffers, each read at NP pairs. KH (buffers), NP constant where
  * inlined. */
 MLRC_AVX2 static __attribute__((always_inline)) inline void
 out_row(const int KH, const int NP, const block *b, const int16_t *const *rows, int32_t cols, int32_t out_w, int32_t sw,
         const mlrc_q8_output *out, char *dst, size_t step, int32_t cn, size_t esize) {
+    if (cn == 16 && out->kind == MLRC_Q8_OUT_U8 && !out->lut) {
+        out_row_u8(KH, NP, b, rows, cols, out_w, sw, out, dst, step);
+        return;
+    }
     for (int32_t ox = 0; ox < out_w; ox++) {
         __m256i a0 = _mm256_setzero_si256(), a1 = a0;
         const size_t px = (size_t)ox * sw;
