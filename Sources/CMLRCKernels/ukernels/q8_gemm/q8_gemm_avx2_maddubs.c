@@ -25,10 +25,12 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i maddubs
 #define QDOT_TARGET __attribute__((target("avx2,fma")))
 #define QDOT maddubs_quad_dot
 #define QDOT_NAME(x) x##_avx2_maddubs
+#define QDOT_NAMED_STORES 1
 #include "q8_gemm_quad_dot_ymm.h"
 #undef QDOT_TARGET
 #undef QDOT
 #undef QDOT_NAME
+#undef QDOT_NAMED_STORES
 #else
 typedef int mlrc_q8_gemm_avx2_maddubs_unused; /* ISO C wants a declaration in every file */
 #endif

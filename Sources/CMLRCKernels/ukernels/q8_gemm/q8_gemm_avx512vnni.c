@@ -14,10 +14,12 @@
 #define QDOT_TARGET __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
 #define QDOT _mm256_dpbusd_epi32
 #define QDOT_NAME(x) x##_avx512vnni
+#define QDOT_NAMED_STORES 0
 #include "q8_gemm_quad_dot_ymm.h"
 #undef QDOT_TARGET
 #undef QDOT
 #undef QDOT_NAME
+#undef QDOT_NAMED_STORES
 
 /* AVX512-VNNI on 512-bit registers: four panels (32 columns) per 6-row tile, the two panels of each zmm joined
  * from the packed layout with one insert. Where the core has full-width 512-bit units (Zen 5, Intel server cores)

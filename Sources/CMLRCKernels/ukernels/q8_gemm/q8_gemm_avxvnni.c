@@ -12,10 +12,12 @@
 #define QDOT_TARGET __attribute__((target("avx2,fma,avxvnni")))
 #define QDOT _mm256_dpbusd_avx_epi32
 #define QDOT_NAME(x) x##_avxvnni
+#define QDOT_NAMED_STORES 0
 #include "q8_gemm_quad_dot_ymm.h"
 #undef QDOT_TARGET
 #undef QDOT
 #undef QDOT_NAME
+#undef QDOT_NAMED_STORES
 #else
 typedef int mlrc_q8_gemm_avxvnni_unused; /* ISO C wants a declaration in every file */
 #endif

@@ -3,6 +3,10 @@
  * encodings, and vpmaddubsw + vpmaddwd on plain AVX2 for weights whose pairs cannot saturate
  * (q8_gemm_avx2_maddubs.c). QDOT_TARGET is the target attribute, QDOT(acc, x, w) adds to each int32 lane of acc
  * the four uint8 x int8 products of its quad, QDOT_NAME(x) suffixes names.
+ * QDOT_NAMED_STORES (1 or 0): full 6-row tiles store through their named accumulators rather than an array
+ * indexed in a loop. That keeps the vpmaddubsw tile's accumulators out of memory in its output stage (15% on
+ * K = 16 layers); with vpdpbusd, clang then spills accumulators inside the K loop instead (25% slower at
+ * K = 112), so the VNNI files leave it off.
  *
  * The packed weight quads are already the step's layout (one 32-byte quad row = 8 columns x 4 consecutive k). So
  * the activations are used as they are (no widening, no packing): each row's 4 bytes of a quad are broadcast, and
@@ -153,6 +157,7 @@ QDOT_TARGET static void QDOT_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
         }
     }
     const int32_t cols0 = N - n0 < 8 ? N - n0 : 8, cols1 = N - n0 - 8 < 8 ? N - n0 - 8 : 8;
+#if QDOT_NAMED_STORES
     if (rows == 6 && two && out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols0 == 8 && cols1 == 8) {
         /* the common full tile, its accumulators named: through an array indexed in a loop they would pass
          * through memory, which on K = 16-40 layers costs a good part of the stage */
@@ -163,6 +168,7 @@ QDOT_TARGET static void QDOT_NAME(tile)(int32_t rows, const uint8_t *A, int32_t 
         QDOT_NAME(store2x16)(&s, c40, c41, c50, c51, y + 4 * row_bytes, y + 5 * row_bytes, 1);
         return;
     }
+#endif
     const __m256i lo[6] = {c00, c10, c20, c30, c40, c50}, hi[6] = {c01, c11, c21, c31, c41, c51};
     if (out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols0 == 8 && (!two || cols1 == 8)) {
         const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, two, out);
@@ -248,6 +254,7 @@ QDOT_TARGET static void QDOT_NAME(conv_block)(const mlrc_conv_geometry *g, const
                 }
             }
             const int32_t n0 = grp * ng + pn * 8, cols = ng - pn * 8 < 8 ? ng - pn * 8 : 8;
+#if QDOT_NAMED_STORES
             if (rows == 6 && out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols == 8) { /* named, as in the GEMM */
                 const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, 0, out);
                 uint8_t *y = (uint8_t *)output + (size_t)p0 * row_bytes + n0;
@@ -256,6 +263,7 @@ QDOT_TARGET static void QDOT_NAME(conv_block)(const mlrc_conv_geometry *g, const
                 QDOT_NAME(store2x8)(&s, c4, c5, y + 4 * row_bytes, y + 5 * row_bytes, 1);
                 continue;
             }
+#endif
             const __m256i acc[6] = {c0, c1, c2, c3, c4, c5};
             if (out->kind == MLRC_Q8_OUT_U8 && !out->lut && cols == 8) {
                 const QDOT_NAME(stage) s = QDOT_NAME(stage_load)(scale, n0, 0, out);
